@@ -492,12 +492,8 @@ pub(crate) fn entity_label(value: &Value) -> String {
     let name = get("/metadata/name")
         .filter(|s| !s.is_empty())
         .unwrap_or("<unknown name>");
-    format!(
-        "{}:{}/{}",
-        kind.to_lowercase(),
-        namespace.to_lowercase(),
-        name.to_lowercase()
-    )
+    let part = |s: &str| truncate_for_message(&s.to_lowercase());
+    format!("{}:{}/{}", part(kind), part(namespace), part(name))
 }
 
 /// Validates an entity document (JSON) fully: envelope, metadata formats,
