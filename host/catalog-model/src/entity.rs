@@ -221,12 +221,10 @@ impl Entity {
         validate_entity_value(&value, mode)?;
         let label = crate::validate::entity_label(&value);
         serde_json::from_value(value).map_err(|e| {
-            // Validation checks every typed field, so this is unexpected; report
-            // it as a validation problem rather than panicking.
             ValidationErrors::new(
                 label,
-                vec![crate::error::ValidationError::NotAnObject {
-                    found: format!("an entity that could not be decoded ({e})"),
+                vec![crate::error::ValidationError::Undecodable {
+                    message: e.to_string(),
                 }],
             )
         })

@@ -74,6 +74,13 @@ pub enum ValidationError {
         /// The lowercased flattened keys that collide.
         keys: Vec<String>,
     },
+    /// The document passed validation but could not be decoded into the typed
+    /// entity (a field shape validation does not cover).
+    #[error("the entity could not be decoded: {message}")]
+    Undecodable {
+        /// The decoder's message.
+        message: String,
+    },
     /// A built-in kind was declared with an apiVersion it does not support.
     #[error(
         "\"apiVersion\" is not valid for kind {kind}; expected one of {} but found \"{api_version}\"",
@@ -99,7 +106,9 @@ impl ValidationError {
             | ValidationError::InvalidKey { path, .. } => Some(path),
             ValidationError::UnknownRootField { field, .. } => Some(field),
             ValidationError::UnsupportedApiVersion { .. } => Some("apiVersion"),
-            ValidationError::NotAnObject { .. } | ValidationError::DuplicateCaseKeys { .. } => None,
+            ValidationError::NotAnObject { .. }
+            | ValidationError::DuplicateCaseKeys { .. }
+            | ValidationError::Undecodable { .. } => None,
         }
     }
 }

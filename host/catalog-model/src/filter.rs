@@ -183,17 +183,18 @@ impl EntityFilter {
     }
 
     /// The equivalent predicate, `{$any: [{$all: [...]}, ...]}` as the
-    /// catalog client builds it; `None` for an empty filter.
-    pub fn to_predicate(&self) -> Option<Predicate> {
+    /// catalog client builds it. An empty filter gives the match-all
+    /// predicate `{}` (a `$any` of nothing would match nothing).
+    pub fn to_predicate(&self) -> Predicate {
         if self.is_empty() {
-            None
+            Predicate::match_all()
         } else {
-            Some(Predicate::Any(
+            Predicate::Any(
                 self.any_of
                     .iter()
                     .map(FilterConjunction::to_predicate)
                     .collect(),
-            ))
+            )
         }
     }
 }
@@ -227,14 +228,13 @@ mod tests {
         let f = EntityFilter::parse(filters).unwrap_or_else(|e| panic!("{filters:?}: {e}"));
         let result = (f.matches(&entity_a()), f.matches(&entity_b()));
         // The predicate form agrees with the direct evaluation.
-        if let Some(p) = f.to_predicate() {
-            assert_eq!(
-                (p.matches(&entity_a()), p.matches(&entity_b())),
-                result,
-                "predicate form of {filters:?}: {}",
-                p.to_value()
-            );
-        }
+        let p = f.to_predicate();
+        assert_eq!(
+            (p.matches(&entity_a()), p.matches(&entity_b())),
+            result,
+            "predicate form of {filters:?}: {}",
+            p.to_value()
+        );
         result
     }
 
@@ -331,7 +331,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            f.to_predicate().unwrap().to_value(),
+            f.to_predicate().to_value(),
             json!({"$any": [
                 {"$all": [
                     {"kind": "component"},
@@ -341,7 +341,10 @@ mod tests {
                 {"$all": [{"kind": "api"}]}
             ]})
         );
-        assert!(EntityFilter::default().to_predicate().is_none());
+        assert_eq!(
+            EntityFilter::default().to_predicate(),
+            Predicate::match_all()
+        );
     }
 
     #[test]

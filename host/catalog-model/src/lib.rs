@@ -15,6 +15,8 @@
 //! - [`location`]: location refs and generated location entities;
 //! - [`annotations`]: well-known annotation keys.
 
+#![warn(missing_docs)]
+
 pub mod annotations;
 pub mod entity;
 pub mod error;

@@ -777,6 +777,13 @@ fn validate_status_field(status: &Value, errs: &mut Errors) {
                         Some(Value::String(_)) => {}
                         Some(other) => errs.wrong_type(mpath, "a string", other),
                     }
+                    for key in ["code", "stack"] {
+                        if let Some(v) = e.get(key)
+                            && !v.is_string()
+                        {
+                            errs.wrong_type(format!("{epath}.{key}"), "a string", v);
+                        }
+                    }
                 }
             }
         }

@@ -172,7 +172,7 @@ fn predicates_over_the_catalog() {
     );
     // Legacy filters and their predicate form agree.
     let filter = EntityFilter::parse(&["kind=group", "spec.type=database"]).unwrap();
-    let predicate = filter.to_predicate().unwrap();
+    let predicate = filter.to_predicate();
     assert_eq!(
         query_predicate(predicate.to_value()),
         query_filter(&["kind=group", "spec.type=database"])

@@ -622,6 +622,11 @@ fn stored_mode_checks_relations_and_status() {
             json!({"items": [{"type": "t", "level": "info", "message": "m", "error": {"message": "x"}}]}),
             "status.items[0].error.name",
         ),
+        (
+            "/status",
+            json!({"items": [{"type": "t", "level": "info", "message": "m", "error": {"name": "E", "message": "x", "code": 5}}]}),
+            "status.items[0].error.code",
+        ),
     ];
     for (pointer, value, path) in bad_cases {
         let errs =
