@@ -20,10 +20,8 @@ use crate::predicate::{FieldCondition, Matcher, Predicate, Primitive};
 /// One key condition inside a filter parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterCondition {
-    /// The key as written (trimmed).
-    pub key: String,
-    /// Accepted values as written (trimmed); `None` means "the key exists".
-    pub values: Option<Vec<String>>,
+    key: String,
+    values: Option<Vec<String>>,
     key_lower: String,
     values_lower: Vec<String>,
 }
@@ -54,6 +52,16 @@ impl FilterCondition {
     fn add_value(&mut self, value: String) {
         self.values_lower.push(js_lower(&value));
         self.values.get_or_insert_with(Vec::new).push(value);
+    }
+
+    /// The key as written (trimmed).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Accepted values as written (trimmed); `None` means "the key exists".
+    pub fn values(&self) -> Option<&[String]> {
+        self.values.as_deref()
     }
 
     /// The lowercased key used for matching.
@@ -298,19 +306,20 @@ mod tests {
         assert_eq!(f.any_of.len(), 2);
         let first = &f.any_of[0].all_of;
         assert_eq!(first.len(), 2);
-        assert_eq!(first[0].key, "a");
+        assert_eq!(first[0].key(), "a");
         assert_eq!(
-            first[0].values,
-            Some(vec!["1".to_string(), "3".to_string()])
+            first[0].values(),
+            Some(&["1".to_string(), "3".to_string()][..])
         );
-        assert_eq!(first[1].values, Some(vec!["2".to_string()]));
-        assert_eq!(f.any_of[1].all_of[0].values, None);
+        assert_eq!(first[1].values(), Some(&["2".to_string()][..]));
+        assert_eq!(f.any_of[1].all_of[0].values(), None);
         // Keys that differ in case stay separate conditions (ANDed), as in Backstage.
         let f = EntityFilter::parse(&["Kind=a,kind=b"]).unwrap();
         assert_eq!(f.any_of[0].all_of.len(), 2);
         // Empty value kept.
         let f = EntityFilter::parse(&["a="]).unwrap();
-        assert_eq!(f.any_of[0].all_of[0].values, Some(vec![String::new()]));
+        assert_eq!(f.any_of[0].all_of[0].values(), Some(&[String::new()][..]));
+        assert_eq!(f.any_of[0].all_of[0].values_lower(), &[String::new()]);
         assert!(EntityFilter::parse::<&str>(&[]).unwrap().is_empty());
     }
 
