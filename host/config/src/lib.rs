@@ -1,0 +1,177 @@
+//! Portal's configuration: one YAML file (`portal.yaml`), layered over an embedded
+//! default, then over command-line flags. Every part of the host reads its settings
+//! from the types here, so the whole schema is visible in one crate.
+
+mod plugins;
+mod secrets;
+mod server;
+
+pub use plugins::{
+    CompileConfig, DefaultGrants, ExtensionLimits, ExtensionPoint, Grant, HostPattern, Limits,
+    LimitsPatch, PluginsConfig,
+};
+pub use secrets::{SecretSource, Secrets};
+pub use server::{AppConfig, ServerConfig};
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The configuration a `portal serve` with no `--config` runs with.
+pub const DEFAULT_CONFIG_YAML: &str = include_str!("default-config.yaml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub app: AppConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where Portal keeps its store and compiled-plugin cache.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    #[serde(default)]
+    pub secrets: Secrets,
+    /// The catalog's settings; owned by the catalog crate, kept as raw YAML here so
+    /// this crate does not depend on it.
+    #[serde(default)]
+    pub catalog: serde_json::Value,
+    /// Directory the configuration file lives in; relative paths in it resolve
+    /// against this. Not part of the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("portal-data")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Config {
+    /// The embedded default configuration, with paths relative to the current directory.
+    pub fn embedded_default() -> Config {
+        Self::from_yaml(
+            DEFAULT_CONFIG_YAML,
+            "the embedded default configuration",
+            Path::new("."),
+        )
+        .expect("the embedded default configuration is valid")
+    }
+
+    /// Reads a configuration file. Relative paths inside it resolve against the file's
+    /// directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+        Self::from_yaml(&text, &path.display().to_string(), &base)
+    }
+
+    /// Parses configuration text; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str, base_dir: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config =
+            serde_saphyr::from_str(text).map_err(|e| ConfigError::Invalid {
+                origin: origin.to_owned(),
+                message: e.to_string(),
+            })?;
+        config.base_dir = base_dir.to_owned();
+        config.validate().map_err(|message| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (plugin, grant) in &self.plugins.grants {
+            for secret in &grant.secrets {
+                if !self.secrets.contains(secret) {
+                    return Err(format!(
+                        "plugins.grants.{plugin}.secrets names `{secret}`, which is not defined under `secrets`"
+                    ));
+                }
+            }
+            for host in &grant.allowed_hosts {
+                plugins::validate_host_pattern(host)
+                    .map_err(|e| format!("plugins.grants.{plugin}.allowed_hosts: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves a path from the configuration against the file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+
+    /// The data directory, resolved.
+    pub fn data_dir(&self) -> PathBuf {
+        self.resolve(&self.data_dir)
+    }
+
+    /// The watched plugins directory, resolved (defaults to `<data_dir>/plugins`).
+    pub fn plugins_dir(&self) -> PathBuf {
+        match &self.plugins.dir {
+            Some(dir) => self.resolve(dir),
+            None => self.data_dir().join("plugins"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let config = Config::embedded_default();
+        assert_eq!(config.server.port, 7007);
+        assert_eq!(config.server.host, "127.0.0.1");
+        assert!(config.plugins.grants.is_empty());
+        assert_eq!(config.plugins_dir(), PathBuf::from("./portal-data/plugins"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::from_yaml("server:\n  prot: 80\n", "test.yaml", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("test.yaml"), "{err}");
+        assert!(err.contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn granting_an_undefined_secret_is_an_error() {
+        let yaml = "plugins:\n  grants:\n    ci:\n      secrets: [gh-token]\n";
+        let err = Config::from_yaml(yaml, "t.yaml", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gh-token"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_file() {
+        let yaml = "data_dir: state\nplugins:\n  dir: /abs/plugins\n";
+        let config = Config::from_yaml(yaml, "t.yaml", Path::new("/etc/portal")).unwrap();
+        assert_eq!(config.data_dir(), PathBuf::from("/etc/portal/state"));
+        assert_eq!(config.plugins_dir(), PathBuf::from("/abs/plugins"));
+    }
+}

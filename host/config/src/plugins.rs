@@ -1,0 +1,442 @@
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// `plugins:` — the watched directory, limits, and what each plugin is granted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// The directory watched for `.wasm` files; defaults to `<data_dir>/plugins`.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Capabilities granted to every plugin that requests them.
+    #[serde(default)]
+    pub default_grants: DefaultGrants,
+    /// Per-plugin grants, by plugin name.
+    #[serde(default)]
+    pub grants: BTreeMap<String, Grant>,
+    /// Per-call limits for each extension point.
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub compile: CompileConfig,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            dir: None,
+            default_grants: DefaultGrants::default(),
+            grants: BTreeMap::new(),
+            limits: Limits::default(),
+            compile: CompileConfig::default(),
+        }
+    }
+}
+
+impl PluginsConfig {
+    /// The grant for a plugin; an empty one when the configuration names it nowhere.
+    pub fn grant(&self, plugin: &str) -> Grant {
+        self.grants.get(plugin).cloned().unwrap_or_default()
+    }
+
+    /// The limits for one extension point of one plugin, overrides applied.
+    pub fn limits_for(&self, plugin: &str, point: ExtensionPoint) -> ExtensionLimits {
+        let base = self.limits.get(point);
+        match self.grants.get(plugin).and_then(|g| g.limits.get(&point)) {
+            Some(patch) => patch.apply(base),
+            None => base,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultGrants {
+    #[serde(default = "yes")]
+    pub catalog_read: bool,
+    #[serde(default = "yes")]
+    pub storage: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for DefaultGrants {
+    fn default() -> Self {
+        DefaultGrants {
+            catalog_read: true,
+            storage: true,
+        }
+    }
+}
+
+/// What the operator grants one plugin. A plugin gets the intersection of what it
+/// requests and what is granted here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// `false` keeps the file installed but unloaded.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Outbound HTTP destinations: `api.github.com`, `*.example.com`,
+    /// `127.0.0.1:8080`, `https://api.pagerduty.com`.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Names of secrets (defined under `secrets:`) it may read.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Configuration values it reads with `config.get`.
+    #[serde(default)]
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Overrides `default_grants.catalog_read` for this plugin.
+    #[serde(default)]
+    pub catalog_read: Option<bool>,
+    /// Overrides `default_grants.storage` for this plugin.
+    #[serde(default)]
+    pub storage: Option<bool>,
+    /// Per-extension-point limit overrides.
+    #[serde(default)]
+    pub limits: BTreeMap<ExtensionPoint, LimitsPatch>,
+}
+
+impl Default for Grant {
+    fn default() -> Self {
+        Grant {
+            enabled: true,
+            allowed_hosts: Vec::new(),
+            secrets: Vec::new(),
+            config: Default::default(),
+            catalog_read: None,
+            storage: None,
+            limits: BTreeMap::new(),
+        }
+    }
+}
+
+/// The ways a plugin extends the portal, plus loading itself (`describe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtensionPoint {
+    /// Loading the plugin and asking it what it is.
+    Describe,
+    Panel,
+    Provider,
+    Action,
+}
+
+/// Limits for one call into a plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionLimits {
+    /// Linear memory the plugin may grow to, in MiB.
+    pub memory_mb: u64,
+    /// Time the plugin may spend running WebAssembly, in milliseconds.
+    pub cpu_ms: u64,
+    /// Wall-clock time for the whole call, including HTTP it waits on.
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsPatch {
+    pub memory_mb: Option<u64>,
+    pub cpu_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl LimitsPatch {
+    fn apply(&self, base: ExtensionLimits) -> ExtensionLimits {
+        ExtensionLimits {
+            memory_mb: self.memory_mb.unwrap_or(base.memory_mb),
+            cpu_ms: self.cpu_ms.unwrap_or(base.cpu_ms),
+            timeout_ms: self.timeout_ms.unwrap_or(base.timeout_ms),
+        }
+    }
+}
+
+/// Default limits per extension point. Panels sit on a page someone is waiting for,
+/// so they get the tightest budget; providers and actions do real work.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(default = "Limits::default_describe")]
+    pub describe: ExtensionLimits,
+    #[serde(default = "Limits::default_panel")]
+    pub panel: ExtensionLimits,
+    #[serde(default = "Limits::default_provider")]
+    pub provider: ExtensionLimits,
+    #[serde(default = "Limits::default_action")]
+    pub action: ExtensionLimits,
+}
+
+impl Limits {
+    fn default_describe() -> ExtensionLimits {
+        ExtensionLimits {
+            memory_mb: 128,
+            cpu_ms: 2_000,
+            timeout_ms: 5_000,
+        }
+    }
+    fn default_panel() -> ExtensionLimits {
+        ExtensionLimits {
+            memory_mb: 128,
+            cpu_ms: 1_000,
+            timeout_ms: 3_000,
+        }
+    }
+    fn default_provider() -> ExtensionLimits {
+        ExtensionLimits {
+            memory_mb: 256,
+            cpu_ms: 20_000,
+            timeout_ms: 120_000,
+        }
+    }
+    fn default_action() -> ExtensionLimits {
+        ExtensionLimits {
+            memory_mb: 256,
+            cpu_ms: 60_000,
+            timeout_ms: 600_000,
+        }
+    }
+
+    pub fn get(&self, point: ExtensionPoint) -> ExtensionLimits {
+        match point {
+            ExtensionPoint::Describe => self.describe,
+            ExtensionPoint::Panel => self.panel,
+            ExtensionPoint::Provider => self.provider,
+            ExtensionPoint::Action => self.action,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            describe: Self::default_describe(),
+            panel: Self::default_panel(),
+            provider: Self::default_provider(),
+            action: Self::default_action(),
+        }
+    }
+}
+
+/// How plugins are compiled to machine code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompileConfig {
+    /// Compile large, uncached plugins with Winch (a fast baseline compiler) first
+    /// so they go live quickly, then replace them with Cranelift's optimised code
+    /// compiled in the background.
+    #[serde(default = "yes")]
+    pub fast_first_tier: bool,
+    /// Plugins at least this large (in bytes) take the fast first tier.
+    #[serde(default = "default_first_tier_min_bytes")]
+    pub fast_first_tier_min_bytes: u64,
+    /// Files larger than this are refused without compiling.
+    #[serde(default = "default_max_plugin_bytes")]
+    pub max_plugin_bytes: u64,
+}
+
+fn default_first_tier_min_bytes() -> u64 {
+    1 << 20
+}
+
+fn default_max_plugin_bytes() -> u64 {
+    128 << 20
+}
+
+impl Default for CompileConfig {
+    fn default() -> Self {
+        CompileConfig {
+            fast_first_tier: true,
+            fast_first_tier_min_bytes: default_first_tier_min_bytes(),
+            max_plugin_bytes: default_max_plugin_bytes(),
+        }
+    }
+}
+
+/// An outbound-HTTP destination pattern: `[scheme://]host[:port]`, where host may
+/// start with `*.` to match subdomains and port may be `*`. Without a port, only the
+/// scheme's default port matches (443 for https, 80 for http); without a scheme,
+/// both http and https match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    scheme: Option<String>,
+    host: String,
+    wildcard_subdomains: bool,
+    port: PortPattern,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortPattern {
+    Default,
+    Any,
+    Exact(u16),
+}
+
+impl HostPattern {
+    pub fn parse(pattern: &str) -> Result<HostPattern, String> {
+        let (scheme, rest) = match pattern.split_once("://") {
+            Some((scheme, rest)) => {
+                let scheme = scheme.to_ascii_lowercase();
+                if scheme != "http" && scheme != "https" {
+                    return Err(format!("`{pattern}`: scheme must be http or https"));
+                }
+                (Some(scheme), rest)
+            }
+            None => (None, pattern),
+        };
+        if rest.contains('/') {
+            return Err(format!("`{pattern}`: give a host, not a URL path"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, "*")) => (host, PortPattern::Any),
+            Some((host, port)) => {
+                let port = port
+                    .parse::<u16>()
+                    .map_err(|_| format!("`{pattern}`: `{port}` is not a port number"))?;
+                (host, PortPattern::Exact(port))
+            }
+            None => (rest, PortPattern::Default),
+        };
+        let (wildcard_subdomains, host) = match host.strip_prefix("*.") {
+            Some(rest) => (true, rest),
+            None => (false, host),
+        };
+        let valid = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !valid {
+            return Err(format!(
+                "`{pattern}`: `{host}` is not a host name or IPv4 address"
+            ));
+        }
+        Ok(HostPattern {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            wildcard_subdomains,
+            port,
+        })
+    }
+
+    /// Whether a request to `scheme://host:port` is allowed by this pattern.
+    pub fn matches(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
+        let scheme = scheme.to_ascii_lowercase();
+        if let Some(s) = &self.scheme
+            && *s != scheme
+        {
+            return false;
+        }
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return false,
+        };
+        let port = port.unwrap_or(default_port);
+        let port_ok = match self.port {
+            PortPattern::Any => true,
+            PortPattern::Exact(p) => p == port,
+            PortPattern::Default => port == default_port,
+        };
+        let host = host.to_ascii_lowercase();
+        let host_ok = if self.wildcard_subdomains {
+            host.len() > self.host.len()
+                && host.ends_with(&self.host)
+                && host.as_bytes()[host.len() - self.host.len() - 1] == b'.'
+        } else {
+            host == self.host
+        };
+        port_ok && host_ok
+    }
+}
+
+pub(crate) fn validate_host_pattern(pattern: &str) -> Result<(), String> {
+    HostPattern::parse(pattern).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_patterns() {
+        let cases = [
+            ("api.github.com", "https", "api.github.com", None, true),
+            ("api.github.com", "http", "api.github.com", Some(80), true),
+            (
+                "api.github.com",
+                "https",
+                "api.github.com",
+                Some(8443),
+                false,
+            ),
+            ("api.github.com", "https", "evil.com", None, false),
+            (
+                "api.github.com",
+                "https",
+                "api.github.com.evil.com",
+                None,
+                false,
+            ),
+            ("*.example.com", "https", "a.example.com", None, true),
+            ("*.example.com", "https", "a.b.example.com", None, true),
+            ("*.example.com", "https", "example.com", None, false),
+            ("*.example.com", "https", "badexample.com", None, false),
+            ("127.0.0.1:8080", "http", "127.0.0.1", Some(8080), true),
+            ("127.0.0.1:8080", "http", "127.0.0.1", Some(8081), false),
+            ("127.0.0.1:*", "http", "127.0.0.1", Some(9), true),
+            (
+                "https://api.pagerduty.com",
+                "http",
+                "api.pagerduty.com",
+                None,
+                false,
+            ),
+            (
+                "https://api.pagerduty.com",
+                "https",
+                "API.PagerDuty.com",
+                None,
+                true,
+            ),
+        ];
+        for (pattern, scheme, host, port, expected) in cases {
+            let p = HostPattern::parse(pattern).unwrap();
+            assert_eq!(
+                p.matches(scheme, host, port),
+                expected,
+                "{pattern} vs {scheme}://{host}:{port:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_host_patterns() {
+        for bad in [
+            "",
+            "ftp://x.com",
+            "x.com/path",
+            "x.com:http",
+            "a b.com",
+            "*",
+        ] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn limit_overrides() {
+        let yaml = "grants:\n  slow:\n    limits:\n      panel: { timeout_ms: 9000 }\n";
+        let config: PluginsConfig = serde_saphyr::from_str(yaml).unwrap();
+        let l = config.limits_for("slow", ExtensionPoint::Panel);
+        assert_eq!(l.timeout_ms, 9000);
+        assert_eq!(l.memory_mb, Limits::default().panel.memory_mb);
+        assert_eq!(
+            config.limits_for("other", ExtensionPoint::Panel),
+            Limits::default().panel
+        );
+    }
+}

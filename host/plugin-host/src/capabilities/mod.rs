@@ -1,0 +1,234 @@
+//! Everything a plugin can reach, one module per capability. Each call gets a fresh
+//! `HostState`; what it holds is exactly what the portal's configuration granted
+//! the plugin, and nothing else (no preopened directories, no environment, no
+//! sockets, HTTP only to granted hosts).
+
+pub(crate) mod catalog;
+pub(crate) mod config;
+pub(crate) mod http;
+pub(crate) mod log;
+pub(crate) mod output;
+pub(crate) mod storage;
+pub(crate) mod workspace;
+
+use crate::limits::CallLimiter;
+use crate::model::CapabilityRequests;
+use crate::services::Services;
+use portal_config::{ExtensionLimits, Grant, HostPattern, PluginsConfig, Secrets};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// Why a host function refused. Each WIT version maps this onto its own
+/// `host-error` variant.
+#[derive(Debug, Clone)]
+pub(crate) enum HostCallError {
+    Denied(String),
+    Invalid(String),
+    LimitExceeded(String),
+    Unavailable(String),
+}
+
+/// A sink for a plugin's log lines during one call (a template task's live log).
+pub type LogSink = Arc<dyn Fn(crate::LogLevel, &str) + Send + Sync>;
+
+/// What one plugin may use. The operator's grant is authoritative: HTTP hosts,
+/// secrets and config values are exactly what `plugins.grants.<name>` lists. What
+/// the plugin requests is shown next to it, and anything requested but not granted
+/// is reported so the operator can decide. Catalog reads and storage come from
+/// `default_grants` for plugins that request them, unless the grant overrides.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EffectiveGrants {
+    pub http_hosts: Vec<String>,
+    pub secrets: BTreeSet<String>,
+    pub config_keys: Vec<String>,
+    pub catalog_read: bool,
+    pub storage: bool,
+    #[serde(skip)]
+    http_patterns: Vec<HostPattern>,
+}
+
+impl EffectiveGrants {
+    /// Nothing at all: what a plugin runs with before the host knows its name.
+    pub(crate) fn none() -> EffectiveGrants {
+        EffectiveGrants::default()
+    }
+
+    /// The grants, and what was requested but not granted (for the operator).
+    pub(crate) fn compute(
+        requests: &CapabilityRequests,
+        grant: &Grant,
+        config: &PluginsConfig,
+    ) -> (EffectiveGrants, Vec<String>) {
+        let mut missing = Vec::new();
+        let http_patterns: Vec<HostPattern> = grant
+            .allowed_hosts
+            .iter()
+            .filter_map(|p| HostPattern::parse(p).ok())
+            .collect();
+        for host in &requests.http_hosts {
+            if !grant
+                .allowed_hosts
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(host))
+            {
+                missing.push(format!(
+                    "HTTP host `{host}` (plugins.grants.<name>.allowed_hosts)"
+                ));
+            }
+        }
+        for secret in &requests.secrets {
+            if !grant.secrets.contains(secret) {
+                missing.push(format!("secret `{secret}` (plugins.grants.<name>.secrets)"));
+            }
+        }
+        for key in &requests.config_keys {
+            if !grant.config.contains_key(key) {
+                missing.push(format!(
+                    "config value `{key}` (plugins.grants.<name>.config)"
+                ));
+            }
+        }
+        let catalog_read = grant
+            .catalog_read
+            .unwrap_or(config.default_grants.catalog_read && requests.catalog_read);
+        let storage = grant
+            .storage
+            .unwrap_or(config.default_grants.storage && requests.storage);
+        if requests.catalog_read && !catalog_read {
+            missing.push("catalog read access (plugins.grants.<name>.catalog_read)".into());
+        }
+        if requests.storage && !storage {
+            missing.push("private storage (plugins.grants.<name>.storage)".into());
+        }
+        let grants = EffectiveGrants {
+            http_hosts: grant.allowed_hosts.clone(),
+            secrets: grant.secrets.iter().cloned().collect(),
+            config_keys: grant.config.keys().cloned().collect(),
+            catalog_read,
+            storage,
+            http_patterns,
+        };
+        (grants, missing)
+    }
+
+    /// Whether an outbound request to `scheme://host:port` is allowed.
+    pub(crate) fn allows_http(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
+        self.http_patterns
+            .iter()
+            .any(|p| p.matches(scheme, host, port))
+    }
+}
+
+/// Per-plugin context shared by every call into one loaded version of a plugin.
+pub(crate) struct PluginContext {
+    pub name: String,
+    pub grants: EffectiveGrants,
+    pub config_values: serde_json::Map<String, serde_json::Value>,
+    pub services: Services,
+    pub secrets: Arc<Secrets>,
+}
+
+impl PluginContext {
+    /// The context `describe` runs in: the plugin's name is not known yet, so it
+    /// gets no capabilities at all.
+    pub(crate) fn anonymous(label: &str, services: Services) -> PluginContext {
+        PluginContext {
+            name: label.to_owned(),
+            grants: EffectiveGrants::none(),
+            config_values: Default::default(),
+            services,
+            secrets: Arc::new(Secrets::default()),
+        }
+    }
+}
+
+/// Per-call bookkeeping the host reads after the call to explain a failure.
+#[derive(Default)]
+pub(crate) struct CallState {
+    pub cpu_ticks: u64,
+    pub cpu_budget_ticks: u64,
+    pub cpu_exhausted: bool,
+    pub log_lines: u32,
+    pub log_sink: Option<LogSink>,
+    /// Capabilities the plugin tried to use and was refused, for the operator.
+    pub denials: Vec<String>,
+}
+
+/// The data of one `Store`: one call into one plugin.
+pub struct HostState {
+    pub(crate) plugin: Arc<PluginContext>,
+    pub(crate) call: CallState,
+    pub(crate) limiter: CallLimiter,
+    pub(crate) output: output::TailBuffer,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_gate: http::HttpGate,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub(crate) fn new(
+        plugin: Arc<PluginContext>,
+        limits: ExtensionLimits,
+        workspace: Option<&std::path::Path>,
+        log_sink: Option<LogSink>,
+    ) -> Result<HostState, String> {
+        let output = output::TailBuffer::new(output::TAIL_BYTES);
+        let mut builder = WasiCtx::builder();
+        builder.stdout(output.clone()).stderr(output.clone());
+        if let Some(dir) = workspace {
+            workspace::preopen(&mut builder, dir)?;
+        }
+        let http_gate = http::HttpGate::new(plugin.clone());
+        Ok(HostState {
+            call: CallState {
+                log_sink,
+                ..CallState::default()
+            },
+            limiter: CallLimiter::new(limits.memory_mb),
+            output,
+            wasi: builder.build(),
+            http: WasiHttpCtx::new(),
+            http_gate,
+            table: ResourceTable::new(),
+            plugin,
+        })
+    }
+
+    /// Every refusal during this call: HTTP denials and host-function denials.
+    pub(crate) fn denials(&self) -> Vec<String> {
+        let mut all = self.call.denials.clone();
+        all.extend(self.http_gate.denials.iter().cloned());
+        all
+    }
+
+    pub(crate) fn deny(&mut self, message: String) -> HostCallError {
+        tracing::warn!(plugin = %self.plugin.name, "denied: {message}");
+        self.call.denials.push(message.clone());
+        HostCallError::Denied(message)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_gate,
+        }
+    }
+}

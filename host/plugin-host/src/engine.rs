@@ -1,0 +1,160 @@
+//! The wasmtime engines: one Cranelift engine (optimised code, pooling allocator)
+//! and, when the fast first tier is on, one Winch engine (baseline code that
+//! compiles several times faster) for large plugins while Cranelift works in the
+//! background. Also the epoch ticker that enforces CPU limits.
+
+use crate::capabilities::HostState;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
+
+/// How often the epoch advances; CPU limits are counted in these ticks.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// Which compiler produced a plugin's machine code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Optimised code; what every plugin ends up running.
+    Cranelift,
+    /// Baseline code from the fast compiler, until Cranelift's is ready.
+    Winch,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Cranelift => "cranelift",
+            Tier::Winch => "winch",
+        }
+    }
+}
+
+/// An engine and the linker holding every host function, for one tier.
+pub(crate) struct EngineSet {
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+}
+
+pub(crate) struct Engines {
+    pub cranelift: EngineSet,
+    pub winch: Option<EngineSet>,
+    pub pooling: bool,
+    _ticker: EpochTicker,
+}
+
+impl Engines {
+    /// `max_memory_mb` is the largest per-call memory limit any plugin may get; the
+    /// pooling allocator reserves that much address space per slot.
+    pub(crate) fn new(fast_first_tier: bool, max_memory_mb: u64) -> wasmtime::Result<Engines> {
+        let (cranelift, pooling) =
+            match Engine::new(&base_config(Strategy::Cranelift, Some(max_memory_mb))) {
+                Ok(engine) => (engine, true),
+                Err(e) => {
+                    tracing::warn!(
+                        "pooling allocator unavailable ({e}); using on-demand allocation"
+                    );
+                    (Engine::new(&base_config(Strategy::Cranelift, None))?, false)
+                }
+            };
+        let winch = if fast_first_tier {
+            match Engine::new(&base_config(Strategy::Winch, None)) {
+                Ok(engine) => Some(engine),
+                Err(e) => {
+                    tracing::warn!(
+                        "Winch unavailable on this machine ({e}); compiling with Cranelift only"
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut tick_engines = vec![cranelift.clone()];
+        tick_engines.extend(winch.clone());
+        Ok(Engines {
+            cranelift: EngineSet {
+                linker: crate::wit::linker(&cranelift)?,
+                engine: cranelift,
+            },
+            winch: winch
+                .map(|engine| -> wasmtime::Result<EngineSet> {
+                    Ok(EngineSet {
+                        linker: crate::wit::linker(&engine)?,
+                        engine,
+                    })
+                })
+                .transpose()?,
+            pooling,
+            _ticker: EpochTicker::start(tick_engines),
+        })
+    }
+
+    pub(crate) fn get(&self, tier: Tier) -> &EngineSet {
+        match (tier, &self.winch) {
+            (Tier::Winch, Some(winch)) => winch,
+            _ => &self.cranelift,
+        }
+    }
+}
+
+fn base_config(strategy: Strategy, pool_memory_mb: Option<u64>) -> Config {
+    let mut config = Config::new();
+    config.strategy(strategy);
+    config.wasm_component_model(true);
+    // CPU limits: the epoch is checked at every loop back-edge and function entry.
+    config.epoch_interruption(true);
+    // Deep recursion traps cleanly instead of touching the host's stack.
+    config.max_wasm_stack(1 << 20);
+    config.async_stack_size(4 << 20);
+    if let Some(max_memory_mb) = pool_memory_mb {
+        let mut pool = PoolingAllocationConfig::default();
+        // Enough for many concurrent calls, each a fresh instance. Python and
+        // JavaScript components hold a dozen core instances each.
+        pool.total_component_instances(1_000);
+        pool.total_core_instances(10_000);
+        pool.total_memories(2_000);
+        pool.total_tables(5_000);
+        pool.max_core_instances_per_component(64);
+        pool.max_memories_per_component(16);
+        pool.max_tables_per_component(64);
+        pool.table_elements(1_000_000);
+        pool.max_component_instance_size(4 << 20);
+        pool.max_core_instance_size(4 << 20);
+        pool.max_memory_size(usize::try_from(max_memory_mb << 20).unwrap_or(usize::MAX));
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// Advances the engines' epochs every `TICK` on a thread of its own, until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engines: Vec<Engine>) -> EpochTicker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("portal-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    for engine in &engines {
+                        engine.increment_epoch();
+                    }
+                }
+            })
+            .expect("spawning the epoch thread");
+        EpochTicker { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,167 @@
+//! One call into a plugin: a fresh instance in a fresh store (nothing leaks
+//! between calls), memory, CPU and wall-clock limits, and a precise account of
+//! whatever went wrong. A trap, a timeout or a panic in a host function fails this
+//! call only.
+
+use crate::capabilities::{HostState, LogSink, PluginContext};
+use crate::engine::TICK;
+use crate::error::CallError;
+use crate::wit::Exports;
+use futures::FutureExt;
+use portal_config::ExtensionLimits;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+
+/// What a call needs beyond the plugin itself.
+pub(crate) struct CallOptions<'a> {
+    pub limits: ExtensionLimits,
+    pub workspace: Option<&'a Path>,
+    pub log_sink: Option<LogSink>,
+}
+
+/// The result of a call, plus what the host noticed during it.
+pub(crate) struct CallReport<R> {
+    pub result: Result<R, CallError>,
+    pub denials: Vec<String>,
+}
+
+pub(crate) async fn invoke<R>(
+    engine: &Engine,
+    pre: &InstancePre<HostState>,
+    exports: &Exports,
+    context: Arc<PluginContext>,
+    options: CallOptions<'_>,
+    op: impl AsyncFnOnce(&mut Store<HostState>, &Instance, &Exports) -> wasmtime::Result<R>,
+) -> CallReport<R> {
+    let plugin = context.name.clone();
+    let limits = options.limits;
+    let state = match HostState::new(context, limits, options.workspace, options.log_sink) {
+        Ok(state) => state,
+        Err(message) => {
+            return CallReport {
+                result: Err(CallError::Internal { plugin, message }),
+                denials: Vec::new(),
+            };
+        }
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limiter);
+    let budget = limits.cpu_ms.div_ceil(TICK.as_millis() as u64).max(1);
+    store.data_mut().call.cpu_budget_ticks = budget;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut ctx| {
+        let call = &mut ctx.data_mut().call;
+        call.cpu_ticks += 1;
+        if call.cpu_ticks > call.cpu_budget_ticks {
+            call.cpu_exhausted = true;
+            return Err(Trap::Interrupt.into());
+        }
+        // Yield to the async runtime on every tick, so a busy plugin shares the
+        // worker thread with everything else.
+        Ok(UpdateDeadline::Yield(1))
+    });
+
+    let run = async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        op(&mut store, &instance, exports).await
+    };
+    let guarded = AssertUnwindSafe(run).catch_unwind();
+    let outcome = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), guarded).await;
+
+    let state = store.data();
+    let denials = state.denials();
+    let result = match outcome {
+        Err(_) => Err(CallError::Timeout {
+            plugin,
+            limit_ms: limits.timeout_ms,
+        }),
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(
+                plugin,
+                "host function panicked during a plugin call: {message}"
+            );
+            Err(CallError::Internal {
+                plugin,
+                message: format!("a host function failed: {message}"),
+            })
+        }
+        Ok(Ok(Ok(value))) => Ok(value),
+        Ok(Ok(Err(error))) => Err(classify(&plugin, error, state, limits)),
+    };
+    CallReport { result, denials }
+}
+
+/// Turns a wasmtime error into the specific reason, using what the store saw.
+fn classify(
+    plugin: &str,
+    error: wasmtime::Error,
+    state: &HostState,
+    limits: ExtensionLimits,
+) -> CallError {
+    let plugin = plugin.to_owned();
+    if let Some(requested) = state.limiter.memory_exceeded {
+        return CallError::MemoryLimit {
+            plugin,
+            limit_mb: state.limiter.memory_limit_mb(),
+            requested_mb: (requested >> 20) as u64,
+        };
+    }
+    if state.call.cpu_exhausted {
+        return CallError::CpuLimit {
+            plugin,
+            limit_ms: limits.cpu_ms,
+        };
+    }
+    let output = state.output.text();
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => CallError::StackOverflow { plugin },
+        Some(Trap::Interrupt) => CallError::CpuLimit {
+            plugin,
+            limit_ms: limits.cpu_ms,
+        },
+        Some(trap) => {
+            let mut message = match trap {
+                Trap::UnreachableCodeReached => "it aborted (panic or unreachable code)".to_owned(),
+                other => other.to_string(),
+            };
+            if let Some(explanation) = last_words(&output) {
+                message.push_str(": ");
+                message.push_str(&explanation);
+            }
+            CallError::Trap { plugin, message }
+        }
+        None => {
+            let mut message = format!("{error:#}");
+            if let Some(explanation) = last_words(&output) {
+                message.push_str(": ");
+                message.push_str(&explanation);
+            }
+            CallError::Trap { plugin, message }
+        }
+    }
+}
+
+/// The end of what the plugin printed before it died (a panic message, a Python
+/// traceback), shortened for an error message.
+fn last_words(output: &str) -> Option<String> {
+    if output.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(6);
+    let tail = lines[start..].join(" | ");
+    let mut tail = tail.chars().take(1_000).collect::<String>();
+    if tail.len() < output.len() && start > 0 {
+        tail.insert_str(0, "… ");
+    }
+    Some(tail)
+}

@@ -1,0 +1,649 @@
+//! Portal's plugin runtime: every integration, template action and UI panel is a
+//! WebAssembly component implementing the WIT contract in `wit/`, run by wasmtime
+//! in a sandbox that grants nothing the portal's configuration does not.
+//!
+//! Start at [`PluginHost`]. The parts:
+//! - `inspect`: reading a `.wasm` without running it;
+//! - `engine`, `cache`: compiling (Cranelift, optionally Winch first) and caching;
+//! - `wit`: the contract versions and their bindings, one module per major;
+//! - `capabilities`: what a plugin can reach, one module per capability;
+//! - `loader`, `registry`, `watcher`: drop-in install and atomic swaps;
+//! - `invoke`: one sandboxed call with memory, CPU and time limits;
+//! - `view`: checking a panel's declarative output.
+
+mod cache;
+mod capabilities;
+mod engine;
+pub mod error;
+mod filter;
+pub mod inspect;
+mod invoke;
+mod limits;
+mod loader;
+pub mod model;
+mod registry;
+pub mod services;
+mod view;
+mod watcher;
+pub mod wit;
+
+pub use capabilities::{EffectiveGrants, LogSink};
+pub use engine::Tier;
+pub use error::{CallError, LoadError};
+pub use loader::LoadedPlugin;
+pub use registry::{ErrorRecord, Health, PluginStatus};
+pub use watcher::DirectoryWatch;
+
+use crate::invoke::{CallOptions, CallReport};
+use crate::loader::LoadEnv;
+use crate::model::{ActionInfo, PanelInfo, ProvidedEntity, ProviderInfo, Widget};
+use crate::registry::Registry;
+use crate::services::Services;
+use crate::wit::Exports;
+use portal_config::{Config, PluginsConfig, Secrets};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Log levels a plugin writes at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Where the host finds plugins and keeps compiled code, and what it grants.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    pub plugins_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub plugins: PluginsConfig,
+    pub secrets: Secrets,
+}
+
+impl HostOptions {
+    pub fn from_config(config: &Config) -> HostOptions {
+        HostOptions {
+            plugins_dir: config.plugins_dir(),
+            cache_dir: config.data_dir().join("cache").join("plugins"),
+            plugins: config.plugins.clone(),
+            secrets: config.secrets.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("cannot set up the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot watch {path}: {source}")]
+    Watch {
+        path: PathBuf,
+        source: notify::Error,
+    },
+}
+
+/// Something changed in the set of plugins (for live UIs and the catalog).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginEvent {
+    pub file: String,
+    pub plugin: Option<String>,
+    /// `loaded`, `upgraded`, `rejected` or `unloaded`.
+    pub kind: &'static str,
+}
+
+/// A panel some plugin contributes.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PanelRef {
+    pub plugin: String,
+    #[serde(flatten)]
+    pub panel: PanelInfo,
+}
+
+/// The plugin runtime. Cheap to clone; all clones share one set of plugins.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engines: engine::Engines,
+    cache: cache::ArtifactCache,
+    options: HostOptions,
+    secrets: Arc<Secrets>,
+    services: Services,
+    registry: Registry,
+    events: broadcast::Sender<PluginEvent>,
+    compile_gate: tokio::sync::Semaphore,
+}
+
+impl PluginHost {
+    pub fn new(options: HostOptions, services: Services) -> Result<PluginHost, HostError> {
+        let max_memory_mb = max_memory_mb(&options.plugins);
+        let engines = engine::Engines::new(options.plugins.compile.fast_first_tier, max_memory_mb)
+            .map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let cache = cache::ArtifactCache::new(options.cache_dir.clone()).map_err(|source| {
+            HostError::Io {
+                path: options.cache_dir.clone(),
+                source,
+            }
+        })?;
+        std::fs::create_dir_all(&options.plugins_dir).map_err(|source| HostError::Io {
+            path: options.plugins_dir.clone(),
+            source,
+        })?;
+        let (events, _) = broadcast::channel(256);
+        Ok(PluginHost {
+            inner: Arc::new(Inner {
+                engines,
+                cache,
+                secrets: Arc::new(options.secrets.clone()),
+                options,
+                services,
+                registry: Registry::default(),
+                events,
+                compile_gate: tokio::sync::Semaphore::new(1),
+            }),
+        })
+    }
+
+    pub fn plugins_dir(&self) -> &Path {
+        &self.inner.options.plugins_dir
+    }
+
+    /// Whether instances come from the pooling allocator (false when the machine
+    /// could not reserve the address space for it).
+    pub fn uses_pooling_allocator(&self) -> bool {
+        self.inner.engines.pooling
+    }
+
+    /// Loads every plugin file in the directory, returning once each has reached a
+    /// first outcome (loaded, possibly on the fast tier, or refused).
+    pub async fn load_all(&self) {
+        let files: Vec<PathBuf> = match std::fs::read_dir(&self.inner.options.plugins_dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| watcher::is_plugin_file(p))
+                .collect(),
+            Err(e) => {
+                tracing::error!(dir = %self.inner.options.plugins_dir.display(), "cannot list plugins: {e}");
+                return;
+            }
+        };
+        let loads = files.iter().map(|file| self.sync_file(file));
+        futures::future::join_all(loads).await;
+    }
+
+    /// Starts watching the plugins directory; stops when the handle is dropped.
+    pub fn watch(&self) -> Result<DirectoryWatch, HostError> {
+        let dir = self.inner.options.plugins_dir.clone();
+        watcher::watch(self.clone(), &dir).map_err(|source| HostError::Watch { path: dir, source })
+    }
+
+    /// Brings one file's plugin in line with the disk: load, reload or unload.
+    pub async fn sync_file(&self, file: &Path) {
+        if !file.exists() {
+            if let Some(old) = self.inner.registry.remove(file) {
+                tracing::info!(file = %file.display(), plugin = old.name(), "plugin file removed; unloaded");
+                self.emit(file, Some(old.name()), "unloaded");
+            }
+            return;
+        }
+        let generation = self.inner.registry.begin(file);
+        let env = self.load_env();
+        let outcome = match loader::read(file, &self.inner.options.plugins) {
+            Ok(bytes) => loader::load(&env, file, bytes).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(loaded) => {
+                let plugin = Arc::new(loaded.plugin);
+                let name = plugin.name().to_owned();
+                let tier = plugin.tier;
+                match self
+                    .inner
+                    .registry
+                    .finish(file, generation, Ok(plugin.clone()))
+                {
+                    Ok(_) => {}
+                    Err(()) => return,
+                }
+                if let Some(missing) =
+                    (!plugin.missing_grants.is_empty()).then(|| plugin.missing_grants.join("; "))
+                {
+                    tracing::warn!(plugin = %name, "requests capabilities that are not granted: {missing}");
+                }
+                tracing::info!(file = %file.display(), plugin = %name, version = %plugin.info.version, tier = tier.name(), "plugin loaded");
+                // A duplicate name is reported by `finish` as an error state.
+                let loaded_ok = self
+                    .inner
+                    .registry
+                    .by_name(&name)
+                    .is_some_and(|p| Arc::ptr_eq(&p, &plugin));
+                self.emit(
+                    file,
+                    Some(&name),
+                    if loaded_ok { "loaded" } else { "rejected" },
+                );
+                if loaded_ok && let Some(bytes) = loaded.upgrade {
+                    self.spawn_upgrade(plugin, generation, bytes);
+                }
+            }
+            Err(error) => {
+                tracing::error!("{error}");
+                if self
+                    .inner
+                    .registry
+                    .finish(file, generation, Err(error))
+                    .is_ok()
+                {
+                    self.emit(file, None, "rejected");
+                }
+            }
+        }
+    }
+
+    fn spawn_upgrade(&self, plugin: Arc<LoadedPlugin>, generation: u64, bytes: Arc<Vec<u8>>) {
+        let host = self.clone();
+        host.inner
+            .registry
+            .set_upgrading(&plugin.file, generation, true);
+        tokio::spawn(async move {
+            let env = host.load_env();
+            match loader::upgrade(&env, &plugin, bytes).await {
+                Ok(upgraded) => {
+                    let upgraded = Arc::new(upgraded);
+                    if host
+                        .inner
+                        .registry
+                        .upgrade(&plugin.file, generation, upgraded)
+                    {
+                        tracing::info!(
+                            plugin = plugin.name(),
+                            "now running optimised (Cranelift) code"
+                        );
+                        host.emit(&plugin.file, Some(plugin.name()), "upgraded");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        plugin = plugin.name(),
+                        "optimised compile failed, staying on Winch: {e}"
+                    );
+                    host.inner
+                        .registry
+                        .set_upgrading(&plugin.file, generation, false);
+                }
+            }
+        });
+    }
+
+    fn load_env(&self) -> LoadEnv<'_> {
+        LoadEnv {
+            engines: &self.inner.engines,
+            cache: &self.inner.cache,
+            config: &self.inner.options.plugins,
+            secrets: &self.inner.secrets,
+            services: &self.inner.services,
+            compile_gate: &self.inner.compile_gate,
+        }
+    }
+
+    fn emit(&self, file: &Path, plugin: Option<&str>, kind: &'static str) {
+        let _ = self.inner.events.send(PluginEvent {
+            file: file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            plugin: plugin.map(str::to_owned),
+            kind,
+        });
+    }
+
+    /// Changes to the set of plugins, as they happen.
+    pub fn subscribe(&self) -> broadcast::Receiver<PluginEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Waits until no file is loading or being recompiled (tools and tests).
+    pub async fn wait_idle(&self) {
+        while self.inner.registry.is_loading() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until every file has a first outcome (background upgrades may continue).
+    pub async fn wait_loaded(&self) {
+        while self.inner.registry.is_loading_first_tier() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every plugin file with its state, sorted by file name.
+    pub fn statuses(&self) -> Vec<PluginStatus> {
+        self.inner.registry.statuses()
+    }
+
+    pub fn status(&self, name: &str) -> Option<PluginStatus> {
+        self.statuses()
+            .into_iter()
+            .find(|s| s.name.as_deref() == Some(name))
+    }
+
+    pub fn plugin(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        self.inner.registry.by_name(name)
+    }
+
+    /// Every panel of every loaded plugin.
+    pub fn panels(&self) -> Vec<PanelRef> {
+        let mut panels: Vec<PanelRef> = self
+            .inner
+            .registry
+            .active()
+            .iter()
+            .flat_map(|p| {
+                p.info.panels.iter().map(|panel| PanelRef {
+                    plugin: p.info.name.clone(),
+                    panel: panel.clone(),
+                })
+            })
+            .collect();
+        panels.sort_by(|a, b| (&a.plugin, &a.panel.id).cmp(&(&b.plugin, &b.panel.id)));
+        panels
+    }
+
+    /// The panels that apply to an entity (given as Backstage-shaped JSON).
+    pub fn panels_for(&self, entity: &serde_json::Value) -> Vec<PanelRef> {
+        self.panels()
+            .into_iter()
+            .filter(|p| {
+                filter::PanelFilter::parse(&p.panel.applies_to)
+                    .map(|f| f.matches(entity))
+                    .unwrap_or(false)
+            })
+            .collect()
+    }
+
+    pub fn providers(&self) -> Vec<(String, ProviderInfo)> {
+        self.inner
+            .registry
+            .active()
+            .iter()
+            .flat_map(|p| {
+                p.info
+                    .providers
+                    .iter()
+                    .map(|pr| (p.info.name.clone(), pr.clone()))
+            })
+            .collect()
+    }
+
+    pub fn actions(&self) -> Vec<(String, ActionInfo)> {
+        self.inner
+            .registry
+            .active()
+            .iter()
+            .flat_map(|p| {
+                p.info
+                    .actions
+                    .iter()
+                    .map(|a| (p.info.name.clone(), a.clone()))
+            })
+            .collect()
+    }
+
+    fn loaded(&self, name: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        self.inner
+            .registry
+            .by_name(name)
+            .ok_or_else(|| CallError::NoSuchPlugin(name.to_owned()))
+    }
+
+    fn record<R>(&self, plugin: &str, report: CallReport<R>) -> Result<R, CallError> {
+        self.inner
+            .registry
+            .record_call(plugin, report.result.as_ref().err(), &report.denials);
+        report.result
+    }
+
+    /// Renders one panel for one entity (Backstage-shaped JSON).
+    #[tracing::instrument(skip(self, entity_json), fields(plugin = %plugin, panel = %panel_id))]
+    pub async fn render_panel(
+        &self,
+        plugin: &str,
+        panel_id: &str,
+        entity_json: &str,
+    ) -> Result<Widget, CallError> {
+        let loaded = self.loaded(plugin)?;
+        if !loaded.info.panels.iter().any(|p| p.id == panel_id) {
+            return Err(CallError::NoSuchExtension {
+                plugin: plugin.to_owned(),
+                kind: "panel",
+                id: panel_id.to_owned(),
+            });
+        }
+        let report = invoke::invoke(
+            &loaded.engine(&self.inner.engines).engine,
+            &loaded.pre,
+            &loaded.exports,
+            loaded.context.clone(),
+            CallOptions {
+                limits: loaded.limits.panel,
+                workspace: None,
+                log_sink: None,
+            },
+            async |store, instance, exports| match exports {
+                Exports::V1(v1) => v1.render(store, instance, panel_id, entity_json).await,
+            },
+        )
+        .await;
+        let result = flatten(plugin, report.result);
+        self.record(
+            plugin,
+            CallReport {
+                result,
+                denials: report.denials,
+            },
+        )
+    }
+
+    /// Runs one discovery pass of an entity provider.
+    #[tracing::instrument(skip(self), fields(plugin = %plugin, provider = %provider_id))]
+    pub async fn discover(
+        &self,
+        plugin: &str,
+        provider_id: &str,
+    ) -> Result<Vec<ProvidedEntity>, CallError> {
+        let loaded = self.loaded(plugin)?;
+        if !loaded.info.providers.iter().any(|p| p.id == provider_id) {
+            return Err(CallError::NoSuchExtension {
+                plugin: plugin.to_owned(),
+                kind: "entity provider",
+                id: provider_id.to_owned(),
+            });
+        }
+        let report = invoke::invoke(
+            &loaded.engine(&self.inner.engines).engine,
+            &loaded.pre,
+            &loaded.exports,
+            loaded.context.clone(),
+            CallOptions {
+                limits: loaded.limits.provider,
+                workspace: None,
+                log_sink: None,
+            },
+            async |store, instance, exports| match exports {
+                Exports::V1(v1) => v1.discover(store, instance, provider_id).await,
+            },
+        )
+        .await;
+        let result = report.result.and_then(|r| {
+            r.map_err(|e| CallError::Plugin {
+                plugin: plugin.to_owned(),
+                code: e.code,
+                message: e.message,
+            })
+        });
+        let result = result.and_then(|entities| check_provided(plugin, entities));
+        self.record(
+            plugin,
+            CallReport {
+                result,
+                denials: report.denials,
+            },
+        )
+    }
+
+    /// Runs a template action with `workspace` as its only directory.
+    #[tracing::instrument(skip(self, request, log_sink), fields(action = %request.action_id, task = %request.task_id))]
+    pub async fn execute_action(
+        &self,
+        request: &model::ActionRequest,
+        workspace: &Path,
+        log_sink: Option<LogSink>,
+    ) -> Result<serde_json::Value, CallError> {
+        let loaded = self
+            .inner
+            .registry
+            .active()
+            .into_iter()
+            .find(|p| p.info.actions.iter().any(|a| a.id == request.action_id))
+            .ok_or_else(|| CallError::NoSuchExtension {
+                plugin: "(any)".into(),
+                kind: "template action",
+                id: request.action_id.clone(),
+            })?;
+        let plugin = loaded.name().to_owned();
+        let report = invoke::invoke(
+            &loaded.engine(&self.inner.engines).engine,
+            &loaded.pre,
+            &loaded.exports,
+            loaded.context.clone(),
+            CallOptions {
+                limits: loaded.limits.action,
+                workspace: Some(workspace),
+                log_sink,
+            },
+            async |store, instance, exports| match exports {
+                Exports::V1(v1) => v1.execute(store, instance, request).await,
+            },
+        )
+        .await;
+        let result = report
+            .result
+            .and_then(|r| {
+                r.map_err(|e| CallError::Plugin {
+                    plugin: plugin.clone(),
+                    code: e.code,
+                    message: e.message,
+                })
+            })
+            .and_then(|output| parse_action_output(&plugin, &output));
+        self.record(
+            &plugin,
+            CallReport {
+                result,
+                denials: report.denials,
+            },
+        )
+    }
+
+    /// Loads a file outside the registry, to inspect or check it (CLI).
+    pub async fn load_detached(&self, file: &Path) -> Result<LoadedPlugin, LoadError> {
+        let bytes = loader::read(file, &self.inner.options.plugins)?;
+        let env = self.load_env();
+        loader::load(&env, file, bytes).await.map(|l| l.plugin)
+    }
+}
+
+fn flatten(
+    plugin: &str,
+    result: Result<Result<Result<Widget, String>, model::PluginError>, CallError>,
+) -> Result<Widget, CallError> {
+    match result? {
+        Ok(Ok(widget)) => Ok(widget),
+        Ok(Err(reason)) => Err(CallError::InvalidOutput {
+            plugin: plugin.to_owned(),
+            reason,
+        }),
+        Err(e) => Err(CallError::Plugin {
+            plugin: plugin.to_owned(),
+            code: e.code,
+            message: e.message,
+        }),
+    }
+}
+
+const MAX_PROVIDED_ENTITIES: usize = 100_000;
+const MAX_PROVIDED_BYTES: usize = 256 << 20;
+const MAX_ACTION_OUTPUT_BYTES: usize = 1 << 20;
+
+fn check_provided(
+    plugin: &str,
+    entities: Vec<ProvidedEntity>,
+) -> Result<Vec<ProvidedEntity>, CallError> {
+    let bytes: usize = entities
+        .iter()
+        .map(|e| e.body.len() + e.location.len())
+        .sum();
+    if entities.len() > MAX_PROVIDED_ENTITIES || bytes > MAX_PROVIDED_BYTES {
+        return Err(CallError::InvalidOutput {
+            plugin: plugin.to_owned(),
+            reason: format!(
+                "{} entities in {bytes} bytes is over the limit of {MAX_PROVIDED_ENTITIES} entities / {MAX_PROVIDED_BYTES} bytes per discovery",
+                entities.len()
+            ),
+        });
+    }
+    Ok(entities)
+}
+
+fn parse_action_output(plugin: &str, output: &str) -> Result<serde_json::Value, CallError> {
+    let invalid = |reason: String| CallError::InvalidOutput {
+        plugin: plugin.to_owned(),
+        reason,
+    };
+    if output.len() > MAX_ACTION_OUTPUT_BYTES {
+        return Err(invalid(format!(
+            "action output is {} bytes, over the limit of {MAX_ACTION_OUTPUT_BYTES}",
+            output.len()
+        )));
+    }
+    if output.trim().is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    match serde_json::from_str::<serde_json::Value>(output) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        Ok(_) => Err(invalid("action output must be a JSON object".into())),
+        Err(e) => Err(invalid(format!("action output is not JSON: {e}"))),
+    }
+}
+
+/// The largest memory limit any plugin can get, which sizes the instance pool.
+fn max_memory_mb(config: &PluginsConfig) -> u64 {
+    use portal_config::ExtensionPoint::*;
+    let mut max = [Describe, Panel, Provider, Action]
+        .into_iter()
+        .map(|p| config.limits.get(p).memory_mb)
+        .max()
+        .unwrap_or(256);
+    for grant in config.grants.values() {
+        for patch in grant.limits.values() {
+            if let Some(mb) = patch.memory_mb {
+                max = max.max(mb);
+            }
+        }
+    }
+    max
+}

@@ -1,0 +1,171 @@
+//! The host's own view of plugins: what they are and what they return. Every WIT
+//! version converts into these types (see `wit/`), so the rest of the portal never
+//! depends on a particular version of the contract.
+
+use serde::Serialize;
+
+/// What a plugin says about itself (`meta.describe`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub panels: Vec<PanelInfo>,
+    pub providers: Vec<ProviderInfo>,
+    pub actions: Vec<ActionInfo>,
+    pub requests: CapabilityRequests,
+}
+
+impl PluginInfo {
+    /// The extension points the plugin provides, by name.
+    pub fn extension_points(&self) -> Vec<&'static str> {
+        let mut points = Vec::new();
+        if !self.panels.is_empty() {
+            points.push("panel");
+        }
+        if !self.providers.is_empty() {
+            points.push("entity-provider");
+        }
+        if !self.actions.is_empty() {
+            points.push("template-action");
+        }
+        points
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Placement {
+    Card,
+    Tab,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PanelInfo {
+    pub id: String,
+    pub title: String,
+    pub placement: Placement,
+    /// A catalog filter; empty means every entity.
+    pub applies_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderInfo {
+    pub id: String,
+    pub description: String,
+    pub refresh_interval_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionInfo {
+    pub id: String,
+    pub description: String,
+    pub input_schema: Option<serde_json::Value>,
+    pub output_schema: Option<serde_json::Value>,
+}
+
+/// Capabilities a plugin asks for, or (as `Grants`) the part it actually gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapabilityRequests {
+    pub http_hosts: Vec<String>,
+    pub secrets: Vec<String>,
+    pub config_keys: Vec<String>,
+    pub catalog_read: bool,
+    pub storage: bool,
+}
+
+/// A panel's output as a tree of the portal's widgets. Plugins send it flattened
+/// (WIT has no recursive types); the host rebuilds and checks the tree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Widget {
+    Text {
+        text: String,
+    },
+    Markdown {
+        markdown: String,
+    },
+    Link {
+        label: String,
+        url: String,
+    },
+    Badge {
+        label: String,
+        tone: Tone,
+    },
+    Stat {
+        label: String,
+        value: String,
+        tone: Tone,
+    },
+    Code {
+        language: String,
+        content: String,
+    },
+    Empty {
+        message: String,
+    },
+    Card {
+        title: String,
+        children: Vec<Widget>,
+    },
+    KeyValues {
+        items: Vec<KeyValue>,
+    },
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<Widget>>,
+    },
+    Stack {
+        children: Vec<Widget>,
+    },
+    Row {
+        children: Vec<Widget>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: Widget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tone {
+    Neutral,
+    Info,
+    Success,
+    Warning,
+    Danger,
+}
+
+/// One entity document emitted by an entity provider.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvidedEntity {
+    /// YAML or JSON text in `catalog-info.yaml` format.
+    pub body: String,
+    /// Where it came from, as a URL.
+    pub location: String,
+}
+
+/// A template step handed to an action plugin.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    pub action_id: String,
+    pub input: serde_json::Value,
+    pub task_id: String,
+    pub dry_run: bool,
+}
+
+/// An error a plugin itself returned (as opposed to one the host detected).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginError {
+    pub code: String,
+    pub message: String,
+}

@@ -1,0 +1,98 @@
+//! Portal's HTTP server. It wires the parts together (configuration, store,
+//! catalog, plugin host, web UI), serves the REST APIs under `/api` and the UI at
+//! `/`, and owns the cross-cutting concerns of a request: tracing, errors in
+//! Backstage's shape, and (in `request`) learning who is asking.
+//!
+//! Start at [`Portal::start`].
+
+pub mod api;
+pub mod request;
+mod state;
+
+pub use state::AppState;
+
+use anyhow::Context;
+use portal_config::Config;
+use portal_plugin_host::services::{NoCatalog, Services, SledKeyValueStore};
+use portal_plugin_host::{HostOptions, PluginHost};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A running portal.
+pub struct Portal {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+    _watch: Option<portal_plugin_host::DirectoryWatch>,
+}
+
+impl Portal {
+    /// Opens the store, starts the plugin host (watching its directory) and serves
+    /// HTTP on the configured address. Returns once the socket is bound; plugins
+    /// keep loading in the background.
+    pub async fn start(config: Config) -> anyhow::Result<Portal> {
+        let data_dir = config.data_dir();
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let kv = SledKeyValueStore::open(&data_dir.join("plugin-storage"))?;
+        let services = Services {
+            catalog: Arc::new(NoCatalog),
+            kv: Arc::new(kv),
+        };
+        let plugins = PluginHost::new(HostOptions::from_config(&config), services)?;
+        let watch = plugins.watch()?;
+        {
+            let plugins = plugins.clone();
+            tokio::spawn(async move { plugins.load_all().await });
+        }
+
+        let state = AppState::new(Arc::new(config.clone()), plugins);
+        let app = api::router(state.clone());
+        let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    config.server.host, config.server.port
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("server stopped: {e}");
+            }
+        });
+        tracing::info!("Portal listening on http://{addr}");
+        Ok(Portal {
+            addr,
+            state,
+            shutdown: Some(tx),
+            server,
+            _watch: Some(watch),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits until the server stops (it runs until `shutdown` or the process ends).
+    pub async fn wait(mut self) {
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        let _ = server.await;
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        let _ = server.await;
+    }
+}

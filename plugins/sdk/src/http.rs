@@ -1,0 +1,36 @@
+//! Outbound HTTP for plugins, over standard `wasi:http`. The portal lets a plugin
+//! reach only the hosts its configuration grants; anything else fails with
+//! `HttpRequestDenied` before a connection is made.
+
+use wstd::http::{Body, Client, Request};
+
+/// A response with its body read.
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends a GET request with the given headers and reads the whole body.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response, String> {
+    wstd::runtime::block_on(async {
+        let mut request = Request::get(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Body::empty())
+            .map_err(|e| format!("bad request for {url}: {e}"))?;
+        let mut response = Client::new()
+            .send(request)
+            .await
+            .map_err(|e| format!("GET {url} failed: {e:?}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .str_contents()
+            .await
+            .map_err(|e| format!("reading the response of {url} failed: {e:?}"))?
+            .to_owned();
+        Ok(Response { status, body })
+    })
+}

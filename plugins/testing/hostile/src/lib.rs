@@ -1,0 +1,150 @@
+//! A deliberately badly behaved plugin, for the sandbox tests. Each panel id is
+//! one misbehaviour; the host must survive every one of them, stop it with a
+//! specific error, and keep serving other plugins.
+
+use portal_plugin_sdk::{self as sdk, Plugin, PluginError, meta, panel};
+
+struct Hostile;
+
+const MODES: &[&str] = &[
+    "loop",
+    "alloc",
+    "recurse",
+    "huge-output",
+    "huge-text",
+    "read-file",
+    "read-env",
+    "http",
+    "secret",
+    "panic",
+    "remember",
+    "recall",
+    "ok",
+];
+
+impl Plugin for Hostile {
+    fn describe() -> meta::PluginInfo {
+        let mut info = sdk::info(
+            "hostile",
+            env!("CARGO_PKG_VERSION"),
+            "Misbehaves on purpose (tests only)",
+        )
+        .secret("own-token");
+        for mode in MODES {
+            info = info.panel(mode, mode, meta::PanelPlacement::Card, "");
+        }
+        info.build()
+    }
+
+    fn render(request: panel::RenderRequest) -> Result<panel::View, PluginError> {
+        let entity: serde_json::Value = serde_json::from_str(&request.entity).unwrap_or_default();
+        let arg = entity["metadata"]["annotations"]["hostile/arg"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let text = match request.panel_id.as_str() {
+            "loop" => {
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => format!("depth {}", recurse(std::hint::black_box(1))),
+            "huge-output" => {
+                let mut view = sdk::ViewBuilder::new();
+                let children: Vec<u32> = (0..200_000)
+                    .map(|i| view.text(format!("node {i}")))
+                    .collect();
+                let root = view.stack(children);
+                return Ok(view.finish(root));
+            }
+            "huge-text" => "x".repeat(40 << 20),
+            "read-file" => {
+                match std::fs::read_to_string(if arg.is_empty() { "/etc/passwd" } else { &arg }) {
+                    Ok(content) => format!("read {} bytes: {content}", content.len()),
+                    Err(e) => {
+                        return Err(sdk::error("read-failed", format!("cannot read file: {e}")));
+                    }
+                }
+            }
+            "read-env" => {
+                let vars: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+                if vars.is_empty() {
+                    return Err(sdk::error("no-env", "the environment is empty"));
+                }
+                format!("env: {}", vars.join(" "))
+            }
+            "http" => match sdk::http::get(&arg, &[]) {
+                Ok(response) => format!("status {}: {}", response.status, response.body),
+                Err(e) => return Err(sdk::error("http-failed", e)),
+            },
+            "secret" => match sdk::config::get_secret(&arg) {
+                Ok(value) => format!("secret: {value}"),
+                Err(e) => return Err(sdk::error("secret-refused", format!("{e:?}"))),
+            },
+            "panic" => panic!("hostile plugin panicked on purpose"),
+            "remember" => remember(&arg),
+            "recall" => recall(),
+            _ => "ok".to_owned(),
+        };
+        let mut view = sdk::ViewBuilder::new();
+        let node = view.text(text);
+        Ok(view.finish(node))
+    }
+}
+
+#[inline(never)]
+#[allow(unconditional_recursion)] // the point of this mode
+fn recurse(n: u64) -> u64 {
+    let local = [n; 16];
+    std::hint::black_box(&local);
+    recurse(n + 1) + local[3]
+}
+
+/// Grows memory and scatters a marker through it, so a later instance that gets
+/// the same pooled memory slot could find it if memory were not wiped.
+fn remember(secret: &str) -> String {
+    let marker = format!("MARKER:{secret}:END");
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..8 {
+        let mut block = vec![0u8; 1 << 20];
+        for chunk in block.chunks_mut(4096) {
+            let n = marker.len().min(chunk.len());
+            chunk[..n].copy_from_slice(&marker.as_bytes()[..n]);
+        }
+        blocks.push(block);
+    }
+    std::hint::black_box(&blocks);
+    std::mem::forget(blocks);
+    "remembered".to_owned()
+}
+
+/// Scans its own memory, including pages it grows but never writes, for a marker.
+fn recall() -> String {
+    let pages_before = core::arch::wasm32::memory_size(0);
+    core::arch::wasm32::memory_grow(0, 160);
+    let bytes = core::arch::wasm32::memory_size(0) * 65536;
+    let needle = b"MARKER:";
+    let mut found = 0usize;
+    let start = 8usize;
+    // SAFETY: reads within the bounds of this instance's own linear memory (wasm
+    // has no unmapped pages below `memory.size`); address 0 is skipped.
+    let memory = unsafe { std::slice::from_raw_parts(start as *const u8, bytes - start) };
+    for window in memory.windows(needle.len()) {
+        if window == needle {
+            found += 1;
+        }
+    }
+    // The marker's text also sits in this plugin's own data: a handful of hits is
+    // normal; a leak from a previous instance would show thousands.
+    format!("pages {pages_before}; markers found: {found}")
+}
+
+sdk::export!(Hostile);
