@@ -1,1 +1,208 @@
+//! Shared helpers for Portal's end-to-end tests: finding the built binary and
+//! plugins, starting isolated portal processes on free ports, and small HTTP
+//! stand-ins for outside services. `cargo xtask test` builds everything these
+//! tests need first and says where through environment variables.
 
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub mod stand_in;
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The `portal` binary under test (`PORTAL_BIN`, else `target/debug/portal`).
+pub fn portal_bin() -> PathBuf {
+    let path = std::env::var_os("PORTAL_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug").join("portal"));
+    assert!(
+        path.exists(),
+        "{} does not exist: run the tests with `cargo xtask test`, which builds it",
+        path.display()
+    );
+    path
+}
+
+/// A plugin built by `cargo xtask build-plugins`, by file name (e.g. `hostile.wasm`).
+pub fn built_plugin(file: &str) -> PathBuf {
+    let dir = std::env::var_os("PORTAL_TEST_PLUGINS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("portal-plugins"));
+    let path = dir.join(file);
+    assert!(
+        path.exists(),
+        "{} does not exist: run the tests with `cargo xtask test`, which builds the plugins",
+        path.display()
+    );
+    path
+}
+
+/// A frozen fixture under `tests/fixtures/`.
+pub fn fixture(relative: &str) -> PathBuf {
+    workspace_root()
+        .join("tests")
+        .join("fixtures")
+        .join(relative)
+}
+
+/// A compile cache shared by every test in a run, so each plugin is compiled once
+/// (Python and JavaScript plugins take seconds). Safe to share: entries are keyed
+/// by content hash and written atomically.
+pub fn shared_cache_dir() -> PathBuf {
+    let dir = target_dir().join("portal-test-cache");
+    std::fs::create_dir_all(&dir).expect("create the shared cache dir");
+    dir
+}
+
+/// Installs a plugin file the way an operator should: write to a hidden temporary
+/// name in the same directory, then rename into place.
+pub fn install_plugin(plugins_dir: &Path, source: &Path, name: &str) {
+    let tmp = plugins_dir.join(format!(".{name}.tmp"));
+    std::fs::copy(source, &tmp).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+    std::fs::rename(&tmp, plugins_dir.join(name)).expect("rename plugin into place");
+}
+
+/// A `portal serve` process with its own data and plugins directories and port.
+/// Killed when dropped.
+pub struct PortalProcess {
+    child: Child,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    config_path: PathBuf,
+    stderr_log: PathBuf,
+}
+
+impl PortalProcess {
+    /// Starts a portal with `config_yaml` (paths in it relative to the test's dir).
+    pub fn start(config_yaml: &str) -> Result<PortalProcess> {
+        let dir = tempfile::tempdir()?;
+        let config_path = dir.path().join("portal.yaml");
+        std::fs::write(&config_path, config_yaml)?;
+        std::fs::create_dir_all(dir.path().join("plugins"))?;
+        Self::spawn(dir, config_path)
+    }
+
+    fn spawn(dir: tempfile::TempDir, config_path: PathBuf) -> Result<PortalProcess> {
+        let stderr_log = dir.path().join("portal.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&stderr_log)?;
+        let mut child = Command::new(portal_bin())
+            .arg("serve")
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--port")
+            .arg("0")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("--plugins-dir")
+            .arg(dir.path().join("plugins"))
+            .env("PORTAL_LOG", "info,portal_plugin_host=debug")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .context("starting portal")?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("portal listening on ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let log = std::fs::read_to_string(&stderr_log).unwrap_or_default();
+                bail!("portal did not start within 60 s; its log:\n{log}");
+            }
+        };
+        Ok(PortalProcess {
+            child,
+            url,
+            dir,
+            config_path,
+            stderr_log,
+        })
+    }
+
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.dir.path().join("plugins")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// What the process logged so far (for assertions and failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the process and starts a new one on the same directories.
+    pub fn restart(mut self) -> Result<PortalProcess> {
+        self.kill();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir()?);
+        let config_path = self.config_path.clone();
+        Self::spawn(dir, config_path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        reqwest::blocking::Client::new().get(format!("{}{path}", self.url))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        reqwest::blocking::Client::new().post(format!("{}{path}", self.url))
+    }
+
+    pub fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+        let response = self.get(path).send()?;
+        Ok(response.json()?)
+    }
+}
+
+impl Drop for PortalProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it returns `Some` or `timeout` passes. Used to wait for
+/// asynchronous effects (a plugin going live); never to assert speed.
+pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -127,6 +127,14 @@ impl Config {
         self.resolve(&self.data_dir)
     }
 
+    /// The compiled-plugin cache directory, resolved.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        match &self.plugins.cache_dir {
+            Some(dir) => self.resolve(dir),
+            None => self.data_dir().join("cache").join("plugins"),
+        }
+    }
+
     /// The watched plugins directory, resolved (defaults to `<data_dir>/plugins`).
     pub fn plugins_dir(&self) -> PathBuf {
         match &self.plugins.dir {

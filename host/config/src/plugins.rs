@@ -9,6 +9,10 @@ pub struct PluginsConfig {
     /// The directory watched for `.wasm` files; defaults to `<data_dir>/plugins`.
     #[serde(default)]
     pub dir: Option<PathBuf>,
+    /// Where compiled plugins are cached; defaults to `<data_dir>/cache/plugins`.
+    /// Entries are keyed by content hash, so several portals may share one.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
     /// Capabilities granted to every plugin that requests them.
     #[serde(default)]
     pub default_grants: DefaultGrants,
@@ -26,6 +30,7 @@ impl Default for PluginsConfig {
     fn default() -> Self {
         PluginsConfig {
             dir: None,
+            cache_dir: None,
             default_grants: DefaultGrants::default(),
             grants: BTreeMap::new(),
             limits: Limits::default(),

@@ -69,7 +69,7 @@ impl HostOptions {
     pub fn from_config(config: &Config) -> HostOptions {
         HostOptions {
             plugins_dir: config.plugins_dir(),
-            cache_dir: config.data_dir().join("cache").join("plugins"),
+            cache_dir: config.plugin_cache_dir(),
             plugins: config.plugins.clone(),
             secrets: config.secrets.clone(),
         }

@@ -1,1 +1,115 @@
-fn main() {}
+//! `cargo xtask <command>`: every build chore in one place, with no tool beyond
+//! what a fresh machine of this kind has (rustup, cargo, python3, node/npm, apt).
+//!
+//! - `run [-- ARGS]`: set up, build everything, run `portal serve` with the
+//!   first-party and example plugins installed.
+//! - `test [-- CARGO-TEST-ARGS]`: set up, build everything, run the whole suite.
+//! - `setup`: install what builds need (wasm targets, componentize-py, npm
+//!   packages); idempotent.
+//! - `build-plugins`: build every plugin into `target/portal-plugins/`.
+//! - `bench <plugins|catalog|...> [ARGS]`: run a benchmark in release mode.
+//! - `freeze-fixtures`: rebuild the frozen `portal:plugin@1.0.0` fixtures.
+
+mod plugins;
+mod tools;
+mod util;
+
+use anyhow::{Result, bail};
+use util::{cargo, root, target_dir};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let rest: Vec<String> = rest.iter().skip_while(|a| *a == "--").cloned().collect();
+    match command {
+        "setup" => tools::setup(tools::Needs::all()),
+        "build-plugins" => {
+            tools::setup(tools::Needs::plugins())?;
+            plugins::build_all()
+        }
+        "build" => build(),
+        "run" => {
+            build()?;
+            run_portal(&rest)
+        }
+        "test" => test(&rest),
+        "bench" => bench(&rest),
+        "freeze-fixtures" => {
+            tools::setup(tools::Needs::plugins())?;
+            plugins::freeze_fixtures()
+        }
+        "help" | "--help" | "-h" => {
+            println!(
+                "{}",
+                include_str!("main.rs")
+                    .lines()
+                    .take_while(|l| l.starts_with("//!"))
+                    .map(|l| l.trim_start_matches("//!").trim_start_matches(' '))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; try `cargo xtask help`"),
+    }
+}
+
+/// Everything a run or a test needs, built.
+fn build() -> Result<()> {
+    tools::setup(tools::Needs::all())?;
+    plugins::build_all()?;
+    util::step("building the portal");
+    cargo(&["build", "-p", "portal"])?;
+    Ok(())
+}
+
+fn run_portal(args: &[String]) -> Result<()> {
+    // Install the first-party and example plugins into the default plugins directory.
+    let plugins_dir = root().join("portal-data").join("plugins");
+    std::fs::create_dir_all(&plugins_dir)?;
+    for name in plugins::DEMO_PLUGINS {
+        let source = plugins::out_dir().join(name);
+        let tmp = plugins_dir.join(format!(".{name}.tmp"));
+        std::fs::copy(&source, &tmp)?;
+        std::fs::rename(&tmp, plugins_dir.join(name))?;
+    }
+    util::step("starting the portal (Ctrl-C stops it)");
+    let mut command = std::process::Command::new(target_dir().join("debug").join("portal"));
+    command.arg("serve").args(args).current_dir(root());
+    util::run(&mut command)
+}
+
+fn test(args: &[String]) -> Result<()> {
+    build()?;
+    util::step("running the test suite");
+    let mut command = util::cargo_command(&["test", "--workspace"]);
+    command.args(args);
+    command
+        .env("PORTAL_BIN", target_dir().join("debug").join("portal"))
+        .env("PORTAL_TEST_PLUGINS", plugins::out_dir());
+    util::run(&mut command)
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    tools::setup(tools::Needs::plugins())?;
+    plugins::build_all()?;
+    util::step("building the benchmarks (release)");
+    cargo(&["build", "--release", "-p", "portal-bench", "-p", "portal"])?;
+    let mut command = std::process::Command::new(target_dir().join("release").join("portal-bench"));
+    command
+        .args(args)
+        .env("PORTAL_BIN", target_dir().join("release").join("portal"))
+        .env("PORTAL_TEST_PLUGINS", plugins::out_dir())
+        .current_dir(root());
+    util::run(&mut command)
+}

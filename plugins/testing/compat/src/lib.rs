@@ -9,9 +9,15 @@ use portal_plugin_sdk::{
 
 struct Compat;
 
+/// `COMPAT_VERSION` at build time makes a second version for replacement tests.
+const VERSION: &str = match option_env!("COMPAT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 impl Plugin for Compat {
     fn describe() -> meta::PluginInfo {
-        sdk::info("compat", env!("CARGO_PKG_VERSION"), "Calls every host function (tests)")
+        sdk::info("compat", VERSION, "Calls every host function (tests)")
             .panel("echo", "Echo", meta::PanelPlacement::Card, "kind=component")
             .provider("fixed", "Two fixed entities", 0)
             .action(
@@ -57,7 +63,7 @@ impl Plugin for Compat {
 
         let mut view = sdk::ViewBuilder::new();
         let mut lines = vec![
-            view.text(format!("{greeting} {name}")),
+            view.text(format!("{greeting} {name} from compat {VERSION}")),
             view.text(format!("owner {owner}: {owner_found}")),
             view.text(format!("renders: {renders}")),
             view.text(format!("secret: {secret}")),

@@ -1,0 +1,298 @@
+//! Hostile plugins: each misbehaviour in its own test. The portal stops the
+//! plugin with a specific error, keeps serving, and other plugins keep working.
+
+use crate::{assert_healthy, component, render, start, status, texts, wait_loaded};
+use portal_tests::{PortalProcess, built_plugin, install_plugin, stand_in::StandIn};
+use serde_json::Value;
+
+fn portal_with_hostile(grants: &str, extra: &str) -> PortalProcess {
+    let grants = format!("    compat:\n      config: {{ greeting: hi }}\n{grants}");
+    let portal = start(&grants, extra);
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("hostile.wasm"),
+        "hostile.wasm",
+    );
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("compat.wasm"),
+        "compat.wasm",
+    );
+    wait_loaded(&portal, "hostile.wasm", "1.0.0");
+    wait_loaded(&portal, "compat.wasm", "1.0.0");
+    portal
+}
+
+fn entity_with_arg(arg: &str) -> Value {
+    let mut entity = component("victim");
+    entity["metadata"]["annotations"]["hostile/arg"] = Value::String(arg.to_owned());
+    entity
+}
+
+/// Renders a hostile mode and returns (status, error message).
+fn provoke(portal: &PortalProcess, mode: &str, arg: &str) -> (u16, String) {
+    let (code, body) = render(portal, "hostile", mode, &entity_with_arg(arg));
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (code, message)
+}
+
+#[test]
+fn infinite_loop_is_stopped_by_the_cpu_limit() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "loop", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("CPU time") && message.contains("hostile"),
+        "{message}"
+    );
+    assert_healthy(&portal);
+}
+
+#[test]
+fn wall_clock_timeout_applies_when_cpu_limit_is_higher() {
+    let portal = portal_with_hostile(
+        "    hostile:\n      limits:\n        panel: { cpu_ms: 60000, timeout_ms: 700 }\n",
+        "",
+    );
+    let (code, message) = provoke(&portal, "loop", "");
+    assert_eq!(code, 504, "{message}");
+    assert!(message.contains("700 ms"), "{message}");
+    assert_healthy(&portal);
+}
+
+#[test]
+fn memory_bomb_is_stopped_by_the_memory_limit() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "alloc", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("memory") && message.contains("128 MiB limit"),
+        "{message}"
+    );
+    assert_healthy(&portal);
+}
+
+#[test]
+fn runaway_recursion_is_a_stack_overflow() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "recurse", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(message.contains("overflowed its stack"), "{message}");
+    assert_healthy(&portal);
+}
+
+#[test]
+fn huge_output_is_refused() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "huge-output", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("200000 nodes") && message.contains("limit of 5000"),
+        "{message}"
+    );
+    let (code, message) = provoke(&portal, "huge-text", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("bytes of text") || message.contains("memory"),
+        "{message}"
+    );
+    assert_healthy(&portal);
+}
+
+#[test]
+fn host_files_are_invisible() {
+    let portal = portal_with_hostile("", "");
+    // A file that certainly exists on the host, with content we can recognise.
+    let secret_file = portal.dir.path().join("host-secret.txt");
+    std::fs::write(&secret_file, "top secret host data").unwrap();
+    for path in [
+        secret_file.to_str().unwrap(),
+        "/etc/passwd",
+        "/proc/self/environ",
+    ] {
+        let (code, message) = provoke(&portal, "read-file", path);
+        assert_eq!(code, 502, "{message}");
+        assert!(
+            message.contains("read-failed") && message.contains("cannot read file"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("top secret") && !message.contains("root:"),
+            "{message}"
+        );
+    }
+    assert_healthy(&portal);
+}
+
+#[test]
+fn the_environment_is_empty() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "read-env", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("no-env") && message.contains("the environment is empty"),
+        "{message}"
+    );
+    assert_healthy(&portal);
+}
+
+#[test]
+fn http_to_a_host_not_granted_is_refused_before_connecting() {
+    let target = StandIn::serve(|_| {
+        axum::Router::new().route("/", axum::routing::get(|| async { "leaked" }))
+    });
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "http", &format!("{}/", target.url()));
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("http-failed") && message.contains("HttpRequestDenied"),
+        "{message}"
+    );
+    assert_eq!(target.request_count(), 0, "no request reached the server");
+    // The refusal is recorded for the operator, naming the destination.
+    let hostile = status(&portal, "hostile.wasm").unwrap();
+    let denial = hostile["health"]["lastDenial"]["message"].as_str().unwrap();
+    assert!(
+        denial.contains(&target.addr.to_string()) && denial.contains("allowed_hosts"),
+        "{denial}"
+    );
+    assert_healthy(&portal);
+}
+
+#[test]
+fn another_plugins_secret_is_refused() {
+    let portal = portal_with_hostile(
+        "    compat:\n      secrets: [compat-token]\n    hostile:\n      secrets: [own-token]\n",
+        "secrets:\n  compat-token: { value: compat-only }\n  own-token: { value: mine }\n",
+    );
+    // Its own secret: granted.
+    let (code, body) = render(&portal, "hostile", "secret", &entity_with_arg("own-token"));
+    assert_eq!(code, 200, "{body}");
+    assert!(texts(&body["view"]).contains(&"secret: mine".to_owned()));
+    // Another plugin's secret: denied, with the reason, and the value never leaks.
+    let (code, message) = provoke(&portal, "secret", "compat-token");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("secret-refused") && message.contains("Denied"),
+        "{message}"
+    );
+    assert!(
+        message.contains("not granted to plugin `hostile`"),
+        "{message}"
+    );
+    assert!(!message.contains("compat-only"), "{message}");
+    assert_healthy(&portal);
+}
+
+#[test]
+fn a_panic_is_reported_with_its_message() {
+    let portal = portal_with_hostile("", "");
+    let (code, message) = provoke(&portal, "panic", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(message.contains("crashed"), "{message}");
+    assert!(
+        message.contains("hostile plugin panicked on purpose"),
+        "{message}"
+    );
+    // The failure shows in the plugin's health.
+    let hostile = status(&portal, "hostile.wasm").unwrap();
+    assert_eq!(hostile["health"]["lastError"]["kind"], "trap");
+    assert!(hostile["health"]["failures"].as_u64().unwrap() >= 1);
+    assert_healthy(&portal);
+}
+
+#[test]
+fn a_new_instance_never_sees_a_previous_instances_memory() {
+    let portal = portal_with_hostile("", "");
+    for round in 0..5 {
+        let (code, body) = render(
+            &portal,
+            "hostile",
+            "remember",
+            &entity_with_arg(&format!("secret-{round}")),
+        );
+        assert_eq!(code, 200, "{body}");
+        let (code, body) = render(&portal, "hostile", "recall", &entity_with_arg(""));
+        assert_eq!(code, 200, "{body}");
+        let text = texts(&body["view"]).join(" ");
+        let found: usize = text
+            .rsplit("markers found: ")
+            .next()
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("unexpected answer {text}"));
+        // The marker's text sits in the plugin's own data a few times; a leak
+        // from the previous instance would show thousands (one per 4 KiB).
+        assert!(
+            found < 16,
+            "round {round}: {found} markers found in a fresh instance"
+        );
+    }
+}
+
+#[test]
+fn files_that_are_not_plugins_are_rejected_with_the_reason() {
+    let portal = portal_with_hostile("", "");
+    let dir = portal.plugins_dir();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "elf.wasm",
+            b"\x7fELF\x02\x01\x01\0rest of a binary".to_vec(),
+            "7f 45 4c 46",
+        ),
+        ("empty.wasm", Vec::new(), "empty file"),
+        ("core.wasm", wat_module(), "core WebAssembly module"),
+        (
+            "future.wasm",
+            future_major_component(),
+            "portal:plugin@2.0.0",
+        ),
+        (
+            "truncated.wasm",
+            built_plugin_prefix("compat.wasm", 5000),
+            "malformed",
+        ),
+    ];
+    for (name, bytes, _) in &cases {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    for (name, _, expected) in &cases {
+        let refused = crate::wait_refused(&portal, name);
+        let message = refused["loadError"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(name) && message.contains(expected),
+            "{name}: {message}"
+        );
+    }
+    let future = status(&portal, "future.wasm").unwrap();
+    assert!(
+        future["loadError"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1.x"),
+        "{future}"
+    );
+    assert_healthy(&portal);
+}
+
+fn wat_module() -> Vec<u8> {
+    wat::parse_str("(module (func (export \"f\")))").unwrap()
+}
+
+/// A component that exports Portal's `meta` interface from a future major version.
+fn future_major_component() -> Vec<u8> {
+    wat::parse_str(
+        r#"(component
+            (import "portal:plugin/log@2.0.0" (instance))
+            (instance $m)
+            (export "portal:plugin/meta@2.0.0" (instance $m)))"#,
+    )
+    .unwrap()
+}
+
+fn built_plugin_prefix(file: &str, len: usize) -> Vec<u8> {
+    let bytes = std::fs::read(built_plugin(file)).unwrap();
+    bytes[..len.min(bytes.len())].to_vec()
+}
