@@ -78,9 +78,18 @@ fn memory_bomb_is_stopped_by_the_memory_limit() {
 #[test]
 fn runaway_recursion_is_a_stack_overflow() {
     let portal = portal_with_hostile("", "");
+    // Recursion that exhausts the WebAssembly call stack.
     let (code, message) = provoke(&portal, "recurse", "");
     assert_eq!(code, 502, "{message}");
     assert!(message.contains("overflowed its stack"), "{message}");
+    // Recursion that exhausts the stack compilers keep in linear memory (Rust, C):
+    // it runs off the bottom of memory.
+    let (code, message) = provoke(&portal, "recurse-frames", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("out of bounds") && message.contains("stack overflow"),
+        "{message}"
+    );
     assert_healthy(&portal);
 }
 
@@ -90,7 +99,7 @@ fn huge_output_is_refused() {
     let (code, message) = provoke(&portal, "huge-output", "");
     assert_eq!(code, 502, "{message}");
     assert!(
-        message.contains("200000 nodes") && message.contains("limit of 5000"),
+        message.contains("200001 nodes") && message.contains("limit of 5000"),
         "{message}"
     );
     let (code, message) = provoke(&portal, "huge-text", "");
@@ -165,7 +174,7 @@ fn http_to_a_host_not_granted_is_refused_before_connecting() {
 #[test]
 fn another_plugins_secret_is_refused() {
     let portal = portal_with_hostile(
-        "    compat:\n      secrets: [compat-token]\n    hostile:\n      secrets: [own-token]\n",
+        "      secrets: [compat-token]\n    hostile:\n      secrets: [own-token]\n",
         "secrets:\n  compat-token: { value: compat-only }\n  own-token: { value: mine }\n",
     );
     // Its own secret: granted.

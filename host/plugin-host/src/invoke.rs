@@ -131,6 +131,11 @@ fn classify(
         Some(trap) => {
             let mut message = match trap {
                 Trap::UnreachableCodeReached => "it aborted (panic or unreachable code)".to_owned(),
+                // Rust and C keep their stack in linear memory, below the data;
+                // runaway recursion there ends as an access below address 0.
+                Trap::MemoryOutOfBounds => {
+                    "it accessed memory out of bounds (in Rust, C and similar plugins this is usually a stack overflow from runaway recursion)".to_owned()
+                }
                 other => other.to_string(),
             };
             if let Some(explanation) = last_words(&output) {

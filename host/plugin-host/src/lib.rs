@@ -126,6 +126,8 @@ struct Inner {
     registry: Registry,
     events: broadcast::Sender<PluginEvent>,
     compile_gate: tokio::sync::Semaphore,
+    /// Files being synced, and whether another sync was asked for meanwhile.
+    syncing: std::sync::Mutex<std::collections::HashMap<PathBuf, bool>>,
 }
 
 impl PluginHost {
@@ -154,6 +156,7 @@ impl PluginHost {
                 registry: Registry::default(),
                 events,
                 compile_gate: tokio::sync::Semaphore::new(1),
+                syncing: Default::default(),
             }),
         })
     }
@@ -192,7 +195,30 @@ impl PluginHost {
     }
 
     /// Brings one file's plugin in line with the disk: load, reload or unload.
+    /// Syncs of one file never overlap: a change that arrives while one runs
+    /// makes it run once more afterwards.
     pub async fn sync_file(&self, file: &Path) {
+        {
+            let mut syncing = self.inner.syncing.lock().unwrap();
+            if let Some(rerun) = syncing.get_mut(file) {
+                *rerun = true;
+                return;
+            }
+            syncing.insert(file.to_owned(), false);
+        }
+        loop {
+            self.sync_file_once(file).await;
+            let mut syncing = self.inner.syncing.lock().unwrap();
+            if syncing.get(file) == Some(&true) {
+                syncing.insert(file.to_owned(), false);
+            } else {
+                syncing.remove(file);
+                return;
+            }
+        }
+    }
+
+    async fn sync_file_once(&self, file: &Path) {
         if !file.exists() {
             if let Some(old) = self.inner.registry.remove(file) {
                 tracing::info!(file = %file.display(), plugin = old.name(), "plugin file removed; unloaded");
@@ -200,9 +226,15 @@ impl PluginHost {
             }
             return;
         }
+        let bytes = loader::read(file, &self.inner.options.plugins);
+        if let Ok(bytes) = &bytes
+            && self.inner.registry.serves(file, bytes)
+        {
+            return; // same content as the version already serving
+        }
         let generation = self.inner.registry.begin(file);
         let env = self.load_env();
-        let outcome = match loader::read(file, &self.inner.options.plugins) {
+        let outcome = match bytes {
             Ok(bytes) => loader::load(&env, file, bytes).await,
             Err(e) => Err(e),
         };
@@ -557,6 +589,49 @@ impl PluginHost {
                 denials: report.denials,
             },
         )
+    }
+
+    /// Benchmark support: instantiates a panel's plugin once and renders `calls`
+    /// times on that same instance, returning each call's duration. The portal
+    /// itself never reuses an instance; this measures the call alone.
+    #[doc(hidden)]
+    pub async fn bench_warm_renders(
+        &self,
+        plugin: &str,
+        panel_id: &str,
+        entity_json: &str,
+        calls: usize,
+    ) -> Result<Vec<std::time::Duration>, CallError> {
+        let loaded = self.loaded(plugin)?;
+        let mut limits = loaded.limits.panel;
+        limits.timeout_ms = limits.timeout_ms.max(600_000);
+        limits.cpu_ms = limits.cpu_ms.max(600_000);
+        let report = invoke::invoke(
+            &loaded.engine(&self.inner.engines).engine,
+            &loaded.pre,
+            &loaded.exports,
+            loaded.context.clone(),
+            CallOptions {
+                limits,
+                workspace: None,
+                log_sink: None,
+            },
+            async |store, instance, exports| {
+                let mut times = Vec::with_capacity(calls);
+                for _ in 0..calls {
+                    let started = std::time::Instant::now();
+                    match exports {
+                        Exports::V1(v1) => {
+                            let _ = v1.render(store, instance, panel_id, entity_json).await?;
+                        }
+                    }
+                    times.push(started.elapsed());
+                }
+                Ok(times)
+            },
+        )
+        .await;
+        report.result
     }
 
     /// Loads a file outside the registry, to inspect or check it (CLI).

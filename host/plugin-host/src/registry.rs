@@ -167,6 +167,22 @@ impl Registry {
         }
     }
 
+    /// Whether the file is loaded, with exactly these bytes, and nothing newer failed.
+    pub(crate) fn serves(&self, file: &Path, bytes: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        let slots = self.slots.read().unwrap();
+        let Some(slot) = slots.get(file) else {
+            return false;
+        };
+        match &slot.active {
+            Some(active) if slot.error.is_none() && slot.loading_since.is_none() => {
+                active.summary.size == bytes.len() as u64
+                    && active.summary.sha256 == hex::encode(Sha256::digest(bytes))
+            }
+            _ => false,
+        }
+    }
+
     /// Forgets a file (it was deleted); returns the plugin it served.
     pub(crate) fn remove(&self, file: &Path) -> Option<Arc<LoadedPlugin>> {
         self.slots

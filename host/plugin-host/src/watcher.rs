@@ -34,11 +34,29 @@ pub(crate) fn is_plugin_file(path: &Path) -> bool {
     !name.starts_with('.') && name.ends_with(".wasm")
 }
 
+/// Whether an event can mean new content, a new name or a removal.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) | EventKind::Other | EventKind::Any => false,
+    }
+}
+
 pub(crate) fn watch(host: PluginHost, dir: &Path) -> notify::Result<DirectoryWatch> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let mut watcher =
         notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
             Ok(event) => {
+                // Reading a file (our own loads included) raises access events;
+                // reacting to those would reload forever.
+                if !changes_content(&event.kind) {
+                    return;
+                }
                 for path in event.paths {
                     if is_plugin_file(&path) {
                         let _ = tx.send(path);

@@ -65,7 +65,14 @@ impl WasiHttpHooks for HttpGate {
         if let Err(message) = self.check(request.uri()) {
             tracing::warn!(plugin = %self.plugin.name, "{message}");
             self.denials.push(message);
-            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+            // Let the guest finish sending its (discarded) body before refusing, so
+            // it sees "request denied" rather than a broken body stream.
+            return Box::new(async move {
+                use http_body_util::BodyExt;
+                let mut body = request.into_body();
+                while let Some(Ok(_)) = body.frame().await {}
+                Err(HttpError::HttpRequestDenied)
+            });
         }
         tracing::debug!(plugin = %self.plugin.name, uri = %request.uri(), "outbound HTTP");
         Box::new(async move {

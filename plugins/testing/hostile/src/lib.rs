@@ -10,6 +10,7 @@ const MODES: &[&str] = &[
     "loop",
     "alloc",
     "recurse",
+    "recurse-frames",
     "huge-output",
     "huge-text",
     "read-file",
@@ -57,6 +58,7 @@ impl Plugin for Hostile {
                 }
             }
             "recurse" => format!("depth {}", recurse(std::hint::black_box(1))),
+            "recurse-frames" => format!("depth {}", recurse_with_frames(std::hint::black_box(1))),
             "huge-output" => {
                 let mut view = sdk::ViewBuilder::new();
                 let children: Vec<u32> = (0..200_000)
@@ -100,12 +102,21 @@ impl Plugin for Hostile {
     }
 }
 
+/// Exhausts the WebAssembly call stack: no locals in linear memory.
 #[inline(never)]
 #[allow(unconditional_recursion)] // the point of this mode
 fn recurse(n: u64) -> u64 {
-    let local = [n; 16];
+    std::hint::black_box(recurse(std::hint::black_box(n + 1))) + 1
+}
+
+/// Exhausts Rust's stack in linear memory: each frame holds an array whose
+/// address escapes, so it must live in memory.
+#[inline(never)]
+#[allow(unconditional_recursion)] // the point of this mode
+fn recurse_with_frames(n: u64) -> u64 {
+    let local = [n; 512];
     std::hint::black_box(&local);
-    recurse(n + 1) + local[3]
+    recurse_with_frames(n + 1) + local[3]
 }
 
 /// Grows memory and scatters a marker through it, so a later instance that gets
