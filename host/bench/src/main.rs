@@ -1,1 +1,33 @@
-fn main() {}
+//! `portal-bench`: Portal's benchmarks. Each area has its own subcommand and
+//! module; this file only dispatches.
+
+mod catalog;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "portal-bench", about = "Portal benchmarks (run in release)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Catalog: ingest time, RSS, and HTTP latency/throughput under load.
+    Catalog(catalog::CatalogArgs),
+    /// Internal: the portal process the catalog benchmark measures.
+    #[command(hide = true)]
+    CatalogServer(catalog::ServerArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Catalog(args) => catalog::run(args).await,
+            Command::CatalogServer(args) => catalog::serve(args).await,
+        }
+    })
+}
