@@ -24,6 +24,10 @@ fn the_official_backstage_catalog_client_works_unchanged() {
         .expect("node is needed for this test");
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "catalog-client checks failed:\n{stdout}\nportal log:\n{}", portal.log());
+    assert!(
+        output.status.success(),
+        "catalog-client checks failed:\n{stdout}\nportal log:\n{}",
+        portal.log()
+    );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }

@@ -25,7 +25,10 @@ fn per_file_counts(portal: &PortalProcess) -> Vec<u64> {
 }
 
 fn total(portal: &PortalProcess) -> u64 {
-    let (_, b): (u16, Value) = get(portal, "/api/catalog/entities/by-query?filter=kind=component&limit=0");
+    let (_, b): (u16, Value) = get(
+        portal,
+        "/api/catalog/entities/by-query?filter=kind=component&limit=0",
+    );
     b["totalItems"].as_u64().unwrap_or(0)
 }
 
@@ -55,7 +58,10 @@ fn killed_during_a_large_ingest_nothing_is_half_written() {
     .expect("ingest never started");
     let at_kill = total(&portal);
     portal.kill();
-    eprintln!("killed with {at_kill} of {} components ingested", FILES * PER_FILE);
+    eprintln!(
+        "killed with {at_kill} of {} components ingested",
+        FILES * PER_FILE
+    );
 
     let portal = portal.restart().unwrap();
     // The store opened; every file is whole, now and while ingest resumes.

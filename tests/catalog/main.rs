@@ -95,7 +95,10 @@ spec:
     $text: ./payments.openapi.yaml
 "#,
     );
-    w("payments.openapi.yaml", "openapi: 3.0.0\ninfo: {title: Payments, version: 1.0.0}\n");
+    w(
+        "payments.openapi.yaml",
+        "openapi: 3.0.0\ninfo: {title: Payments, version: 1.0.0}\n",
+    );
     w(
         "extra/catalog-info.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: extra-service}\nspec: {type: service, lifecycle: production, owner: team-b}\n",
@@ -119,7 +122,8 @@ pub fn config_for(target: &Path, extra: &str) -> String {
 pub fn fixture_portal() -> (tempfile::TempDir, PortalProcess) {
     let dir = tempfile::tempdir().unwrap();
     write_fixture(dir.path());
-    let portal = PortalProcess::start(&config_for(&dir.path().join("catalog-info.yaml"), "")).unwrap();
+    let portal =
+        PortalProcess::start(&config_for(&dir.path().join("catalog-info.yaml"), "")).unwrap();
     wait_entity(&portal, "component/default/web");
     wait_entity(&portal, "api/default/payments-api");
     wait_entity(&portal, "user/default/joe");
@@ -131,7 +135,10 @@ pub fn get(portal: &PortalProcess, path: &str) -> (u16, Value) {
     let r = portal.get(path).send().unwrap();
     let status = r.status().as_u16();
     let text = r.text().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// POST JSON with the status.
@@ -139,7 +146,10 @@ pub fn post(portal: &PortalProcess, path: &str, body: &Value) -> (u16, Value) {
     let r = portal.post(path).json(body).send().unwrap();
     let status = r.status().as_u16();
     let text = r.text().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// Waits (up to 30 s) until `/entities/by-name/<kind/ns/name>` answers 200.
@@ -176,7 +186,12 @@ pub fn names(items: &Value) -> Vec<String> {
 pub fn assert_error(status: u16, body: &Value, want_status: u16, want_name: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["error"]["name"], want_name, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(body["response"]["statusCode"], want_status, "{body}");
     assert!(body["request"]["method"].is_string(), "{body}");
     assert!(body["request"]["url"].is_string(), "{body}");

@@ -55,13 +55,24 @@ fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
     std::fs::create_dir_all(dir.join("systems"))?;
     let mut org = String::new();
     for d in 0..domains {
-        let _ = write!(org, "---\napiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: domain-{d}\nspec:\n  owner: group-{}\n", d % groups);
+        let _ = write!(
+            org,
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: domain-{d}\nspec:\n  owner: group-{}\n",
+            d % groups
+        );
     }
     for g in 0..groups {
-        let _ = write!(org, "---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: group-{g}\nspec:\n  type: team\n  children: []\n");
+        let _ = write!(
+            org,
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: group-{g}\nspec:\n  type: team\n  children: []\n"
+        );
     }
     for u in 0..users {
-        let _ = write!(org, "---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: user-{u}\nspec:\n  memberOf: [group-{}]\n", u % groups);
+        let _ = write!(
+            org,
+            "---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: user-{u}\nspec:\n  memberOf: [group-{}]\n",
+            u % groups
+        );
     }
     std::fs::write(dir.join("org.yaml"), org)?;
     // One file per system: the system, its components and APIs.
@@ -69,11 +80,20 @@ fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
     let types = ["service", "website", "library"];
     for s in 0..systems {
         let mut text = String::new();
-        let _ = write!(text, "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: system-{s}\nspec:\n  owner: group-{}\n  domain: domain-{}\n", s % groups, s % domains);
+        let _ = write!(
+            text,
+            "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: system-{s}\nspec:\n  owner: group-{}\n  domain: domain-{}\n",
+            s % groups,
+            s % domains
+        );
         count += 1;
         let mut a = s;
         while a < apis {
-            let _ = write!(text, "---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: api-{a}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: group-{}\n  system: system-{s}\n  definition: \"openapi: 3.0.0\"\n", a % groups);
+            let _ = write!(
+                text,
+                "---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: api-{a}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: group-{}\n  system: system-{s}\n  definition: \"openapi: 3.0.0\"\n",
+                a % groups
+            );
             count += 1;
             a += systems;
         }
@@ -86,7 +106,11 @@ fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
                 }
                 let _ = write!(deps, "component:component-{}", (c * 7 + k * 13 + 1) % n);
             }
-            let consumes = if c % 2 == 0 { format!("\n  consumesApis: [api-{}]", (c * 3 + 1) % apis) } else { String::new() };
+            let consumes = if c % 2 == 0 {
+                format!("\n  consumesApis: [api-{}]", (c * 3 + 1) % apis)
+            } else {
+                String::new()
+            };
             let _ = write!(
                 text,
                 "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: component-{c}\n  description: Synthetic component {c}\n  tags: [tag-{}]\nspec:\n  type: {}\n  lifecycle: production\n  owner: group-{}\n  system: system-{s}\n  providesApis: [api-{}]{consumes}\n  dependsOn: [{deps}]\n",
@@ -127,7 +151,12 @@ struct Load {
     rps: f64,
 }
 
-async fn load(client: &reqwest::Client, connections: usize, seconds: u64, urls: Arc<Vec<String>>) -> Load {
+async fn load(
+    client: &reqwest::Client,
+    connections: usize,
+    seconds: u64,
+    urls: Arc<Vec<String>>,
+) -> Load {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -163,7 +192,11 @@ async fn load(client: &reqwest::Client, connections: usize, seconds: u64, urls: 
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     Load {
         requests: all.len(),
         errors,
@@ -175,7 +208,9 @@ async fn load(client: &reqwest::Client, connections: usize, seconds: u64, urls: 
 
 pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build; run `cargo run --release -p portal-bench -- catalog` for real figures");
+        eprintln!(
+            "warning: a debug build; run `cargo run --release -p portal-bench -- catalog` for real figures"
+        );
     }
     let mut report = String::new();
     for &size in &args.sizes {
@@ -224,7 +259,12 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         let count_url = format!("{url}/api/catalog/entities/by-query?limit=0");
         let ingest = loop {
             let total = match client.get(&count_url).send().await {
-                Ok(r) => r.json::<serde_json::Value>().await.ok().and_then(|v| v["totalItems"].as_u64()).unwrap_or(0),
+                Ok(r) => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["totalItems"].as_u64())
+                    .unwrap_or(0),
                 Err(_) => 0,
             };
             if total as usize >= expected {
@@ -241,7 +281,12 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         eprintln!("{expected} entities ingested in {ingest:.2?}; RSS {rss:.0} MiB");
         let n = (size as f64 / 1.375).round() as usize;
         let by_name: Vec<String> = (0..1000)
-            .map(|i| format!("{url}/api/catalog/entities/by-name/component/default/component-{}", (i * 7919) % n))
+            .map(|i| {
+                format!(
+                    "{url}/api/catalog/entities/by-name/component/default/component-{}",
+                    (i * 7919) % n
+                )
+            })
             .collect();
         let scenarios: Vec<(&str, Vec<String>, u64)> = vec![
             ("by-name", by_name, args.seconds),
@@ -260,9 +305,16 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
             ),
         ];
         let _ = writeln!(report, "\n## {expected} entities ({n} components)\n");
-        let _ = writeln!(report, "ingest until every entity is served: {:.2} s", ingest.as_secs_f64());
+        let _ = writeln!(
+            report,
+            "ingest until every entity is served: {:.2} s",
+            ingest.as_secs_f64()
+        );
         let _ = writeln!(report, "RSS after ingest: {rss:.0} MiB\n");
-        let _ = writeln!(report, "| scenario | req/s | p50 | p99 | requests | errors |");
+        let _ = writeln!(
+            report,
+            "| scenario | req/s | p50 | p99 | requests | errors |"
+        );
         let _ = writeln!(report, "|---|---|---|---|---|---|");
         for (name, urls, seconds) in scenarios {
             let l = load(&client, args.connections, seconds, Arc::new(urls)).await;
@@ -282,6 +334,9 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         let _ = child.kill();
         let _ = child.wait();
     }
-    println!("# portal-bench catalog ({} connections, {} s per scenario){report}", args.connections, args.seconds);
+    println!(
+        "# portal-bench catalog ({} connections, {} s per scenario){report}",
+        args.connections, args.seconds
+    );
     Ok(())
 }

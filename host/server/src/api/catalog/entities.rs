@@ -118,6 +118,33 @@ pub async fn list(
                 return;
             }
             let mut first = true;
+            // Projections that need neither relations nor status read the stored
+            // body directly: no rendering.
+            let body_only = fields.as_ref().is_some_and(|f| {
+                !f.fields()
+                    .iter()
+                    .any(|p| p.starts_with("relations") || p.starts_with("status"))
+            });
+            if let (true, Some(f)) = (body_only, fields.as_ref()) {
+                for chunk in handles.chunks(500) {
+                    let mut out = Vec::new();
+                    for h in chunk {
+                        let Ok(v) = serde_json::from_slice::<Value>(catalog.stored_body(h)) else {
+                            continue;
+                        };
+                        if !first {
+                            out.push(b',');
+                        }
+                        first = false;
+                        serde_json::to_writer(&mut out, &f.project(&v)).expect("JSON");
+                    }
+                    if tx.blocking_send(Ok(out)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.blocking_send(Ok(b"]".to_vec()));
+                return;
+            }
             for chunk in handles.chunks(500) {
                 let docs = catalog.render(chunk);
                 let mut out = Vec::with_capacity(docs.iter().map(|d| d.json.len() + 1).sum());
