@@ -1,22 +1,28 @@
-//! `portal-bench`: Portal's benchmarks, one subcommand per area. Run them with
-//! `cargo xtask bench <area>`, which builds in release mode and the plugins first.
+//! `portal-bench`: Portal's benchmarks. Each area has its own subcommand and
+//! module; this file only dispatches.
 
+mod catalog;
 mod plugins;
 mod stats;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "portal-bench", about = "Portal's benchmarks")]
+#[command(name = "portal-bench", about = "Portal benchmarks (run in release)")]
 struct Cli {
     #[command(subcommand)]
-    area: Area,
+    command: Command,
 }
 
 #[derive(Subcommand)]
-enum Area {
+enum Command {
     /// Plugin runtime: compile, start-up, instantiate + call, drop-in to live.
     Plugins(plugins::Args),
+    /// Catalog: ingest time, RSS, and HTTP latency/throughput under load.
+    Catalog(catalog::CatalogArgs),
+    /// Internal: the portal process the catalog benchmark measures.
+    #[command(hide = true)]
+    CatalogServer(catalog::ServerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -25,8 +31,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        match cli.area {
-            Area::Plugins(args) => plugins::run(args).await,
+        match cli.command {
+            Command::Plugins(args) => plugins::run(args).await,
+            Command::Catalog(args) => catalog::run(args).await,
+            Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })
 }

@@ -6,7 +6,6 @@ pub struct Summary {
     pub count: usize,
     pub median: Duration,
     pub p99: Duration,
-    pub mean: Duration,
 }
 
 impl Summary {
@@ -14,12 +13,10 @@ impl Summary {
         assert!(!samples.is_empty(), "no samples");
         samples.sort();
         let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-        let total: Duration = samples.iter().sum();
         Summary {
             count: samples.len(),
             median: at(0.5),
             p99: at(0.99),
-            mean: total / samples.len() as u32,
         }
     }
 }

@@ -56,7 +56,7 @@ pub(crate) fn js_primitive_string(v: &Value) -> Option<String> {
 
 /// `s.toLocaleLowerCase('en-US')`; Unicode lowercasing without the
 /// allocation when the input is already lowercase ASCII.
-pub(crate) fn js_lower(s: &str) -> String {
+pub fn js_lower(s: &str) -> String {
     if s.bytes().all(|b| !b.is_ascii_uppercase() && b.is_ascii()) {
         s.to_string()
     } else {

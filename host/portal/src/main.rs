@@ -19,6 +19,9 @@ enum Command {
     /// Inspect and check plugins.
     #[command(subcommand)]
     Plugin(cmd::plugin::PluginCommand),
+    /// Validate catalog files and import large trees of them.
+    #[command(subcommand)]
+    Catalog(cmd::catalog::CatalogCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Plugin(command) => cmd::plugin::run(command).await,
+            Command::Catalog(command) => cmd::catalog::run(command).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@
 //! Start at [`Portal::start`].
 
 pub mod api;
+pub mod catalog_wiring;
 pub mod request;
 mod state;
 
@@ -13,7 +14,7 @@ pub use state::AppState;
 
 use anyhow::Context;
 use portal_config::Config;
-use portal_plugin_host::services::{NoCatalog, Services, SledKeyValueStore};
+use portal_plugin_host::services::{Services, SledKeyValueStore};
 use portal_plugin_host::{HostOptions, PluginHost};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,8 +38,9 @@ impl Portal {
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
         let kv = SledKeyValueStore::open(&data_dir.join("plugin-storage"))?;
+        let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
         let services = Services {
-            catalog: Arc::new(NoCatalog),
+            catalog: Arc::new(catalog_wiring::CatalogService(catalog.clone())),
             kv: Arc::new(kv),
         };
         let plugins = PluginHost::new(HostOptions::from_config(&config), services)?;
@@ -48,7 +50,9 @@ impl Portal {
             tokio::spawn(async move { plugins.load_all().await });
         }
 
-        let state = AppState::new(Arc::new(config.clone()), plugins);
+        catalog.start();
+        catalog_wiring::spawn_providers(plugins.clone(), catalog.clone());
+        let state = AppState::new(Arc::new(config.clone()), plugins, catalog);
         let app = api::router(state.clone());
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
             .await
@@ -91,6 +95,10 @@ impl Portal {
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        self.state.catalog.stop();
+        if let Err(e) = self.state.catalog.flush() {
+            tracing::error!("catalog: flush on shutdown failed: {e}");
         }
         let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
         let _ = server.await;

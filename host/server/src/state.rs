@@ -1,3 +1,4 @@
+use portal_catalog::Catalog;
 use portal_config::Config;
 use portal_plugin_host::PluginHost;
 use std::sync::Arc;
@@ -7,10 +8,16 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<Config>,
     pub plugins: PluginHost,
+    /// The software catalog (see `portal_catalog::Catalog` for its Rust API).
+    pub catalog: Catalog,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, plugins: PluginHost) -> AppState {
-        AppState { config, plugins }
+    pub fn new(config: Arc<Config>, plugins: PluginHost, catalog: Catalog) -> AppState {
+        AppState {
+            config,
+            plugins,
+            catalog,
+        }
     }
 }

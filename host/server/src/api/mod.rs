@@ -1,6 +1,7 @@
 //! The HTTP routes. Each area has its own module; this one assembles them and
 //! adds the layers every request goes through.
 
+pub mod catalog;
 pub mod error;
 pub mod plugins;
 
@@ -13,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthcheck", get(healthcheck))
         .nest("/api/plugins", plugins::router())
+        .nest("/api/catalog", catalog::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(error::describe_request))
         .layer(TraceLayer::new_for_http())

@@ -1,0 +1,424 @@
+//! The in-memory query indexes, rebuilt from the store at start.
+//!
+//! - every entity has a dense id (`u32`) and a record holding its final JSON
+//!   (without `relations` and `status`, which are added when served);
+//! - `by_ref` (ordered: the default order of listings) and `by_uid`;
+//! - an inverted index of the flattened entity ([`FlatEntity`]): per key the
+//!   ids that have it, per lowercased value the ids with that value, and the
+//!   original spellings where they differ (facets report those);
+//! - relation edges per source ref with reference counts (several entities
+//!   can emit the same edge), also indexed as `relations.<type>` keys so
+//!   filters on relations use the same posting lists.
+//!
+//! Posting lists are roaring bitmaps, so filters, predicates and facet
+//! counts are set operations.
+
+use portal_catalog_model::FlatEntity;
+use roaring::RoaringBitmap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Dense entity id inside one running catalog (not persisted).
+pub type Id = u32;
+
+/// One relation edge, refs canonical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edge {
+    /// The entity whose `relations` list shows it.
+    pub source: Arc<str>,
+    /// Relation type, e.g. `ownedBy`.
+    pub type_: Arc<str>,
+    /// Target ref.
+    pub target: Arc<str>,
+}
+
+/// An entity as kept in memory.
+#[derive(Debug)]
+pub struct EntityRec {
+    /// Canonical ref.
+    pub entity_ref: Arc<str>,
+    /// `metadata.uid`.
+    pub uid: Arc<str>,
+    /// Key of the source that emitted it.
+    pub source: Arc<str>,
+    /// Complete JSON object without `relations` and `status`.
+    pub body: Box<[u8]>,
+    /// JSON array of this entity's own status items, or empty.
+    pub errors: Box<[u8]>,
+    /// Edges this entity's spec produced.
+    pub edges: Box<[Edge]>,
+}
+
+impl EntityRec {
+    /// The body parsed (for projections and the flattened index).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The `kind` part of the ref (lowercase).
+    pub fn kind_lower(&self) -> &str {
+        self.entity_ref.split(':').next().unwrap_or("")
+    }
+}
+
+/// One lowercased value of a key.
+#[derive(Debug, Default)]
+pub struct ValueEntry {
+    /// Entities with this value.
+    pub ids: RoaringBitmap,
+    /// Entities whose spelling differs from the lowercase form, by spelling.
+    pub variants: Option<Box<BTreeMap<Box<str>, RoaringBitmap>>>,
+}
+
+/// One key of the flattened index.
+#[derive(Debug, Default)]
+pub struct FieldIndex {
+    /// Entities that have the key (with or without a value).
+    pub present: RoaringBitmap,
+    /// Lowercased value to entities, ordered (prefix scans, sorting).
+    pub values: BTreeMap<Box<str>, ValueEntry>,
+}
+
+/// The indexes.
+#[derive(Debug, Default)]
+pub struct Index {
+    slots: Vec<Option<Arc<EntityRec>>>,
+    free: Vec<Id>,
+    /// Live ids.
+    pub all: RoaringBitmap,
+    /// Canonical ref to id, ordered.
+    pub by_ref: BTreeMap<Arc<str>, Id>,
+    /// uid to id.
+    pub by_uid: HashMap<Arc<str>, Id>,
+    /// Flattened keys.
+    pub fields: HashMap<Box<str>, FieldIndex>,
+    /// Edges by source ref: (type, target) to reference count.
+    pub relations: HashMap<Arc<str>, BTreeMap<(Arc<str>, Arc<str>), u32>>,
+    /// Entity ids per source key.
+    pub by_source: HashMap<Arc<str>, RoaringBitmap>,
+}
+
+/// The uid is looked up through `by_uid`, not the generic index (it is unique
+/// per entity and would only cost memory there).
+const UID_KEY: &str = "metadata.uid";
+
+fn relation_key(type_: &str) -> String {
+    format!("relations.{}", portal_catalog_model::js_lower(type_))
+}
+
+impl Index {
+    /// The record of an id.
+    pub fn get(&self, id: Id) -> Option<&Arc<EntityRec>> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// The id of a canonical ref.
+    pub fn id_of_ref(&self, entity_ref: &str) -> Option<Id> {
+        self.by_ref.get(entity_ref).copied()
+    }
+
+    /// The record of a canonical ref.
+    pub fn get_by_ref(&self, entity_ref: &str) -> Option<&Arc<EntityRec>> {
+        self.id_of_ref(entity_ref).and_then(|id| self.get(id))
+    }
+
+    /// Number of entities.
+    pub fn len(&self) -> usize {
+        self.by_ref.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_ref.is_empty()
+    }
+
+    /// Adds an entity whose ref is not present yet; `flat` is its flattened
+    /// form without relations.
+    pub fn insert(&mut self, rec: EntityRec, flat: &FlatEntity) -> Id {
+        debug_assert!(!self.by_ref.contains_key(&rec.entity_ref));
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as Id
+            }
+        };
+        self.all.insert(id);
+        self.by_ref.insert(rec.entity_ref.clone(), id);
+        self.by_uid.insert(rec.uid.clone(), id);
+        self.by_source
+            .entry(rec.source.clone())
+            .or_default()
+            .insert(id);
+        for row in flat.rows() {
+            if row.key == UID_KEY {
+                self.field_mut(&row.key).present.insert(id);
+                continue;
+            }
+            self.index_row(
+                id,
+                &row.key,
+                row.value.as_deref(),
+                row.original_value.as_deref(),
+            );
+        }
+        let own: Vec<(Arc<str>, Arc<str>)> = self
+            .relations
+            .get(&rec.entity_ref)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        for (type_, target) in own {
+            self.index_row(id, &relation_key(&type_), Some(&target), Some(&target));
+        }
+        let edges = rec.edges.clone();
+        self.slots[id as usize] = Some(Arc::new(rec));
+        for edge in edges.iter() {
+            self.add_edge(edge);
+        }
+        id
+    }
+
+    /// Removes an entity, returning its record.
+    pub fn remove(&mut self, id: Id) -> Option<Arc<EntityRec>> {
+        let rec = self.slots.get_mut(id as usize)?.take()?;
+        for edge in rec.edges.iter() {
+            self.remove_edge(edge);
+        }
+        let flat = FlatEntity::from_value(&rec.value());
+        for row in flat.rows() {
+            if row.key == UID_KEY {
+                self.unindex_row(id, &row.key, None, None);
+                continue;
+            }
+            self.unindex_row(
+                id,
+                &row.key,
+                row.value.as_deref(),
+                row.original_value.as_deref(),
+            );
+        }
+        let own: Vec<(Arc<str>, Arc<str>)> = self
+            .relations
+            .get(&rec.entity_ref)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        for (type_, target) in own {
+            self.unindex_row(id, &relation_key(&type_), Some(&target), Some(&target));
+        }
+        self.all.remove(id);
+        self.by_ref.remove(&rec.entity_ref);
+        self.by_uid.remove(&rec.uid);
+        if let Some(ids) = self.by_source.get_mut(&rec.source) {
+            ids.remove(id);
+            if ids.is_empty() {
+                self.by_source.remove(&rec.source);
+            }
+        }
+        self.free.push(id);
+        Some(rec)
+    }
+
+    fn field_mut(&mut self, key: &str) -> &mut FieldIndex {
+        if !self.fields.contains_key(key) {
+            self.fields.insert(key.into(), FieldIndex::default());
+        }
+        self.fields.get_mut(key).expect("just inserted")
+    }
+
+    fn index_row(&mut self, id: Id, key: &str, value: Option<&str>, original: Option<&str>) {
+        let field = self.field_mut(key);
+        field.present.insert(id);
+        let Some(value) = value else { return };
+        let entry = match field.values.get_mut(value) {
+            Some(e) => e,
+            None => field.values.entry(value.into()).or_default(),
+        };
+        entry.ids.insert(id);
+        if let Some(original) = original
+            && original != value
+        {
+            entry
+                .variants
+                .get_or_insert_with(Default::default)
+                .entry(original.into())
+                .or_default()
+                .insert(id);
+        }
+    }
+
+    fn unindex_row(&mut self, id: Id, key: &str, value: Option<&str>, original: Option<&str>) {
+        let Some(field) = self.fields.get_mut(key) else {
+            return;
+        };
+        field.present.remove(id);
+        if let Some(value) = value
+            && let Some(entry) = field.values.get_mut(value)
+        {
+            entry.ids.remove(id);
+            if let (Some(original), Some(variants)) = (original, entry.variants.as_mut())
+                && let Some(ids) = variants.get_mut(original)
+            {
+                ids.remove(id);
+                if ids.is_empty() {
+                    variants.remove(original);
+                }
+                if variants.is_empty() {
+                    entry.variants = None;
+                }
+            }
+            if entry.ids.is_empty() {
+                field.values.remove(value);
+            }
+        }
+        if field.present.is_empty() {
+            self.fields.remove(key);
+        }
+    }
+
+    fn add_edge(&mut self, edge: &Edge) {
+        let map = self.relations.entry(edge.source.clone()).or_default();
+        let count = map
+            .entry((edge.type_.clone(), edge.target.clone()))
+            .or_insert(0);
+        *count += 1;
+        if *count == 1
+            && let Some(id) = self.id_of_ref(&edge.source)
+        {
+            self.index_row(
+                id,
+                &relation_key(&edge.type_),
+                Some(&edge.target),
+                Some(&edge.target),
+            );
+        }
+    }
+
+    fn remove_edge(&mut self, edge: &Edge) {
+        let Some(map) = self.relations.get_mut(&edge.source) else {
+            return;
+        };
+        let key = (edge.type_.clone(), edge.target.clone());
+        let Some(count) = map.get_mut(&key) else {
+            return;
+        };
+        *count -= 1;
+        if *count > 0 {
+            return;
+        }
+        map.remove(&key);
+        if map.is_empty() {
+            self.relations.remove(&edge.source);
+        }
+        if let Some(id) = self.id_of_ref(&edge.source) {
+            self.unindex_row(
+                id,
+                &relation_key(&edge.type_),
+                Some(&edge.target),
+                Some(&edge.target),
+            );
+        }
+    }
+
+    /// The served relations of an entity, sorted by type then target.
+    pub fn relations_of(&self, entity_ref: &str) -> impl Iterator<Item = (&str, &str)> {
+        self.relations
+            .get(entity_ref)
+            .into_iter()
+            .flat_map(|m| m.keys().map(|(t, r)| (t.as_ref(), r.as_ref())))
+    }
+
+    /// Replaces an entity's own status items (nothing indexed changes).
+    pub fn set_errors(&mut self, id: Id, errors: Box<[u8]>) {
+        if let Some(slot) = self.slots.get_mut(id as usize)
+            && let Some(rec) = slot.as_ref()
+        {
+            let new = EntityRec {
+                entity_ref: rec.entity_ref.clone(),
+                uid: rec.uid.clone(),
+                source: rec.source.clone(),
+                body: rec.body.clone(),
+                errors,
+                edges: rec.edges.clone(),
+            };
+            *slot = Some(Arc::new(new));
+        }
+    }
+
+    /// Ids of one source's entities.
+    pub fn source_ids(&self, source: &str) -> RoaringBitmap {
+        self.by_source.get(source).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(name: &str, owner: &str, source: &str) -> (EntityRec, FlatEntity) {
+        let value = json!({
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Component",
+            "metadata": {"name": name, "namespace": "default", "uid": format!("uid-{name}"), "tags": ["Java"]},
+            "spec": {"type": "Service", "owner": owner}
+        });
+        let me: Arc<str> = format!("component:default/{name}").into();
+        let group: Arc<str> = format!("group:default/{owner}").into();
+        let edges = vec![
+            Edge {
+                source: me.clone(),
+                type_: "ownedBy".into(),
+                target: group.clone(),
+            },
+            Edge {
+                source: group,
+                type_: "ownerOf".into(),
+                target: me.clone(),
+            },
+        ];
+        (
+            EntityRec {
+                entity_ref: me,
+                uid: format!("uid-{name}").into(),
+                source: source.into(),
+                body: serde_json::to_vec(&value).unwrap().into(),
+                errors: Box::new([]),
+                edges: edges.into(),
+            },
+            FlatEntity::from_value(&value),
+        )
+    }
+
+    #[test]
+    fn insert_query_remove() {
+        let mut index = Index::default();
+        let (r, f) = rec("a", "team", "s1");
+        let a = index.insert(r, &f);
+        let (r, f) = rec("b", "team", "s1");
+        let b = index.insert(r, &f);
+        let kind = &index.fields["kind"].values["component"].ids;
+        assert_eq!(kind.len(), 2);
+        let service = &index.fields["spec.type"].values["service"];
+        assert_eq!(
+            service.variants.as_ref().unwrap()["Service"].len(),
+            2,
+            "original spelling kept for facets"
+        );
+        assert!(index.fields["metadata.tags.java"].present.contains(a));
+        let owned = &index.fields["relations.ownedby"].values["group:default/team"].ids;
+        assert_eq!(owned.len(), 2);
+        assert_eq!(
+            index.relations_of("group:default/team").count(),
+            2,
+            "inverse edges wait for the group"
+        );
+        index.remove(a);
+        assert_eq!(index.fields["kind"].values["component"].ids.len(), 1);
+        assert!(index.fields["kind"].values["component"].ids.contains(b));
+        assert_eq!(index.relations_of("group:default/team").count(), 1);
+        index.remove(b);
+        assert!(index.fields.is_empty(), "{:?}", index.fields.keys());
+        assert!(index.relations.is_empty());
+        assert!(index.by_source.is_empty());
+    }
+}

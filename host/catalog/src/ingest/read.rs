@@ -1,0 +1,437 @@
+//! Reading catalog files: local files (size-limited) and URLs (allow-listed
+//! hosts only, never link-local or cloud-metadata addresses, size-limited).
+
+use crate::config::{AllowedHost, CatalogConfig};
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a read failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Nothing there (a deleted file, an HTTP 404).
+    #[error("{0} does not exist")]
+    NotFound(String),
+    /// Over the size limit.
+    #[error("{what} is {size}, over the limit of {limit} bytes (catalog.limits.max_file_bytes)")]
+    TooLarge {
+        /// What was read.
+        what: String,
+        /// Its size, described.
+        size: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// The host is not in `catalog.reading.allow`.
+    #[error(
+        "reading {0} is not allowed: add its host to catalog.reading.allow in the configuration"
+    )]
+    NotAllowed(String),
+    /// The address is link-local or a cloud metadata service.
+    #[error("refusing to read {url}: {reason}")]
+    Forbidden {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Not UTF-8 text.
+    #[error("{0} is not UTF-8 text")]
+    NotText(String),
+    /// Anything else (I/O, network, HTTP status).
+    #[error("cannot read {what}: {message}")]
+    Other {
+        /// What was read.
+        what: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl ReadError {
+    /// Whether the target is simply gone (its entities should go too).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::NotFound(_))
+    }
+
+    /// Backstage's error name for this problem.
+    pub fn error_name(&self) -> &'static str {
+        match self {
+            ReadError::NotFound(_) => "NotFoundError",
+            ReadError::NotAllowed(_) | ReadError::Forbidden { .. } => "NotAllowedError",
+            ReadError::TooLarge { .. } | ReadError::NotText(_) => "InputError",
+            ReadError::Other { .. } => "Error",
+        }
+    }
+}
+
+fn describe_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Reads a local file as text, refusing files over `limit` bytes without
+/// reading them.
+pub fn read_file(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let what = path.display().to_string();
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ReadError::NotFound(what));
+        }
+        Err(e) => {
+            return Err(ReadError::Other {
+                what,
+                message: e.to_string(),
+            });
+        }
+    };
+    let meta = file.metadata().map_err(|e| ReadError::Other {
+        what: what.clone(),
+        message: e.to_string(),
+    })?;
+    if meta.is_dir() {
+        return Err(ReadError::Other {
+            what,
+            message: "it is a directory".into(),
+        });
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge {
+            what,
+            size: describe_size(meta.len()),
+            limit,
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.by_ref()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Other {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge {
+            what,
+            size: format!("more than {}", describe_size(limit)),
+            limit,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::NotText(what))
+}
+
+/// Why an address must never be read from, if it must not.
+pub fn forbidden_address(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if o == [169, 254, 169, 254] || o == [100, 100, 100, 200] {
+                Some("it is a cloud metadata service address")
+            } else if o[0] == 169 && o[1] == 254 {
+                Some("it is a link-local address (169.254.0.0/16)")
+            } else if v4.is_unspecified() || v4.is_broadcast() {
+                Some("it is not a host address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return forbidden_address(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if s == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x254] {
+                Some("it is a cloud metadata service address")
+            } else if (s[0] & 0xffc0) == 0xfe80 {
+                Some("it is a link-local address (fe80::/10)")
+            } else if v6.is_unspecified() {
+                Some("it is not a host address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+const METADATA_HOSTNAMES: &[&str] = &["metadata.google.internal", "metadata", "instance-data"];
+
+fn host_allowed(allow: &[AllowedHost], url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let port = url.port_or_known_default();
+    allow.iter().any(|a| {
+        let pattern = a.host.to_ascii_lowercase();
+        let (pat_host, pat_port) = match pattern.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !h.contains(':') => {
+                (h.to_owned(), p.parse::<u16>().ok())
+            }
+            _ => (pattern.clone(), None),
+        };
+        let host_ok = match pat_host.strip_prefix("*.") {
+            Some(suffix) => host.ends_with(&format!(".{suffix}")),
+            None => host == pat_host.trim_start_matches('[').trim_end_matches(']'),
+        };
+        let port_ok = pat_port.is_none() || pat_port == port;
+        let path_ok = match &a.paths {
+            None => true,
+            Some(paths) => paths.iter().any(|p| url.path().starts_with(p.as_str())),
+        };
+        host_ok && port_ok && path_ok
+    })
+}
+
+/// Checks a URL before any connection: scheme, allow-list, literal addresses.
+pub fn check_url(allow: &[AllowedHost], raw: &str) -> Result<reqwest::Url, ReadError> {
+    let url = reqwest::Url::parse(raw).map_err(|e| ReadError::Other {
+        what: raw.to_owned(),
+        message: format!("not a valid URL: {e}"),
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ReadError::Other {
+            what: raw.to_owned(),
+            message: "only http and https URLs can be read".into(),
+        });
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            if let Some(reason) = forbidden_address(IpAddr::V4(ip)) {
+                return Err(ReadError::Forbidden {
+                    url: raw.to_owned(),
+                    reason: format!("{ip}: {reason}"),
+                });
+            }
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            if let Some(reason) = forbidden_address(IpAddr::V6(ip)) {
+                return Err(ReadError::Forbidden {
+                    url: raw.to_owned(),
+                    reason: format!("{ip}: {reason}"),
+                });
+            }
+        }
+        Some(url::Host::Domain(d)) => {
+            if METADATA_HOSTNAMES.contains(&d.to_ascii_lowercase().as_str()) {
+                return Err(ReadError::Forbidden {
+                    url: raw.to_owned(),
+                    reason: format!("{d} is a cloud metadata service name"),
+                });
+            }
+        }
+        None => {
+            return Err(ReadError::Other {
+                what: raw.to_owned(),
+                message: "the URL has no host".into(),
+            });
+        }
+    }
+    if !host_allowed(allow, &url) {
+        return Err(ReadError::NotAllowed(raw.to_owned()));
+    }
+    Ok(url)
+}
+
+/// Resolves names and drops forbidden addresses, so a name that resolves to
+/// a metadata address (DNS rebinding included) is never connected to.
+struct SafeResolver;
+
+impl reqwest::dns::Resolve for SafeResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut reasons = Vec::new();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| match forbidden_address(a.ip()) {
+                    Some(reason) => {
+                        reasons.push(format!("{} ({reason})", a.ip()));
+                        false
+                    }
+                    None => true,
+                })
+                .collect();
+            if allowed.is_empty() && !reasons.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> = format!(
+                    "refusing to connect: {host} resolves only to forbidden addresses: {}",
+                    reasons.join(", ")
+                )
+                .into();
+                return Err(err);
+            }
+            let iter: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(iter)
+        })
+    }
+}
+
+/// Reads `url` locations.
+#[derive(Clone)]
+pub struct UrlReader {
+    client: reqwest::Client,
+    allow: Arc<Vec<AllowedHost>>,
+    max_bytes: u64,
+}
+
+impl UrlReader {
+    /// A reader for the configuration's allow-list and limits.
+    pub fn new(config: &CatalogConfig) -> UrlReader {
+        let allow = Arc::new(config.reading.allow.clone());
+        let policy_allow = allow.clone();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.reading.timeout_seconds.max(1)))
+            .dns_resolver(Arc::new(SafeResolver))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= 5 {
+                    return attempt.error("too many redirects");
+                }
+                match check_url(&policy_allow, attempt.url().as_str()) {
+                    Ok(_) => attempt.follow(),
+                    Err(e) => attempt.error(format!("redirect refused: {e}")),
+                }
+            }))
+            .user_agent(concat!("portal-catalog/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with these settings always builds");
+        UrlReader {
+            client,
+            allow,
+            max_bytes: config.limits.max_file_bytes,
+        }
+    }
+
+    /// Checks a URL without reading it.
+    pub fn check(&self, url: &str) -> Result<(), ReadError> {
+        check_url(&self.allow, url).map(|_| ())
+    }
+
+    /// Reads a URL as text.
+    pub async fn read(&self, raw: &str) -> Result<String, ReadError> {
+        let url = check_url(&self.allow, raw)?;
+        let other = |message: String| ReadError::Other {
+            what: raw.to_owned(),
+            message,
+        };
+        let mut response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| other(describe_reqwest(&e)))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Err(ReadError::NotFound(raw.to_owned()));
+        }
+        if !status.is_success() {
+            return Err(other(format!("the server answered HTTP {status}")));
+        }
+        if let Some(len) = response.content_length()
+            && len > self.max_bytes
+        {
+            return Err(ReadError::TooLarge {
+                what: raw.to_owned(),
+                size: describe_size(len),
+                limit: self.max_bytes,
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| other(describe_reqwest(&e)))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > self.max_bytes {
+                return Err(ReadError::TooLarge {
+                    what: raw.to_owned(),
+                    size: format!("more than {}", describe_size(self.max_bytes)),
+                    limit: self.max_bytes,
+                });
+            }
+        }
+        String::from_utf8(body).map_err(|_| ReadError::NotText(raw.to_owned()))
+    }
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow(hosts: &[&str]) -> Vec<AllowedHost> {
+        hosts
+            .iter()
+            .map(|h| AllowedHost {
+                host: h.to_string(),
+                paths: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn allow_list() {
+        let a = allow(&["github.com", "*.example.com", "127.0.0.1:8080"]);
+        assert!(check_url(&a, "https://github.com/o/r/blob/main/x.yaml").is_ok());
+        assert!(check_url(&a, "https://api.example.com/x").is_ok());
+        assert!(check_url(&a, "http://127.0.0.1:8080/x").is_ok());
+        assert!(matches!(
+            check_url(&a, "http://127.0.0.1:9090/x"),
+            Err(ReadError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            check_url(&a, "https://evil.com/x"),
+            Err(ReadError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            check_url(&a, "https://example.com.evil.com/x"),
+            Err(ReadError::NotAllowed(_))
+        ));
+    }
+
+    #[test]
+    fn link_local_and_metadata_are_refused_even_when_allowed() {
+        let a = allow(&["169.254.169.254", "metadata.google.internal", "[fe80::1]"]);
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://169.254.1.1/",
+            "http://metadata.google.internal/computeMetadata/v1/",
+            "http://[fe80::1]/",
+            "http://[::ffff:169.254.169.254]/",
+        ] {
+            let err = check_url(&a, url).unwrap_err();
+            assert!(matches!(err, ReadError::Forbidden { .. }), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn large_files_are_refused_without_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        std::fs::write(&path, vec![b'a'; 2048]).unwrap();
+        let err = read_file(&path, 1024).unwrap_err();
+        assert!(err.to_string().contains("over the limit"), "{err}");
+        assert!(
+            read_file(&dir.path().join("missing.yaml"), 10)
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+}

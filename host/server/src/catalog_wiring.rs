@@ -1,0 +1,176 @@
+//! The catalog's connections to the plugin host: plugins read the catalog
+//! through [`CatalogService`], and plugin entity providers feed it through
+//! [`spawn_providers`] (run on load, then every `refresh_interval_seconds`,
+//! 0 meaning the catalog's `provider_refresh_interval_seconds`).
+
+use portal_catalog::{Access, Catalog, EntityQuery, Page, ProvidedDocument};
+use portal_catalog_model::EntityFilter;
+use portal_plugin_host::PluginHost;
+use portal_plugin_host::services::{CatalogReader, ServiceError};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Plugins' read access to the catalog.
+pub struct CatalogService(pub Catalog);
+
+impl CatalogReader for CatalogService {
+    fn get_entity(&self, entity_ref: &str) -> Result<Option<String>, ServiceError> {
+        let doc = self
+            .0
+            .get_by_ref(entity_ref, &Access::all())
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        Ok(doc.map(|d| String::from_utf8_lossy(&d.json).into_owned()))
+    }
+
+    fn query_entities(&self, filter: &str, limit: usize) -> Result<Vec<String>, ServiceError> {
+        let parsed =
+            EntityFilter::parse(&[filter]).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let query = EntityQuery {
+            filter: (!parsed.is_empty()).then(|| parsed.to_predicate()),
+            page: Page::Offset {
+                offset: 0,
+                limit: Some(limit.min(10_000)),
+            },
+            ..EntityQuery::default()
+        };
+        Ok(self
+            .0
+            .query(&query, &Access::all())
+            .items
+            .into_iter()
+            .map(|d| String::from_utf8_lossy(&d.json).into_owned())
+            .collect())
+    }
+}
+
+async fn run_provider(plugins: &PluginHost, catalog: &Catalog, plugin: &str, provider: &str) {
+    let key = format!("{plugin}/{provider}");
+    let result = plugins.discover(plugin, provider).await;
+    let catalog = catalog.clone();
+    let outcome = tokio::task::spawn_blocking(move || match result {
+        Ok(entities) => {
+            let docs = entities
+                .into_iter()
+                .map(|e| ProvidedDocument {
+                    body: e.body,
+                    location: e.location,
+                })
+                .collect();
+            catalog
+                .apply_provider(&key, docs)
+                .map(|(ok, failed)| format!("{ok} entities, {failed} failed"))
+        }
+        Err(e) => catalog
+            .provider_failed(&key, &e.to_string())
+            .map(|_| format!("failed: {e}")),
+    })
+    .await;
+    match outcome {
+        Ok(Ok(summary)) => tracing::info!("catalog: provider {plugin}/{provider}: {summary}"),
+        Ok(Err(e)) => tracing::error!("catalog: provider {plugin}/{provider}: {e}"),
+        Err(e) => tracing::error!("catalog: provider {plugin}/{provider}: {e}"),
+    }
+}
+
+/// Schedules every plugin entity provider: on load and upgrade, on its
+/// interval, on `POST /refresh` of one of its entities; drops the entities of
+/// providers whose plugin is gone.
+pub fn spawn_providers(plugins: PluginHost, catalog: Catalog) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = plugins.subscribe();
+        let mut refreshes = catalog.subscribe_provider_refresh();
+        plugins.wait_loaded().await;
+        let default_interval = catalog.config().provider_refresh_interval_seconds.max(1);
+        // plugin/provider → (next run, interval)
+        let mut schedule: HashMap<(String, String), (Instant, Duration)> = HashMap::new();
+        let reschedule = |schedule: &mut HashMap<(String, String), (Instant, Duration)>| {
+            let present: Vec<(String, portal_plugin_host::model::ProviderInfo)> =
+                plugins.providers();
+            let mut next = HashMap::new();
+            for (plugin, info) in present {
+                let interval = match info.refresh_interval_seconds {
+                    0 => default_interval,
+                    n => u64::from(n),
+                };
+                let key = (plugin, info.id);
+                let due = schedule
+                    .get(&key)
+                    .map(|(due, _)| *due)
+                    .unwrap_or_else(Instant::now);
+                next.insert(key, (due, Duration::from_secs(interval)));
+            }
+            *schedule = next;
+        };
+        reschedule(&mut schedule);
+        // Providers whose plugin did not come back: their entities go.
+        for stale in catalog.provider_keys() {
+            let known = schedule.keys().any(|(p, id)| format!("{p}/{id}") == stale);
+            if !known {
+                let catalog = catalog.clone();
+                let _ = tokio::task::spawn_blocking(move || catalog.remove_provider(&stale)).await;
+            }
+        }
+        loop {
+            let now = Instant::now();
+            let due: Vec<(String, String)> = schedule
+                .iter()
+                .filter(|(_, (at, _))| *at <= now)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for (plugin, provider) in due {
+                run_provider(&plugins, &catalog, &plugin, &provider).await;
+                if let Some((at, interval)) = schedule.get_mut(&(plugin, provider)) {
+                    *at = Instant::now() + *interval;
+                }
+            }
+            let next = schedule
+                .values()
+                .map(|(at, _)| *at)
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                event = events.recv() => {
+                    match event {
+                        Ok(event) => {
+                            let plugin = event.plugin.clone().unwrap_or_default();
+                            match event.kind {
+                                "loaded" | "upgraded" => {
+                                    reschedule(&mut schedule);
+                                    for ((p, _), (at, _)) in schedule.iter_mut() {
+                                        if *p == plugin {
+                                            *at = Instant::now();
+                                        }
+                                    }
+                                }
+                                "unloaded" => {
+                                    reschedule(&mut schedule);
+                                    for key in catalog.provider_keys() {
+                                        if key.split('/').next() == Some(plugin.as_str())
+                                            && !schedule.keys().any(|(p, id)| format!("{p}/{id}") == key)
+                                        {
+                                            let catalog = catalog.clone();
+                                            let _ = tokio::task::spawn_blocking(move || catalog.remove_provider(&key)).await;
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => reschedule(&mut schedule),
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+                request = refreshes.recv() => {
+                    if let Ok(key) = request
+                        && let Some((plugin, provider)) = key.split_once('/')
+                        && let Some((at, _)) = schedule.get_mut(&(plugin.to_owned(), provider.to_owned()))
+                    {
+                        *at = Instant::now();
+                    }
+                }
+            }
+        }
+    })
+}
