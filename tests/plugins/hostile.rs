@@ -305,3 +305,14 @@ fn built_plugin_prefix(file: &str, len: usize) -> Vec<u8> {
     let bytes = std::fs::read(built_plugin(file)).unwrap();
     bytes[..len.min(bytes.len())].to_vec()
 }
+
+#[test]
+fn output_that_aliases_one_buffer_many_times_is_refused() {
+    let portal = portal_with_hostile("", "");
+    // 4,000 nodes that all point at one 8 MiB string: copying them would take
+    // 32 GiB of host memory. The host stops copying at its per-call limit.
+    let (code, message) = provoke(&portal, "aliased-output", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(message.contains("more data than the host copies for one call"), "{message}");
+    assert_healthy(&portal);
+}

@@ -472,6 +472,7 @@ impl PluginHost {
             loaded.context.clone(),
             CallOptions {
                 limits: loaded.limits.panel,
+                max_transfer_bytes: invoke::TRANSFER_PANEL,
                 workspace: None,
                 log_sink: None,
             },
@@ -512,6 +513,7 @@ impl PluginHost {
             loaded.context.clone(),
             CallOptions {
                 limits: loaded.limits.provider,
+                max_transfer_bytes: invoke::TRANSFER_PROVIDER,
                 workspace: None,
                 log_sink: None,
             },
@@ -564,6 +566,7 @@ impl PluginHost {
             loaded.context.clone(),
             CallOptions {
                 limits: loaded.limits.action,
+                max_transfer_bytes: invoke::TRANSFER_ACTION,
                 workspace: Some(workspace),
                 log_sink,
             },
@@ -613,6 +616,7 @@ impl PluginHost {
             loaded.context.clone(),
             CallOptions {
                 limits,
+                max_transfer_bytes: invoke::TRANSFER_PANEL,
                 workspace: None,
                 log_sink: None,
             },
