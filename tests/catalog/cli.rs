@@ -48,9 +48,21 @@ fn validate_reports_file_and_line_and_exit_code() {
 
 #[test]
 fn import_fills_the_data_directory_with_progress() {
+    // A tree of catalog files (a directory location reads every YAML below it).
     let dir = tempfile::tempdir().unwrap();
-    write_fixture(dir.path());
-    std::fs::remove_dir_all(dir.path().join("extra2")).unwrap();
+    let component = |name: &str| {
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\nspec: {{type: service, lifecycle: production, owner: team-a}}\n"
+        )
+    };
+    for (path, name) in [
+        ("a/catalog-info.yaml", "extra-service"),
+        ("b/c/catalog-info.yaml", "payments"),
+    ] {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, component(name)).unwrap();
+    }
     let mut portal = PortalProcess::start("catalog: {}\n").unwrap();
     portal.kill();
     let out = Command::new(portal_bin())

@@ -378,6 +378,7 @@ impl State {
             Delivery::Snapshot(outcomes) => {
                 let mut seen: HashSet<String> = HashSet::new();
                 let mut kept: HashSet<Id> = HashSet::new();
+                let mut unidentified: Vec<StatusItem> = Vec::new();
                 for outcome in outcomes {
                     match outcome {
                         Outcome::Entity(ready) => {
@@ -484,6 +485,8 @@ impl State {
                                 if rec.kind_lower() == "location" {
                                     applied.all_locations.push(rec.entity_ref.to_string());
                                 }
+                            } else if entity_ref.is_none() {
+                                unidentified.push(item.clone());
                             }
                             source_errors.push(SourceError { stale: false, item });
                         }
@@ -491,6 +494,24 @@ impl State {
                 }
                 for id in current_ids.iter() {
                     if kept.contains(&id) {
+                        continue;
+                    }
+                    // A document that could not even be identified might be
+                    // this entity: keep its last good version, error attached,
+                    // rather than delete it because of bad input.
+                    if !unidentified.is_empty()
+                        && let Some(rec) = self.index.get(id)
+                    {
+                        let errors = errors_json(&unidentified);
+                        if *rec.errors != *errors {
+                            let mut stored = stored_entity(rec);
+                            stored.errors = errors.clone();
+                            applied.changes.put_entities.push(stored);
+                            applied.ops.push(IndexOp::Errors(id, errors.into()));
+                        }
+                        if rec.kind_lower() == "location" {
+                            applied.all_locations.push(rec.entity_ref.to_string());
+                        }
                         continue;
                     }
                     if let Some(rec) = self.index.get(id)
