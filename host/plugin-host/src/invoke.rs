@@ -62,7 +62,7 @@ pub(crate) async fn invoke<R>(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
-    store.set_hostcall_fuel(options.max_transfer_bytes);
+    store.set_hostcall_fuel(transfer_limit);
     let budget = limits.cpu_ms.div_ceil(TICK.as_millis() as u64).max(1);
     store.data_mut().call.cpu_budget_ticks = budget;
     store.set_epoch_deadline(1);
@@ -119,6 +119,7 @@ fn classify(
     error: wasmtime::Error,
     state: &HostState,
     limits: ExtensionLimits,
+    transfer_limit: usize,
 ) -> CallError {
     let plugin = plugin.to_owned();
     if let Some(requested) = state.limiter.memory_exceeded {
@@ -157,13 +158,15 @@ fn classify(
             }
             CallError::Trap { plugin, message }
         }
-        None if format!("{error:#}").contains("too much data is being copied") => CallError::InvalidOutput {
-            plugin,
-            reason: format!(
-                "it returned more data than the host copies for one call ({} MiB)",
-                transfer_limit >> 20
-            ),
-        },
+        None if format!("{error:#}").contains("too much data is being copied") => {
+            CallError::InvalidOutput {
+                plugin,
+                reason: format!(
+                    "it returned more data than the host copies for one call ({} MiB)",
+                    transfer_limit >> 20
+                ),
+            }
+        }
         None => {
             let mut message = format!("{error:#}");
             if let Some(explanation) = last_words(&output) {

@@ -112,7 +112,8 @@ fn aliased_view() -> panel::View {
     for _ in 0..4_000 {
         // SAFETY: none. Every copy aliases `big`'s buffer on purpose; the plugin
         // never frees them (the host refuses the output before the plugin would).
-        let alias = unsafe { String::from_raw_parts(big.as_ptr() as *mut u8, big.len(), big.capacity()) };
+        let alias =
+            unsafe { String::from_raw_parts(big.as_ptr() as *mut u8, big.len(), big.capacity()) };
         nodes.push(panel::Node::Text(alias));
     }
     std::mem::forget(big);
