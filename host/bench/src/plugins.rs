@@ -8,7 +8,7 @@
 
 use crate::stats::{Summary, human};
 use portal_config::Config;
-use portal_plugin_host::services::{NoCatalog, Services, SledKeyValueStore};
+use portal_plugin_host::services::{CatalogReader, ServiceError, Services, SledKeyValueStore};
 use portal_plugin_host::{HostOptions, PluginHost};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,6 +59,33 @@ fn entity() -> String {
     .to_string()
 }
 
+/// The entities the benchmark entity points at (its owner and system), so a
+/// panel does the catalog reads it would do in a portal.
+struct BenchCatalog;
+
+impl CatalogReader for BenchCatalog {
+    fn get_entity(&self, entity_ref: &str) -> Result<Option<String>, ServiceError> {
+        let entity = match entity_ref {
+            "group:default/team-a" => serde_json::json!({
+                "apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                "metadata": { "name": "team-a", "namespace": "default" },
+                "spec": { "type": "team", "profile": { "displayName": "Team A", "email": "team-a@example.com" }, "children": [] }
+            }),
+            "system:default/pay" => serde_json::json!({
+                "apiVersion": "backstage.io/v1alpha1", "kind": "System",
+                "metadata": { "name": "pay", "namespace": "default" },
+                "spec": { "owner": "team-a" }
+            }),
+            _ => return Ok(None),
+        };
+        Ok(Some(entity.to_string()))
+    }
+
+    fn query_entities(&self, _filter: &str, _limit: usize) -> Result<Vec<String>, ServiceError> {
+        Ok(Vec::new())
+    }
+}
+
 struct Scratch {
     dir: tempfile::TempDir,
 }
@@ -84,7 +111,7 @@ impl Scratch {
         options.cache_dir = cache.to_owned();
         let kv = SledKeyValueStore::open(&self.dir.path().join(format!("kv-{}", nonce())))?;
         let services = Services {
-            catalog: Arc::new(NoCatalog),
+            catalog: Arc::new(BenchCatalog),
             kv: Arc::new(kv),
         };
         Ok(PluginHost::new(options, services)?)
