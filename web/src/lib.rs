@@ -30,4 +30,11 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     let branding = app::read_branding_from_page();
     leptos::mount::hydrate_body(move || view! { <App branding=branding.clone()/> });
+    // Tells scripts and tests that the page is live (filters work in place).
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }
