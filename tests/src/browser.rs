@@ -122,7 +122,9 @@ impl Browser {
         } else if method == reqwest::Method::POST {
             request = request.json(&json!({}));
         }
-        let response = request.send().with_context(|| format!("WebDriver {path}"))?;
+        let response = request
+            .send()
+            .with_context(|| format!("WebDriver {path}"))?;
         let status = response.status();
         let value: Value = response.json().context("WebDriver answer is not JSON")?;
         if !status.is_success() {

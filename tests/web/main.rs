@@ -7,7 +7,9 @@
 //! Screenshots of the main pages go to `target/test-artifacts/`.
 
 use portal_tests::browser::{Browser, artifacts_dir};
-use portal_tests::{PortalProcess, built_plugin, install_plugin, shared_cache_dir, wait_for, workspace_root};
+use portal_tests::{
+    PortalProcess, built_plugin, install_plugin, shared_cache_dir, wait_for, workspace_root,
+};
 use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -29,7 +31,11 @@ fn portal() -> PortalProcess {
         workspace_root().join("examples/catalog/all.yaml").display(),
     );
     let portal = PortalProcess::start(&config).expect("portal starts");
-    install_plugin(&portal.plugins_dir(), &built_plugin("ownership.wasm"), "ownership.wasm");
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("ownership.wasm"),
+        "ownership.wasm",
+    );
     wait_loaded(&portal, "ownership.wasm");
     wait_for(WAIT, || {
         portal
@@ -37,7 +43,12 @@ fn portal() -> PortalProcess {
             .ok()
             .filter(|v| v["metadata"]["name"].is_string())
     })
-    .unwrap_or_else(|| panic!("the example catalog was not ingested; log:\n{}", portal.log()));
+    .unwrap_or_else(|| {
+        panic!(
+            "the example catalog was not ingested; log:\n{}",
+            portal.log()
+        )
+    });
     portal
 }
 
@@ -80,7 +91,11 @@ fn row_names(b: &Browser) -> Vec<String> {
         .expect("read rows");
     names
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -95,15 +110,26 @@ fn catalog_is_readable_without_javascript() {
     let portal = portal();
     // The server's HTML alone has the rows, the filters with counts, and the
     // filter applied from the URL.
-    let html = portal.get("/catalog?type=website").send().unwrap().text().unwrap();
+    let html = portal
+        .get("/catalog?type=website")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(html.contains("<table"), "no table in:\n{html}");
-    assert!(html.contains("href=\"/catalog/default/component/web-shop\""), "{html}");
+    assert!(
+        html.contains("href=\"/catalog/default/component/web-shop\""),
+        "{html}"
+    );
     assert!(
         !html.contains("href=\"/catalog/default/component/payments-service\""),
         "a service shows under type=website"
     );
     let all = portal.get("/catalog").send().unwrap().text().unwrap();
-    assert!(all.contains("href=\"/catalog/default/component/payments-service\""), "{all}");
+    assert!(
+        all.contains("href=\"/catalog/default/component/payments-service\""),
+        "{all}"
+    );
     assert!(all.contains("name=\"type\""), "no type filter in the page");
     // Backstage's old URL form still filters.
     let old = portal
@@ -112,7 +138,10 @@ fn catalog_is_readable_without_javascript() {
         .unwrap()
         .text()
         .unwrap();
-    assert!(old.contains("href=\"/catalog/default/api/payments-api\""), "{old}");
+    assert!(
+        old.contains("href=\"/catalog/default/api/payments-api\""),
+        "{old}"
+    );
     assert!(!old.contains("href=\"/catalog/default/component/payments-service\""));
     // Unknown pages are the UI's 404; unknown API paths stay JSON.
     let missing = portal.get("/no-such-page").send().unwrap();
@@ -136,14 +165,18 @@ fn catalog_lists_and_filters_in_place_after_hydration() {
     b.goto(&format!("{}/catalog", portal.url)).unwrap();
     b.find("table.catalog-table").unwrap();
     let before = row_names(&b);
-    assert!(before.contains(&"payments-service".to_owned()), "{before:?}");
+    assert!(
+        before.contains(&"payments-service".to_owned()),
+        "{before:?}"
+    );
     assert!(before.len() > 5, "{before:?}");
     assert_eq!(b.title().unwrap(), "Catalog · Acme Portal");
     wait_hydrated(&b);
     shot(&b, "catalog");
 
     // A marker on `window` survives only if no page load happens.
-    b.execute("window.__portalMarker = 42; return null;", vec![]).unwrap();
+    b.execute("window.__portalMarker = 42; return null;", vec![])
+        .unwrap();
     let checkbox = b.find("input[name='type'][value='website']").unwrap();
     // Click its label (the visible part).
     let label = b.find("label[for='f-type-website']").unwrap();
@@ -153,8 +186,10 @@ fn catalog_lists_and_filters_in_place_after_hydration() {
         .wait_until("the list to filter to websites", WAIT, |b| {
             let url = b.current_url()?;
             let names = row_names(b);
-            Ok((url.contains("type=website") && !names.contains(&"payments-service".to_owned()) && !names.is_empty())
-                .then_some(names))
+            Ok((url.contains("type=website")
+                && !names.contains(&"payments-service".to_owned())
+                && !names.is_empty())
+            .then_some(names))
         })
         .unwrap();
     assert!(
@@ -165,7 +200,8 @@ fn catalog_lists_and_filters_in_place_after_hydration() {
     assert_eq!(marker, Value::from(42), "the filter reloaded the page");
 
     // Text search, live, in the URL as well.
-    b.execute("window.__portalMarker = 43; return null;", vec![]).unwrap();
+    b.execute("window.__portalMarker = 43; return null;", vec![])
+        .unwrap();
     let clear = b.find("a.button[href='/catalog']").unwrap();
     b.click(&clear).unwrap();
     b.wait_until("the filter to clear", WAIT, |b| {
@@ -209,12 +245,18 @@ fn entity_page_shows_about_graph_and_panel() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let portal = portal();
     let b = browser();
-    b.goto(&format!("{}/catalog/default/component/payments-service", portal.url))
-        .unwrap();
+    b.goto(&format!(
+        "{}/catalog/default/component/payments-service",
+        portal.url
+    ))
+    .unwrap();
     let about = b.find("section.about").unwrap();
     let about_text = b.text(&about).unwrap();
     assert!(about_text.contains("team-payments"), "{about_text}");
-    assert!(about_text.to_lowercase().contains("production") || about_text.contains("Lifecycle"), "{about_text}");
+    assert!(
+        about_text.to_lowercase().contains("production") || about_text.contains("Lifecycle"),
+        "{about_text}"
+    );
     // The relations graph: an SVG with the entity and its neighbours.
     let nodes = b
         .execute(
@@ -229,25 +271,42 @@ fn entity_page_shows_about_graph_and_panel() {
         .iter()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    assert!(nodes.iter().any(|n| n.contains("payments-service")), "{nodes:?}");
-    assert!(nodes.iter().any(|n| n.contains("payments-api")), "{nodes:?}");
+    assert!(
+        nodes.iter().any(|n| n.contains("payments-service")),
+        "{nodes:?}"
+    );
+    assert!(
+        nodes.iter().any(|n| n.contains("payments-api")),
+        "{nodes:?}"
+    );
     // The ownership plugin's panel, drawn with the portal's widgets.
     let panel = b.find("section.panel[data-plugin='ownership']").unwrap();
     let panel_text = b.text(&panel).unwrap();
     assert!(panel_text.contains("Ownership"), "{panel_text}");
-    assert!(b.find_all("section.panel[data-plugin='ownership'] .panel-error").unwrap().is_empty(), "{panel_text}");
+    assert!(
+        b.find_all("section.panel[data-plugin='ownership'] .panel-error")
+            .unwrap()
+            .is_empty(),
+        "{panel_text}"
+    );
     wait_hydrated(&b);
     shot(&b, "entity");
 
     // An API's definition tab lists its operations.
-    b.goto(&format!("{}/catalog/default/api/payments-api/definition", portal.url))
-        .unwrap();
+    b.goto(&format!(
+        "{}/catalog/default/api/payments-api/definition",
+        portal.url
+    ))
+    .unwrap();
     b.find(".operations .operation").unwrap();
     shot(&b, "api-definition");
 
     // A group page: members and what it owns.
-    b.goto(&format!("{}/catalog/default/group/team-payments", portal.url))
-        .unwrap();
+    b.goto(&format!(
+        "{}/catalog/default/group/team-payments",
+        portal.url
+    ))
+    .unwrap();
     let body = b.body_text().unwrap();
     assert!(body.contains("Members"), "{body}");
     assert!(body.contains("payments-service"), "{body}");
@@ -268,13 +327,24 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
         Ok(b.body_text()?.contains("live").then_some(()))
     })
     .unwrap();
-    b.execute("window.__portalMarker = 7; return null;", vec![]).unwrap();
+    b.execute("window.__portalMarker = 7; return null;", vec![])
+        .unwrap();
 
     // Drop a new plugin: the open page shows it without a reload.
-    install_plugin(&portal.plugins_dir(), &built_plugin("hostile.wasm"), "hostile.wasm");
-    b.wait_until("the plugins page to list the new plugin", Duration::from_secs(120), |b| {
-        Ok(b.body_text()?.contains("Misbehaves on purpose").then_some(()))
-    })
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("hostile.wasm"),
+        "hostile.wasm",
+    );
+    b.wait_until(
+        "the plugins page to list the new plugin",
+        Duration::from_secs(120),
+        |b| {
+            Ok(b.body_text()?
+                .contains("Misbehaves on purpose")
+                .then_some(()))
+        },
+    )
     .unwrap();
     assert_eq!(
         b.execute("return window.__portalMarker;", vec![]).unwrap(),
@@ -285,21 +355,41 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
     shot(&b, "plugins");
 
     // Its panels appear on entity pages; the ones that fail are contained.
-    b.goto(&format!("{}/catalog/default/component/payments-service", portal.url))
+    b.goto(&format!(
+        "{}/catalog/default/component/payments-service",
+        portal.url
+    ))
+    .unwrap();
+    let ok = b
+        .find("section.panel[data-plugin='hostile'][data-panel='ok']")
         .unwrap();
-    let ok = b.find("section.panel[data-plugin='hostile'][data-panel='ok']").unwrap();
-    assert!(b.find_all("section.panel[data-plugin='hostile'][data-panel='ok'] .panel-error").unwrap().is_empty(), "{}", b.text(&ok).unwrap());
+    assert!(
+        b.find_all("section.panel[data-plugin='hostile'][data-panel='ok'] .panel-error")
+            .unwrap()
+            .is_empty(),
+        "{}",
+        b.text(&ok).unwrap()
+    );
     let panic = b
         .find("section.panel[data-plugin='hostile'][data-panel='panic'] .panel-error")
         .unwrap();
     let message = b.text(&panic).unwrap();
-    assert!(message.contains("failed") || message.contains("crashed"), "{message}");
+    assert!(
+        message.contains("failed") || message.contains("crashed"),
+        "{message}"
+    );
     let looping = b
         .find("section.panel[data-plugin='hostile'][data-panel='loop'] .panel-error")
         .unwrap();
-    assert!(b.text(&looping).unwrap().contains("CPU") || b.text(&looping).unwrap().contains("too long"));
+    assert!(
+        b.text(&looping).unwrap().contains("CPU") || b.text(&looping).unwrap().contains("too long")
+    );
     // The rest of the page is intact.
-    assert!(b.text(&b.find("section.about").unwrap()).unwrap().contains("team-payments"));
+    assert!(
+        b.text(&b.find("section.about").unwrap())
+            .unwrap()
+            .contains("team-payments")
+    );
     b.find("section.panel[data-plugin='ownership']").unwrap();
     b.find(".graph svg").unwrap();
     shot(&b, "entity-failing-panels");
@@ -308,11 +398,22 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
     std::fs::remove_file(portal.plugins_dir().join("hostile.wasm")).unwrap();
     wait_for(WAIT, || {
         let list = portal.get_json("/api/plugins").ok()?;
-        (!list["items"].as_array()?.iter().any(|p| p["file"] == "hostile.wasm")).then_some(())
+        (!list["items"]
+            .as_array()?
+            .iter()
+            .any(|p| p["file"] == "hostile.wasm"))
+        .then_some(())
     })
     .expect("hostile.wasm unloads");
-    b.goto(&format!("{}/catalog/default/component/payments-service", portal.url))
-        .unwrap();
+    b.goto(&format!(
+        "{}/catalog/default/component/payments-service",
+        portal.url
+    ))
+    .unwrap();
     b.find("section.about").unwrap();
-    assert!(b.find_all("section.panel[data-plugin='hostile']").unwrap().is_empty());
+    assert!(
+        b.find_all("section.panel[data-plugin='hostile']")
+            .unwrap()
+            .is_empty()
+    );
 }

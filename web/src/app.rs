@@ -171,13 +171,19 @@ pub fn Icon(#[prop(into)] name: String) -> impl IntoView {
         "plugins" => "M9 3v4M15 3v4M6 7h12v5a6 6 0 0 1-12 0zM12 18v3",
         "home" => "M3 11 12 4l9 7M6 10v10h12V10",
         "link" => "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
-        "group" => "M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM16 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20c0-3 3-5 6-5s6 2 6 5M12 20c0-3 2-5 4-5 3 0 6 2 6 5",
+        "group" => {
+            "M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM16 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20c0-3 3-5 6-5s6 2 6 5M12 20c0-3 2-5 4-5 3 0 6 2 6 5"
+        }
         "user" => "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 4-6 8-6s8 2 8 6",
         "system" => "M12 3 3 8l9 5 9-5zM3 13l9 5 9-5",
-        "domain" => "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18",
+        "domain" => {
+            "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18"
+        }
         "component" => "M7 7h10v10H7zM10 3v4M14 3v4M10 17v4M14 17v4M3 10h4M3 14h4M17 10h4M17 14h4",
         "resource" => "M4 6c0-2 16-2 16 0v12c0 2-16 2-16 0zM4 6c0 2 16 2 16 0M4 12c0 2 16 2 16 0",
-        "location" => "M12 21s-7-6-7-11a7 7 0 0 1 14 0c0 5-7 11-7 11zM12 8a2 2 0 1 0 0 4 2 2 0 0 0 0-4z",
+        "location" => {
+            "M12 21s-7-6-7-11a7 7 0 0 1 14 0c0 5-7 11-7 11zM12 8a2 2 0 1 0 0 4 2 2 0 0 0 0-4z"
+        }
         "template" => "M4 4h16v4H4zM4 11h7v9H4zM14 11h6v9h-6z",
         "external" => "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
         "edit" => "M4 20h4L19 9l-4-4L4 16zM13 7l4 4",
@@ -201,7 +207,11 @@ mod tests {
         assert!(is_current("/catalog", "/catalog", ""));
         assert!(is_current("/catalog", "/catalog/default/component/x", ""));
         assert!(!is_current("/catalog", "/catalog", "?kind=api"));
-        assert!(is_current("/catalog?kind=api", "/catalog", "?kind=api&type=openapi"));
+        assert!(is_current(
+            "/catalog?kind=api",
+            "/catalog",
+            "?kind=api&type=openapi"
+        ));
         assert!(!is_current("/catalog?kind=api", "/catalog", ""));
         assert!(!is_current("/plugins", "/catalog", ""));
     }

@@ -567,7 +567,10 @@ pub struct PanelView {
 pub enum PanelResult {
     Ok(Widget),
     /// A contained failure: `kind` is `timeout`, `failed`, `unavailable` or `invalid`.
-    Err { kind: String, message: String },
+    Err {
+        kind: String,
+        message: String,
+    },
 }
 
 /// The portal's own widgets, which plugin panels are drawn with. Markdown is
@@ -829,10 +832,7 @@ fn encode_path(s: &str) -> String {
 }
 
 /// Splits `kind:namespace/name` (any part but the name may be missing).
-pub fn split_ref<'a>(
-    entity_ref: &'a str,
-    default_kind: &'a str,
-) -> (&'a str, &'a str, &'a str) {
+pub fn split_ref<'a>(entity_ref: &'a str, default_kind: &'a str) -> (&'a str, &'a str, &'a str) {
     let (kind, rest) = match entity_ref.split_once(':') {
         Some((k, rest)) => (k, rest),
         None => (default_kind, entity_ref),
@@ -890,8 +890,7 @@ mod tests {
             "/catalog?kind=api&type=openapi&type=grpc&owner=group:default/team-a&q=pay&sort=owner&dir=desc&page=3"
         );
         let pairs = q.to_pairs();
-        let again =
-            CatalogQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+        let again = CatalogQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
         assert_eq!(again, q);
     }
 

@@ -77,17 +77,17 @@ pub fn cell(column: Column, row: &Row) -> AnyView {
         },
         Column::Description => match row.description.clone() {
             Some(d) => {
-            let tooltip = d.clone();
-            view! { <span class="description" title=tooltip>{d}</span> }.into_any()
-        }
+                let tooltip = d.clone();
+                view! { <span class="description" title=tooltip>{d}</span> }.into_any()
+            }
             None => opt_text(None),
         },
         Column::Tags => view! { <Tags tags=row.tags.clone()/> }.into_any(),
         Column::Email => match row.email.clone() {
             Some(e) => {
-            let href = format!("mailto:{e}");
-            view! { <a href=href>{e}</a> }.into_any()
-        }
+                let href = format!("mailto:{e}");
+                view! { <a href=href>{e}</a> }.into_any()
+            }
             None => opt_text(None),
         },
         Column::Target => opt_text(row.target.clone()),
@@ -175,7 +175,11 @@ pub fn PanelCard(panel: PanelView, #[prop(optional)] tab: bool) -> impl IntoView
             .into_any()
         }
     };
-    let class = if tab { "card panel panel-tab" } else { "card panel" };
+    let class = if tab {
+        "card panel panel-tab"
+    } else {
+        "card panel"
+    };
     let labelled_by = heading_id.clone();
     let data_plugin = plugin.clone();
     view! {

@@ -48,7 +48,11 @@ fn server_timing(headers: &reqwest::header::HeaderMap) -> Option<f64> {
         .and_then(|d| d.parse().ok())
 }
 
-async fn fetch(client: &reqwest::Client, url: &str, gzip: bool) -> anyhow::Result<(Sample, String)> {
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    gzip: bool,
+) -> anyhow::Result<(Sample, String)> {
     let mut request = client.get(url);
     if gzip {
         request = request.header("accept-encoding", "gzip");
@@ -91,7 +95,10 @@ async fn measure(
 ) -> anyhow::Result<String> {
     let (_, html) = fetch(client, url, false).await?;
     if !check(&html) {
-        bail!("{url}: the page does not show what it should:\n{}", &html[..html.len().min(3000)]);
+        bail!(
+            "{url}: the page does not show what it should:\n{}",
+            &html[..html.len().min(3000)]
+        );
     }
     let raw = html.len();
     for _ in 0..5 {
@@ -121,7 +128,9 @@ async fn measure(
 
 pub async fn run(args: WebArgs) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build; run it in release (`cargo xtask bench web`) for real figures");
+        eprintln!(
+            "warning: a debug build; run it in release (`cargo xtask bench web`) for real figures"
+        );
     }
     let plugins_src = args
         .plugins
@@ -135,10 +144,15 @@ pub async fn run(args: WebArgs) -> anyhow::Result<()> {
     for p in PANEL_PLUGINS {
         let src = plugins_src.join(p);
         std::fs::copy(&src, plugins_dir.join(p)).with_context(|| {
-            format!("{} (build the plugins with `cargo xtask build-plugins`)", src.display())
+            format!(
+                "{} (build the plugins with `cargo xtask build-plugins`)",
+                src.display()
+            )
         })?;
     }
-    let cache = std::env::current_dir()?.join("target").join("portal-bench-cache");
+    let cache = std::env::current_dir()?
+        .join("target")
+        .join("portal-bench-cache");
     std::fs::create_dir_all(&cache)?;
     let config = dir.path().join("portal.yaml");
     std::fs::write(
@@ -192,7 +206,12 @@ async fn measure_all(url: &str, args: &WebArgs, expected: usize) -> anyhow::Resu
             .await?["totalItems"]
             .as_u64()
             .unwrap_or(0);
-        let plugins: serde_json::Value = client.get(format!("{url}/api/plugins")).send().await?.json().await?;
+        let plugins: serde_json::Value = client
+            .get(format!("{url}/api/plugins"))
+            .send()
+            .await?
+            .json()
+            .await?;
         let ready = plugins["items"].as_array().is_some_and(|items| {
             items.len() == PANEL_PLUGINS.len()
                 && items
@@ -203,7 +222,9 @@ async fn measure_all(url: &str, args: &WebArgs, expected: usize) -> anyhow::Resu
             break;
         }
         if started.elapsed() > Duration::from_secs(900) {
-            bail!("not ready after 15 minutes ({total} of {expected} entities; plugins: {plugins})");
+            bail!(
+                "not ready after 15 minutes ({total} of {expected} entities; plugins: {plugins})"
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -231,15 +252,19 @@ async fn measure_all(url: &str, args: &WebArgs, expected: usize) -> anyhow::Resu
         |h| h.contains("catalog-table"),
     )
     .await?;
-    let _ = writeln!(report, "| /catalog?type&tag&q (filtered, searched) {filtered}");
+    let _ = writeln!(
+        report,
+        "| /catalog?type&tag&q (filtered, searched) {filtered}"
+    );
     let entity = measure(
         &client,
         &format!("{url}/catalog/default/component/component-1"),
         args.requests,
         |h| {
-            PANEL_PLUGINS.iter().all(|p| {
-                h.contains(&format!("data-plugin=\"{}\"", p.trim_end_matches(".wasm")))
-            }) && !h.contains("panel-error")
+            PANEL_PLUGINS
+                .iter()
+                .all(|p| h.contains(&format!("data-plugin=\"{}\"", p.trim_end_matches(".wasm"))))
+                && !h.contains("panel-error")
         },
     )
     .await?;
@@ -254,7 +279,10 @@ async fn measure_all(url: &str, args: &WebArgs, expected: usize) -> anyhow::Resu
         .find(|h| h.starts_with("/pkg/") && h.ends_with(".js"));
     match js {
         None => {
-            let _ = writeln!(report, "\nno hydration bundle (the portal was built without `cargo xtask build`)");
+            let _ = writeln!(
+                report,
+                "\nno hydration bundle (the portal was built without `cargo xtask build`)"
+            );
         }
         Some(js) => {
             let wasm = js.replace(".js", "_bg.wasm");

@@ -12,8 +12,7 @@ use portal_catalog::{EntityQuery as CatalogQuery, FullTextFilter, OrderField, Pa
 use portal_catalog_model::Predicate;
 use portal_plugin_host::CallError;
 use portal_web::ssr::data::{
-    DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelError, PanelInfo,
-    PortalData,
+    DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelError, PanelInfo, PortalData,
 };
 use serde_json::Value;
 use tokio_stream::wrappers::BroadcastStream;
@@ -165,8 +164,9 @@ impl PortalData for WebData {
             .render_panel(plugin, panel, &entity.to_string())
             .await
         {
-            Ok(widget) => serde_json::to_value(widget)
-                .map_err(|e| PanelError::Failed(format!("the panel's output cannot be shown: {e}"))),
+            Ok(widget) => serde_json::to_value(widget).map_err(|e| {
+                PanelError::Failed(format!("the panel's output cannot be shown: {e}"))
+            }),
             Err(e) => Err(match &e {
                 CallError::NoSuchPlugin(_) | CallError::NoSuchExtension { .. } => {
                     PanelError::NotFound(e.to_string())

@@ -39,8 +39,11 @@ fn run() -> Result<()> {
         .generate(&staging)
         .with_context(|| format!("wasm-bindgen on {}", input.display()))?;
     for file in [format!("{NAME}.js"), format!("{NAME}_bg.wasm")] {
-        let bytes = std::fs::read(staging.join(&file))
+        let mut bytes = std::fs::read(staging.join(&file))
             .with_context(|| format!("wasm-bindgen did not write {file}"))?;
+        if file.ends_with(".wasm") {
+            bytes = strip_names(&bytes).with_context(|| format!("reading {file}"))?;
+        }
         let mut gz = GzEncoder::new(Vec::new(), Compression::best());
         gz.write_all(&bytes)?;
         let gz = gz.finish()?;
@@ -48,14 +51,53 @@ fn run() -> Result<()> {
         // the uncompressed one is complete.
         replace(&out_dir.join(format!("{file}.gz")), &gz)?;
         replace(&out_dir.join(&file), &bytes)?;
-        eprintln!(
-            "  {file}: {} bytes, {} gzip",
-            bytes.len(),
-            gz.len()
-        );
+        eprintln!("  {file}: {} bytes, {} gzip", bytes.len(), gz.len());
     }
     let _ = std::fs::remove_dir_all(&staging);
     Ok(())
+}
+
+/// Drops the `name` custom section (function names for stack traces): over
+/// half of the module's bytes, and of no use to visitors.
+fn strip_names(wasm: &[u8]) -> Result<Vec<u8>> {
+    fn leb(bytes: &[u8], mut i: usize) -> Result<(usize, usize)> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let b = *bytes.get(i).context("truncated module")?;
+            i += 1;
+            value |= usize::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok((value, i));
+            }
+            shift += 7;
+            if shift > 35 {
+                bail!("malformed module (section size)");
+            }
+        }
+    }
+    if wasm.get(..4) != Some(b"\0asm") {
+        bail!("not a WebAssembly module");
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut i = 8;
+    while i < wasm.len() {
+        let start = i;
+        let id = wasm[i];
+        let (size, body) = leb(wasm, i + 1)?;
+        let end = body
+            .checked_add(size)
+            .filter(|e| *e <= wasm.len())
+            .context("truncated module")?;
+        let is_names = id == 0 && {
+            let (len, name_at) = leb(wasm, body)?;
+            wasm.get(name_at..name_at + len) == Some(b"name")
+        };
+        if !is_names {
+            out.extend_from_slice(&wasm[start..end]);
+        }
+        i = end;
+    }
+    Ok(out)
 }
 
 /// Writes a file only when its content changes (so cargo does not rebuild
@@ -68,4 +110,30 @@ fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_names;
+
+    fn section(id: u8, body: &[u8]) -> Vec<u8> {
+        let mut s = vec![id, body.len() as u8];
+        s.extend_from_slice(body);
+        s
+    }
+
+    #[test]
+    fn drops_only_the_name_section() {
+        let header = b"\0asm\x01\0\0\0".to_vec();
+        let types = section(1, &[1, 0x60, 0, 0]);
+        let names = section(0, b"\x04nameXYZ");
+        let other = section(0, b"\x09producers");
+        let module = [header.clone(), types.clone(), names, other.clone()].concat();
+        assert_eq!(
+            strip_names(&module).unwrap(),
+            [header, types, other].concat()
+        );
+        assert!(strip_names(b"not wasm").is_err());
+        assert!(strip_names(b"\0asm\x01\0\0\0\x01\x09").is_err());
+    }
 }

@@ -18,7 +18,11 @@ const SHOWN_VALUES: usize = 8;
 fn dom_id(prefix: &str, value: &str) -> String {
     let mut id = String::from(prefix);
     for c in value.chars() {
-        id.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' });
+        id.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        });
     }
     id
 }
@@ -42,7 +46,9 @@ pub fn CatalogPage() -> impl IntoView {
             refocus.set_value((!id.is_empty()).then_some(id));
         }
         if let Ok(Some(form)) = el.closest("form") {
-            let _ = form.unchecked_into::<web_sys::HtmlFormElement>().request_submit();
+            let _ = form
+                .unchecked_into::<web_sys::HtmlFormElement>()
+                .request_submit();
         }
     };
     let on_change = move |ev: leptos::ev::Event| {
@@ -57,7 +63,8 @@ pub fn CatalogPage() -> impl IntoView {
         if let Some(h) = pending_search.get_value() {
             h.clear();
         }
-        let handle = set_timeout_with_handle(move || submit_from(&el), Duration::from_millis(300)).ok();
+        let handle =
+            set_timeout_with_handle(move || submit_from(&el), Duration::from_millis(300)).ok();
         pending_search.set_value(handle);
     };
     // Put the focus back where it was once the new results are drawn.
@@ -100,12 +107,19 @@ pub fn CatalogPage() -> impl IntoView {
         let Ok(form_data) = web_sys::FormData::new_with_form(&form) else {
             return;
         };
-        let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&form_data) else {
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&form_data)
+        else {
             return;
         };
         let pairs = parse_query_string(&String::from(params.to_string()));
         let next = CatalogQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        navigate(&next.href(), NavigateOptions { scroll: false, ..Default::default() });
+        navigate(
+            &next.href(),
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
 
     let initial_text = query.get_untracked().text;
@@ -173,7 +187,12 @@ pub fn CatalogPage() -> impl IntoView {
 
 #[component]
 fn Filters(view: CatalogView) -> impl IntoView {
-    let CatalogView { query, kinds, facets, .. } = view;
+    let CatalogView {
+        query,
+        kinds,
+        facets,
+        ..
+    } = view;
     let any_filter = query.has_filters();
     let clear = query.cleared().href();
     let all_selected = query.effective_kind().is_none();
@@ -204,7 +223,11 @@ fn Filters(view: CatalogView) -> impl IntoView {
 
 #[component]
 fn FacetFilter(facet: Facet) -> impl IntoView {
-    let Facet { param, label, values } = facet;
+    let Facet {
+        param,
+        label,
+        values,
+    } = facet;
     let legend_id = format!("legend-{param}");
     let labelled_by = legend_id.clone();
     if values.is_empty() {
@@ -278,8 +301,16 @@ fn Results(view: CatalogView) -> impl IntoView {
         } else {
             "The catalog has no entities of this kind yet.".to_owned()
         };
-        let reset = if total > 0 { query.with_page(1).href() } else { query.cleared().href() };
-        let reset_label = if total > 0 { "Go to the first page" } else { "Clear filters" };
+        let reset = if total > 0 {
+            query.with_page(1).href()
+        } else {
+            query.cleared().href()
+        };
+        let reset_label = if total > 0 {
+            "Go to the first page"
+        } else {
+            "Clear filters"
+        };
         return view! {
             <div class="empty-state">
                 <p>{message}</p>
@@ -372,6 +403,9 @@ fn Results(view: CatalogView) -> impl IntoView {
 mod tests {
     #[test]
     fn ids_are_stable_and_safe() {
-        assert_eq!(super::dom_id("f-owner-", "group:default/Team A"), "f-owner-group-default-team-a");
+        assert_eq!(
+            super::dom_id("f-owner-", "group:default/Team A"),
+            "f-owner-group-default-team-a"
+        );
     }
 }

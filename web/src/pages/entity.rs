@@ -80,10 +80,16 @@ fn EntityBody(view: EntityView) -> impl IntoView {
             chips.push(view! { <div><dt>"Lifecycle"</dt><dd>{l.clone()}</dd></div> }.into_any());
         }
         if let Some(o) = &v.owner {
-            chips.push(view! { <div><dt>"Owner"</dt><dd><EntityRef link=o.clone()/></dd></div> }.into_any());
+            chips.push(
+                view! { <div><dt>"Owner"</dt><dd><EntityRef link=o.clone()/></dd></div> }
+                    .into_any(),
+            );
         }
         if let Some(s) = &v.system {
-            chips.push(view! { <div><dt>"System"</dt><dd><EntityRef link=s.clone()/></dd></div> }.into_any());
+            chips.push(
+                view! { <div><dt>"System"</dt><dd><EntityRef link=s.clone()/></dd></div> }
+                    .into_any(),
+            );
         }
         chips
     };
@@ -325,8 +331,16 @@ fn Org(org: OrgView, kind: String) -> impl IntoView {
         members_more,
     } = org;
     let is_group = kind == "group";
-    let groups_title = if is_group { "Child groups" } else { "Member of" };
-    let groups_empty = if is_group { "No child groups." } else { "Not a member of any group." };
+    let groups_title = if is_group {
+        "Child groups"
+    } else {
+        "Member of"
+    };
+    let groups_empty = if is_group {
+        "No child groups."
+    } else {
+        "Not a member of any group."
+    };
     view! {
         <section class="card profile" aria-labelledby="profile-heading">
             <h2 id="profile-heading">{if is_group { "Group" } else { "Profile" }}</h2>
@@ -425,7 +439,8 @@ fn Definition(api: ApiDefinition) -> impl IntoView {
 #[component]
 fn OperationItem(op: Operation) -> impl IntoView {
     let method_class = format!("method method-{}", op.method.to_lowercase());
-    let has_details = !op.parameters.is_empty() || !op.responses.is_empty() || op.request_body.is_some();
+    let has_details =
+        !op.parameters.is_empty() || !op.responses.is_empty() || op.request_body.is_some();
     let summary_line = view! {
         <span class=method_class>{op.method.clone()}</span>
         <code class="op-path">{op.path.clone()}</code>
@@ -433,7 +448,8 @@ fn OperationItem(op: Operation) -> impl IntoView {
         {op.deprecated.then(|| view! { <span class="badge tone-warning">"deprecated"</span> })}
     };
     if !has_details {
-        return view! { <li class="operation"><div class="op-line">{summary_line}</div></li> }.into_any();
+        return view! { <li class="operation"><div class="op-line">{summary_line}</div></li> }
+            .into_any();
     }
     view! {
         <li class="operation">

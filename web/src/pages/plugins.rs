@@ -25,7 +25,8 @@ pub fn PluginsPage() -> impl IntoView {
         let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
             version.update(|v| *v += 1);
         });
-        let _ = source.add_event_listener_with_callback("plugins", on_change.as_ref().unchecked_ref());
+        let _ =
+            source.add_event_listener_with_callback("plugins", on_change.as_ref().unchecked_ref());
         on_change.forget();
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.set(true));
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -67,7 +68,10 @@ pub fn PluginsPage() -> impl IntoView {
 
 #[component]
 fn PluginList(view: PluginsView) -> impl IntoView {
-    let PluginsView { plugins, plugins_dir } = view;
+    let PluginsView {
+        plugins,
+        plugins_dir,
+    } = view;
     let loaded = plugins.iter().filter(|p| p.state == "loaded").count();
     let summary = format!(
         "{} plugin file{}, {loaded} loaded",
@@ -106,10 +110,18 @@ fn PluginCard(plugin: PluginRow) -> impl IntoView {
         _ => "badge tone-danger",
     };
     let title = plugin.name.clone().unwrap_or_else(|| plugin.file.clone());
-    let heading_id = format!("plugin-{}", plugin.file.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+    let heading_id = format!(
+        "plugin-{}",
+        plugin
+            .file
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
     let caps = plugin.capabilities.clone();
     let failure_rate = if plugin.calls > 0 {
-        format!(" ({:.1}%)", plugin.failures as f64 * 100.0 / plugin.calls as f64)
+        format!(
+            " ({:.1}%)",
+            plugin.failures as f64 * 100.0 / plugin.calls as f64
+        )
     } else {
         String::new()
     };

@@ -86,10 +86,13 @@ pub fn from_app_config(
     extra: &Map<String, Value>,
     base_dir: &Path,
 ) -> Result<Settings, String> {
-    let parsed: AppExtra = serde_json::from_value(Value::Object(extra.clone()))
-        .map_err(|e| format!("app: {e}"))?;
+    let parsed: AppExtra =
+        serde_json::from_value(Value::Object(extra.clone())).map_err(|e| format!("app: {e}"))?;
     let mut css = String::new();
-    for (scheme, colors) in [("light", &parsed.colors.light), ("dark", &parsed.colors.dark)] {
+    for (scheme, colors) in [
+        ("light", &parsed.colors.light),
+        ("dark", &parsed.colors.dark),
+    ] {
         let mut vars = String::new();
         for (role, value) in colors {
             if !COLOR_ROLES.contains(&role.as_str()) {
@@ -142,9 +145,7 @@ pub fn from_app_config(
                 let (href, external) = match (e.path, e.url) {
                     (Some(p), None) if p.starts_with('/') => (p, false),
                     (Some(p), None) => {
-                        return Err(format!(
-                            "app.sidebar[{i}].path: `{p}` must start with /"
-                        ));
+                        return Err(format!("app.sidebar[{i}].path: `{p}` must start with /"));
                     }
                     (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => {
                         (u, true)
@@ -160,9 +161,9 @@ pub fn from_app_config(
                         ));
                     }
                 };
-                let icon = e.icon.unwrap_or_else(|| {
-                    if external { "link" } else { "catalog" }.to_owned()
-                });
+                let icon = e
+                    .icon
+                    .unwrap_or_else(|| if external { "link" } else { "catalog" }.to_owned());
                 if !ICONS.contains(&icon.as_str()) {
                     return Err(format!(
                         "app.sidebar[{i}].icon: unknown icon `{icon}` (known: {})",
@@ -203,9 +204,9 @@ fn valid_color(value: &str) -> bool {
     }
     for f in ["rgb(", "rgba(", "hsl(", "hsla(", "oklch(", "oklab("] {
         if let Some(args) = v.strip_prefix(f).and_then(|r| r.strip_suffix(')')) {
-            return args
-                .chars()
-                .all(|c| c.is_ascii_digit() || " .,%/-".contains(c) || c == 'd' || c == 'e' || c == 'g');
+            return args.chars().all(|c| {
+                c.is_ascii_digit() || " .,%/-".contains(c) || c == 'd' || c == 'e' || c == 'g'
+            });
         }
     }
     false
@@ -224,14 +225,20 @@ mod tests {
     fn colours_become_css_variables_for_both_schemes() {
         let s = parse(json!({"colors": {"light": {"primary": "#0b5fff"}, "dark": {"primary": "rgb(1, 2, 3)"}}}))
             .unwrap();
-        assert!(s.branding.css.contains(":root{--primary:#0b5fff;}"), "{}", s.branding.css);
+        assert!(
+            s.branding.css.contains(":root{--primary:#0b5fff;}"),
+            "{}",
+            s.branding.css
+        );
         assert!(s.branding.css.contains("prefers-color-scheme: dark"));
         assert!(s.branding.css.contains("--primary:rgb(1, 2, 3);"));
     }
 
     #[test]
     fn bad_colours_and_unknown_keys_are_errors() {
-        assert!(parse(json!({"colors": {"light": {"primary": "red;}body{display:none"}}})).is_err());
+        assert!(
+            parse(json!({"colors": {"light": {"primary": "red;}body{display:none"}}})).is_err()
+        );
         assert!(parse(json!({"colors": {"light": {"pirmary": "red"}}})).is_err());
         assert!(parse(json!({"colours": {}})).is_err());
     }
@@ -246,6 +253,9 @@ mod tests {
         assert_eq!(s.branding.sidebar.len(), 2);
         assert!(s.branding.sidebar[1].external);
         assert!(parse(json!({"sidebar": [{"label": "x", "url": "javascript:alert(1)"}]})).is_err());
-        assert_eq!(parse(json!({})).unwrap().branding.sidebar, default_sidebar());
+        assert_eq!(
+            parse(json!({})).unwrap().branding.sidebar,
+            default_sidebar()
+        );
     }
 }

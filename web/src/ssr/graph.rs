@@ -35,7 +35,11 @@ pub fn layout(center: &Row, relations: &[(String, String)]) -> Graph {
             right.push((t, r));
         }
     }
-    let rows = left.len().min(PER_SIDE + 1).max(right.len().min(PER_SIDE + 1)).max(1);
+    let rows = left
+        .len()
+        .min(PER_SIDE + 1)
+        .max(right.len().min(PER_SIDE + 1))
+        .max(1);
     let height = PAD * 2.0 + rows as f32 * NODE_H + (rows as f32 - 1.0) * GAP;
     let cx = (WIDTH - NODE_W) / 2.0;
     let cy = (height - NODE_H) / 2.0;
@@ -56,7 +60,11 @@ pub fn layout(center: &Row, relations: &[(String, String)]) -> Graph {
         edges: Vec::new(),
     };
     for (side, items) in [(0, &left), (1, &right)] {
-        let shown = if items.len() > PER_SIDE + 1 { PER_SIDE } else { items.len() };
+        let shown = if items.len() > PER_SIDE + 1 {
+            PER_SIDE
+        } else {
+            items.len()
+        };
         let slots = shown + usize::from(items.len() > shown);
         let column_h = slots as f32 * NODE_H + (slots as f32 - 1.0).max(0.0) * GAP;
         let top = (height - column_h) / 2.0;
@@ -144,7 +152,11 @@ pub fn to_svg(graph: &Graph, title: &str) -> String {
         t = esc(title)
     );
     for e in &graph.edges {
-        let _ = write!(s, r#"<path class="edge" d="{}" marker-end="url(#arrow)"/>"#, esc(&e.path));
+        let _ = write!(
+            s,
+            r#"<path class="edge" d="{}" marker-end="url(#arrow)"/>"#,
+            esc(&e.path)
+        );
     }
     for n in &graph.nodes {
         let class = if n.center { "node center" } else { "node" };
@@ -164,7 +176,12 @@ pub fn to_svg(graph: &Graph, title: &str) -> String {
         );
         match &n.href {
             Some(href) => {
-                let _ = write!(s, r#"<a href="{}" aria-label="{}">{body}</a>"#, esc(href), esc(&format!("{} ({})", n.label, n.caption)));
+                let _ = write!(
+                    s,
+                    r#"<a href="{}" aria-label="{}">{body}</a>"#,
+                    esc(href),
+                    esc(&format!("{} ({})", n.label, n.caption))
+                );
             }
             None => s.push_str(&body),
         }

@@ -82,7 +82,10 @@ pub struct Ui<S> {
     pub not_found: Fallback,
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>(data: Arc<dyn PortalData>, settings: Settings) -> Ui<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    data: Arc<dyn PortalData>,
+    settings: Settings,
+) -> Ui<S> {
     if !has_bundle() {
         tracing::warn!(
             "this portal binary has no hydration bundle (build with `cargo xtask build`): pages work, but filters and live updates need a full page load"
@@ -112,14 +115,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(data: Arc<dyn PortalData>, setti
         .leptos_routes_with_context(&options, routes, context, app)
         .route("/pkg/{file}", get(bundle_file))
         .route("/_portal/{file}", get(static_file))
-        .route(
-            "/_portal/logo",
-            get(move || logo(logo_file.clone())),
-        )
-        .route(
-            "/_portal/events",
-            get(move || events(changes.clone())),
-        )
+        .route("/_portal/logo", get(move || logo(logo_file.clone())))
+        .route("/_portal/events", get(move || events(changes.clone())))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .layer(axum::middleware::from_fn(server_timing))
@@ -204,7 +201,12 @@ async fn logo(file: Option<std::path::PathBuf>) -> Response {
     let Some(path) = file else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let content_type = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    let content_type = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
         Some("jpg") | Some("jpeg") => "image/jpeg",
@@ -218,7 +220,10 @@ async fn logo(file: Option<std::path::PathBuf>) -> Response {
                 (header::CONTENT_TYPE, content_type),
                 (header::CACHE_CONTROL, "public, max-age=300"),
                 // An SVG logo is an image, never a document with scripts.
-                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'",
+                ),
             ],
             bytes,
         )
@@ -231,7 +236,9 @@ async fn logo(file: Option<std::path::PathBuf>) -> Response {
 }
 
 /// Server-sent events: `plugins` whenever a plugin is loaded, replaced or removed.
-async fn events(data: Arc<dyn PortalData>) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    data: Arc<dyn PortalData>,
+) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
     let stream = data
         .plugin_changes()
         .map(|change| Ok(Event::default().event("plugins").data(change)));

@@ -190,14 +190,24 @@ paths:
         assert_eq!(api.problem, None);
         assert_eq!(api.title.as_deref(), Some("Orders"));
         assert_eq!(api.servers, vec!["https://api.example.com/v1"]);
-        assert!(api.description_html.unwrap().contains("<strong>orders</strong>"));
+        assert!(
+            api.description_html
+                .unwrap()
+                .contains("<strong>orders</strong>")
+        );
         assert_eq!(api.groups.len(), 2);
         let orders = &api.groups[0];
         assert_eq!(orders.tag, "orders");
         assert_eq!(orders.operations.len(), 2);
-        assert_eq!(orders.operations[1].request_body.as_deref(), Some("application/json"));
+        assert_eq!(
+            orders.operations[1].request_body.as_deref(),
+            Some("application/json")
+        );
         let delete = &api.groups[1].operations[0];
-        assert_eq!((delete.method.as_str(), delete.deprecated), ("DELETE", true));
+        assert_eq!(
+            (delete.method.as_str(), delete.deprecated),
+            ("DELETE", true)
+        );
         assert_eq!(delete.parameters[0].name, "id");
         assert!(delete.parameters[0].required);
     }

@@ -80,11 +80,12 @@ pub async fn catalog(data: &Data, q: CatalogQuery) -> Result<CatalogView, String
     // Facet counts: each filter counts over the other filters. Requests with
     // the same predicate share one call.
     let mut requests: Vec<(Option<Value>, Vec<String>)> = Vec::new();
-    let mut add = |filter: Option<Value>, field: &str| {
-        match requests.iter_mut().find(|(f, _)| *f == filter) {
-            Some((_, fields)) => fields.push(field.to_owned()),
-            None => requests.push((filter, vec![field.to_owned()])),
-        }
+    let mut add = |filter: Option<Value>, field: &str| match requests
+        .iter_mut()
+        .find(|(f, _)| *f == filter)
+    {
+        Some((_, fields)) => fields.push(field.to_owned()),
+        None => requests.push((filter, vec![field.to_owned()])),
     };
     add(predicate(&q, Some("kind")), "kind");
     for (param, _, field) in FILTERS {
@@ -126,7 +127,9 @@ pub async fn catalog(data: &Data, q: CatalogQuery) -> Result<CatalogView, String
             .collect();
         // A value chosen in the URL that matches nothing still shows, so it can be unticked.
         for s in chosen {
-            if !values.iter().any(|v| v.selected && v.value.eq_ignore_ascii_case(s))
+            if !values
+                .iter()
+                .any(|v| v.selected && v.value.eq_ignore_ascii_case(s))
                 && !(param == "owner"
                     && values
                         .iter()
@@ -390,29 +393,121 @@ pub fn rfc3339(ms: u64) -> String {
 }
 
 /// Relation tables per kind: (id, title, relation type, target kind, empty text).
-fn relation_tables(kind: &str) -> &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)] {
+fn relation_tables(
+    kind: &str,
+) -> &'static [(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+)] {
     match kind {
         "component" => &[
-            ("provided-apis", "Provided APIs", "providesApi", "api", "This component provides no APIs."),
-            ("consumed-apis", "Consumed APIs", "consumesApi", "api", "This component consumes no APIs."),
-            ("depends-on-components", "Depends on components", "dependsOn", "component", "No component is a dependency of this component."),
-            ("depends-on-resources", "Depends on resources", "dependsOn", "resource", "No resource is a dependency of this component."),
-            ("dependents", "Dependency of", "dependencyOf", "", "Nothing depends on this component."),
-            ("subcomponents", "Has subcomponents", "hasPart", "component", "No subcomponent is part of this component."),
+            (
+                "provided-apis",
+                "Provided APIs",
+                "providesApi",
+                "api",
+                "This component provides no APIs.",
+            ),
+            (
+                "consumed-apis",
+                "Consumed APIs",
+                "consumesApi",
+                "api",
+                "This component consumes no APIs.",
+            ),
+            (
+                "depends-on-components",
+                "Depends on components",
+                "dependsOn",
+                "component",
+                "No component is a dependency of this component.",
+            ),
+            (
+                "depends-on-resources",
+                "Depends on resources",
+                "dependsOn",
+                "resource",
+                "No resource is a dependency of this component.",
+            ),
+            (
+                "dependents",
+                "Dependency of",
+                "dependencyOf",
+                "",
+                "Nothing depends on this component.",
+            ),
+            (
+                "subcomponents",
+                "Has subcomponents",
+                "hasPart",
+                "component",
+                "No subcomponent is part of this component.",
+            ),
         ],
         "api" => &[
-            ("providers", "Providers", "apiProvidedBy", "", "No component provides this API."),
-            ("consumers", "Consumers", "apiConsumedBy", "", "No component consumes this API."),
+            (
+                "providers",
+                "Providers",
+                "apiProvidedBy",
+                "",
+                "No component provides this API.",
+            ),
+            (
+                "consumers",
+                "Consumers",
+                "apiConsumedBy",
+                "",
+                "No component consumes this API.",
+            ),
         ],
         "system" => &[
-            ("components", "Components", "hasPart", "component", "No component is part of this system."),
-            ("apis", "APIs", "hasPart", "api", "No API is part of this system."),
-            ("resources", "Resources", "hasPart", "resource", "No resource is part of this system."),
+            (
+                "components",
+                "Components",
+                "hasPart",
+                "component",
+                "No component is part of this system.",
+            ),
+            (
+                "apis",
+                "APIs",
+                "hasPart",
+                "api",
+                "No API is part of this system.",
+            ),
+            (
+                "resources",
+                "Resources",
+                "hasPart",
+                "resource",
+                "No resource is part of this system.",
+            ),
         ],
-        "domain" => &[("systems", "Systems", "hasPart", "system", "No system is part of this domain.")],
+        "domain" => &[(
+            "systems",
+            "Systems",
+            "hasPart",
+            "system",
+            "No system is part of this domain.",
+        )],
         "resource" => &[
-            ("dependents", "Dependency of", "dependencyOf", "", "Nothing depends on this resource."),
-            ("depends-on", "Depends on", "dependsOn", "", "This resource depends on nothing."),
+            (
+                "dependents",
+                "Dependency of",
+                "dependencyOf",
+                "",
+                "Nothing depends on this resource.",
+            ),
+            (
+                "depends-on",
+                "Depends on",
+                "dependsOn",
+                "",
+                "This resource depends on nothing.",
+            ),
         ],
         _ => &[],
     }
@@ -441,7 +536,12 @@ pub async fn entity(
     let kind = base.kind.clone();
     let href = base.href.clone();
     let annotations = &e["metadata"]["annotations"];
-    let annotation = |k: &str| annotations[k].as_str().map(str::trim).filter(|s| !s.is_empty());
+    let annotation = |k: &str| {
+        annotations[k]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let url_only = |s: &str| {
         let s = s.strip_prefix("url:").unwrap_or(s);
         markdown::safe_url(s).then(|| s.to_owned())
@@ -451,13 +551,16 @@ pub async fn entity(
         .or_else(|| annotation("backstage.io/source-location").and_then(url_only));
     let edit_url = annotation("backstage.io/edit-url").and_then(url_only);
     let now = now_ms();
-    let confirmed = record.last_confirmed_ms.filter(|ms| *ms > 0).map(|ms| Confirmed {
-        at: rfc3339(ms),
-        ago: ago(now, ms),
-        stale: record
-            .stale_after_ms
-            .is_some_and(|limit| now.saturating_sub(ms) > limit),
-    });
+    let confirmed = record
+        .last_confirmed_ms
+        .filter(|ms| *ms > 0)
+        .map(|ms| Confirmed {
+            at: rfc3339(ms),
+            ago: ago(now, ms),
+            stale: record
+                .stale_after_ms
+                .is_some_and(|limit| now.saturating_sub(ms) > limit),
+        });
     let problems = e["status"]["items"]
         .as_array()
         .map(|items| {
@@ -500,7 +603,10 @@ pub async fn entity(
     for (_, _, rel, target_kind, _) in tables {
         wanted.extend(
             rels.iter()
-                .filter(|(t, r)| t == rel && (target_kind.is_empty() || r.starts_with(&format!("{target_kind}:"))))
+                .filter(|(t, r)| {
+                    t == rel
+                        && (target_kind.is_empty() || r.starts_with(&format!("{target_kind}:")))
+                })
                 .take(TABLE_ROWS)
                 .map(|(_, r)| r.clone()),
         );
@@ -518,23 +624,37 @@ pub async fn entity(
     let fetched = if wanted.is_empty() {
         Vec::new()
     } else {
-        data.entities_by_refs(wanted.clone()).await.map_err(|e| e.0)?
+        data.entities_by_refs(wanted.clone())
+            .await
+            .map_err(|e| e.0)?
     };
     let by_ref: BTreeMap<&str, Row> = wanted
         .iter()
         .zip(fetched.iter())
-        .map(|(r, v)| (r.as_str(), v.as_ref().map(row).unwrap_or_else(|| missing_row(r))))
+        .map(|(r, v)| {
+            (
+                r.as_str(),
+                v.as_ref().map(row).unwrap_or_else(|| missing_row(r)),
+            )
+        })
         .collect();
     let relation_rows = |rel: &str, target_kind: &str| -> (Vec<Row>, u64) {
         let all: Vec<&String> = rels
             .iter()
-            .filter(|(t, r)| t == rel && (target_kind.is_empty() || r.starts_with(&format!("{target_kind}:"))))
+            .filter(|(t, r)| {
+                t == rel && (target_kind.is_empty() || r.starts_with(&format!("{target_kind}:")))
+            })
             .map(|(_, r)| r)
             .collect();
         let rows = all
             .iter()
             .take(TABLE_ROWS)
-            .map(|r| by_ref.get(r.as_str()).cloned().unwrap_or_else(|| missing_row(r)))
+            .map(|r| {
+                by_ref
+                    .get(r.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| missing_row(r))
+            })
             .collect();
         (rows, all.len() as u64)
     };
@@ -544,17 +664,30 @@ pub async fn entity(
             let (rows, total) = relation_rows(rel, target_kind);
             let columns = match *target_kind {
                 "api" | "component" | "resource" => {
-                    vec![Column::Name, Column::Owner, Column::Type, Column::Lifecycle, Column::Description]
+                    vec![
+                        Column::Name,
+                        Column::Owner,
+                        Column::Type,
+                        Column::Lifecycle,
+                        Column::Description,
+                    ]
                 }
                 "system" => vec![Column::Name, Column::Owner, Column::Description],
-                _ => vec![Column::Name, Column::Kind, Column::Owner, Column::Type, Column::Description],
+                _ => vec![
+                    Column::Name,
+                    Column::Kind,
+                    Column::Owner,
+                    Column::Type,
+                    Column::Description,
+                ],
             };
             RelationTable {
                 id: (*id).to_owned(),
                 title: (*title).to_owned(),
                 empty: (*empty).to_owned(),
                 columns,
-                more: (total > rows.len() as u64).then(|| (total - rows.len() as u64, String::new())),
+                more: (total > rows.len() as u64)
+                    .then(|| (total - rows.len() as u64, String::new())),
                 rows,
             }
         })
@@ -570,7 +703,11 @@ pub async fn entity(
                     .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
                     .map(str::to_owned),
             };
-            let groups_rel = if kind == "group" { "parentOf" } else { "memberOf" };
+            let groups_rel = if kind == "group" {
+                "parentOf"
+            } else {
+                "memberOf"
+            };
             let groups = rels
                 .iter()
                 .filter(|(t, _)| t == groups_rel)
@@ -630,7 +767,13 @@ pub async fn entity(
                     "Owned".to_owned()
                 },
                 empty: format!("This {kind} owns nothing in the catalog."),
-                columns: vec![Column::Name, Column::Kind, Column::Owner, Column::Type, Column::Description],
+                columns: vec![
+                    Column::Name,
+                    Column::Kind,
+                    Column::Owner,
+                    Column::Type,
+                    Column::Description,
+                ],
                 more: (page.total > rows.len() as u64)
                     .then(|| (page.total - rows.len() as u64, more_href)),
                 rows,
@@ -647,7 +790,12 @@ pub async fn entity(
     });
 
     // Tabs: overview, the API definition, then one per tab panel.
-    let panels: Vec<PanelInfo> = data.panels_for(e).await.into_iter().take(MAX_PANELS).collect();
+    let panels: Vec<PanelInfo> = data
+        .panels_for(e)
+        .await
+        .into_iter()
+        .take(MAX_PANELS)
+        .collect();
     let mut tabs = vec![Tab {
         slug: "overview".to_owned(),
         label: "Overview".to_owned(),
@@ -680,7 +828,10 @@ pub async fn entity(
         .iter()
         .find(|p| p.placement == "tab" && format!("{}.{}", p.plugin, p.id) == active_tab)
     {
-        (Vec::new(), render_panels(data, &entity_arc, &[p]).await.pop())
+        (
+            Vec::new(),
+            render_panels(data, &entity_arc, &[p]).await.pop(),
+        )
     } else {
         (Vec::new(), None)
     };
@@ -688,7 +839,10 @@ pub async fn entity(
     Ok(Some(EntityView {
         graph_svg: graph::to_svg(
             &graph::layout(&base, &rels),
-            &format!("Relations of {}", base.title.as_deref().unwrap_or(&base.name)),
+            &format!(
+                "Relations of {}",
+                base.title.as_deref().unwrap_or(&base.name)
+            ),
         ),
         kind_label: e["kind"].as_str().unwrap_or("").to_owned(),
         title: base.title.clone(),
@@ -850,7 +1004,12 @@ pub async fn plugins(data: &Data) -> PluginsView {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -871,7 +1030,10 @@ pub fn plugin_row(s: &Value) -> PluginRow {
     let requested = &s["requested"];
     let granted = &s["granted"];
     let mut capabilities = Vec::new();
-    for (flag, label) in [("catalogRead", "Read the catalog"), ("storage", "Private storage")] {
+    for (flag, label) in [
+        ("catalogRead", "Read the catalog"),
+        ("storage", "Private storage"),
+    ] {
         let r = requested[flag].as_bool().unwrap_or(false);
         let g = granted[flag].as_bool().unwrap_or(false);
         if r || g {
@@ -1009,9 +1171,14 @@ mod tests {
         let PanelResult::Ok(Widget::Card { children, .. }) = widget(view) else {
             panic!("expected a card");
         };
-        assert!(matches!(&children[0], Widget::Markdown { html, markdown } if html.contains("<strong>hi</strong>") && !html.contains("script") && markdown.is_empty()));
+        assert!(
+            matches!(&children[0], Widget::Markdown { html, markdown } if html.contains("<strong>hi</strong>") && !html.contains("script") && markdown.is_empty())
+        );
         assert!(matches!(&children[1], Widget::Text { .. }));
         assert!(matches!(&children[2], Widget::Unknown));
-        assert!(matches!(widget(json!({"nope": 1})), PanelResult::Err { .. }));
+        assert!(matches!(
+            widget(json!({"nope": 1})),
+            PanelResult::Err { .. }
+        ));
     }
 }
