@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The W3C key for element references in responses.
-const ELEMENT_KEY: &str = "element-6066-11e4-a5fa-4ef0-8af1-6b9e3af4e3d7";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn chromedriver_path() -> PathBuf {
     std::env::var_os("PORTAL_TEST_CHROMEDRIVER")
