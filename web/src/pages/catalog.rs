@@ -201,12 +201,12 @@ fn Filters(view: CatalogView) -> impl IntoView {
         <div class="field">
             <label for="filter-kind">"Kind"</label>
             <select id="filter-kind" name="kind">
-                <option value="all" selected=all_selected>"All kinds"</option>
+                <option value="all" selected=all_selected prop:selected=all_selected>"All kinds"</option>
                 {kinds
                     .into_iter()
                     .map(|k| {
                         let label = format!("{} ({})", k.label, fmt_count(k.count));
-                        view! { <option value=k.value selected=k.selected>{label}</option> }
+                        view! { <option value=k.value selected=k.selected prop:selected=k.selected>{label}</option> }
                     })
                     .collect_view()}
             </select>
@@ -245,7 +245,16 @@ fn FacetFilter(facet: Facet) -> impl IntoView {
             let id = dom_id(&format!("f-{param}-"), &v.value);
             view! {
                 <li>
-                    <input type="checkbox" id=id.clone() name=param.clone() value=v.value checked=v.selected/>
+                    // The attribute for the server's HTML, the property for the live
+                    // page (once a box was clicked, the attribute no longer decides).
+                    <input
+                        type="checkbox"
+                        id=id.clone()
+                        name=param.clone()
+                        value=v.value
+                        checked=v.selected
+                        prop:checked=v.selected
+                    />
                     <label for=id>
                         <span class="facet-label">{v.label}</span>
                         <span class="count">{fmt_count(v.count)}</span>
@@ -369,7 +378,7 @@ fn Results(view: CatalogView) -> impl IntoView {
     };
     let sizes = PAGE_SIZES
         .iter()
-        .map(|s| view! { <option value=s.to_string() selected=*s == query.size>{s.to_string()}</option> })
+        .map(|s| view! { <option value=s.to_string() selected=*s == query.size prop:selected=*s == query.size>{s.to_string()}</option> })
         .collect_view();
     view! {
         <div class="table-wrap">
