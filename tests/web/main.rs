@@ -143,6 +143,9 @@ fn catalog_is_readable_without_javascript() {
         "{old}"
     );
     assert!(!old.contains("href=\"/catalog/default/component/payments-service\""));
+    // The home page is the catalog.
+    let home = portal.get("/").send().unwrap();
+    assert!(home.url().path() == "/catalog", "{}", home.url());
     // Unknown pages are the UI's 404; unknown API paths stay JSON.
     let missing = portal.get("/no-such-page").send().unwrap();
     assert_eq!(missing.status(), 404);

@@ -4,7 +4,7 @@ use crate::model::{Branding, NavItem};
 use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, path};
 
@@ -70,7 +70,6 @@ pub fn App(branding: Branding) -> impl IntoView {
                 <Sidebar branding=branding.clone()/>
                 <main id="main" tabindex="-1">
                     <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=|| view! { <Redirect path="/catalog"/> }/>
                         <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/catalog/:namespace/:kind/:name")

@@ -113,6 +113,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     let changes = data.clone();
     let router = Router::<LeptosOptions>::new()
         .leptos_routes_with_context(&options, routes, context, app)
+        // The home page is the catalog (a real redirect, so it works without JavaScript).
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/catalog") }),
+        )
         .route("/pkg/{file}", get(bundle_file))
         .route("/_portal/{file}", get(static_file))
         .route("/_portal/logo", get(move || logo(logo_file.clone())))

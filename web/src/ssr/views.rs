@@ -74,6 +74,9 @@ pub fn canonical_ref(r: &str, default_kind: &str) -> String {
     format!("{kind}:{namespace}/{name}").to_lowercase()
 }
 
+/// Most values listed per filter.
+const MAX_FACET_VALUES: usize = 40;
+
 pub async fn catalog(data: &Data, q: CatalogQuery) -> Result<CatalogView, String> {
     let q = q.normalized();
     let err = |e: super::data::DataError| e.0;
@@ -149,6 +152,10 @@ pub async fn catalog(data: &Data, q: CatalogQuery) -> Result<CatalogView, String
                 .then(b.count.cmp(&a.count))
                 .then_with(|| a.label.to_lowercase().cmp(&b.label.to_lowercase()))
         });
+        // At 100k entities a field can have thousands of values (owners); the
+        // page lists the most common ones (selected ones sort first, so they
+        // always stay), and search reaches the rest.
+        values.truncate(MAX_FACET_VALUES.max(chosen.len()));
         values
     };
     let mut kinds = facet_values("kind", "kind");
