@@ -98,14 +98,17 @@ fn huge_output_is_refused() {
     let portal = portal_with_hostile("", "");
     let (code, message) = provoke(&portal, "huge-output", "");
     assert_eq!(code, 502, "{message}");
+    // 200,001 nodes: refused either while copying (over the per-call
+    // transfer limit) or when the tree is checked (over the node limit).
     assert!(
-        message.contains("200001 nodes") && message.contains("limit of 5000"),
+        message.contains("more data than the host copies for one call")
+            || (message.contains("200001 nodes") && message.contains("limit of 5000")),
         "{message}"
     );
     let (code, message) = provoke(&portal, "huge-text", "");
     assert_eq!(code, 502, "{message}");
     assert!(
-        message.contains("bytes of text") || message.contains("memory"),
+        message.contains("more data than the host copies for one call (8 MiB)"),
         "{message}"
     );
     assert_healthy(&portal);
@@ -304,4 +307,18 @@ fn future_major_component() -> Vec<u8> {
 fn built_plugin_prefix(file: &str, len: usize) -> Vec<u8> {
     let bytes = std::fs::read(built_plugin(file)).unwrap();
     bytes[..len.min(bytes.len())].to_vec()
+}
+
+#[test]
+fn output_that_aliases_one_buffer_many_times_is_refused() {
+    let portal = portal_with_hostile("", "");
+    // 4,000 nodes that all point at one 8 MiB string: copying them would take
+    // 32 GiB of host memory. The host stops copying at its per-call limit.
+    let (code, message) = provoke(&portal, "aliased-output", "");
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("more data than the host copies for one call"),
+        "{message}"
+    );
+    assert_healthy(&portal);
 }

@@ -42,10 +42,10 @@ pub use error::{
     RelationErrors, ValidationError, ValidationErrors,
 };
 pub use fields::{FieldSet, parse_fields};
-/// Lowercasing exactly as the search index does it (JavaScript's `toLocaleLowerCase('en-US')`).
-pub use jsutil::js_lower;
 pub use filter::{EntityFilter, FilterCondition, FilterConjunction};
 pub use flatten::{FlatEntity, FlatRow, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, duplicate_case_keys};
+/// Lowercasing exactly as the search index does it (JavaScript's `toLocaleLowerCase('en-US')`).
+pub use jsutil::js_lower;
 pub use kinds::BuiltinKind;
 pub use location::{
     LocationPresence, LocationRef, LocationSpec, generated_location_entity_name, location_entity,

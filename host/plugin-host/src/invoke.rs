@@ -16,9 +16,20 @@ use std::time::Duration;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
+/// Bytes the host copies out of a plugin per call, by extension point: panels and
+/// actions return small structures; providers may return a whole organisation.
+pub(crate) const TRANSFER_DESCRIBE: usize = 4 << 20;
+pub(crate) const TRANSFER_PANEL: usize = 8 << 20;
+pub(crate) const TRANSFER_PROVIDER: usize = 320 << 20;
+pub(crate) const TRANSFER_ACTION: usize = 8 << 20;
+
 /// What a call needs beyond the plugin itself.
 pub(crate) struct CallOptions<'a> {
     pub limits: ExtensionLimits,
+    /// How many bytes the host will copy out of the plugin for this call (its
+    /// results). Bounds host memory even when a plugin returns many references to
+    /// the same bytes.
+    pub max_transfer_bytes: usize,
     pub workspace: Option<&'a Path>,
     pub log_sink: Option<LogSink>,
 }
@@ -39,6 +50,7 @@ pub(crate) async fn invoke<R>(
 ) -> CallReport<R> {
     let plugin = context.name.clone();
     let limits = options.limits;
+    let transfer_limit = options.max_transfer_bytes;
     let state = match HostState::new(context, limits, options.workspace, options.log_sink) {
         Ok(state) => state,
         Err(message) => {
@@ -50,6 +62,7 @@ pub(crate) async fn invoke<R>(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
+    store.set_hostcall_fuel(transfer_limit);
     let budget = limits.cpu_ms.div_ceil(TICK.as_millis() as u64).max(1);
     store.data_mut().call.cpu_budget_ticks = budget;
     store.set_epoch_deadline(1);
@@ -95,7 +108,7 @@ pub(crate) async fn invoke<R>(
             })
         }
         Ok(Ok(Ok(value))) => Ok(value),
-        Ok(Ok(Err(error))) => Err(classify(&plugin, error, state, limits)),
+        Ok(Ok(Err(error))) => Err(classify(&plugin, error, state, limits, transfer_limit)),
     };
     CallReport { result, denials }
 }
@@ -106,6 +119,7 @@ fn classify(
     error: wasmtime::Error,
     state: &HostState,
     limits: ExtensionLimits,
+    transfer_limit: usize,
 ) -> CallError {
     let plugin = plugin.to_owned();
     if let Some(requested) = state.limiter.memory_exceeded {
@@ -143,6 +157,15 @@ fn classify(
                 message.push_str(&explanation);
             }
             CallError::Trap { plugin, message }
+        }
+        None if format!("{error:#}").contains("too much data is being copied") => {
+            CallError::InvalidOutput {
+                plugin,
+                reason: format!(
+                    "it returned more data than the host copies for one call ({} MiB)",
+                    transfer_limit >> 20
+                ),
+            }
         }
         None => {
             let mut message = format!("{error:#}");

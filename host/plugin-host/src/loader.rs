@@ -234,6 +234,7 @@ async fn finish(
         anonymous,
         CallOptions {
             limits: env.config.limits.get(ExtensionPoint::Describe),
+            max_transfer_bytes: invoke::TRANSFER_DESCRIBE,
             workspace: None,
             log_sink: None,
         },

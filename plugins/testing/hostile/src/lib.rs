@@ -13,6 +13,7 @@ const MODES: &[&str] = &[
     "recurse-frames",
     "huge-output",
     "huge-text",
+    "aliased-output",
     "read-file",
     "read-env",
     "http",
@@ -68,6 +69,7 @@ impl Plugin for Hostile {
                 return Ok(view.finish(root));
             }
             "huge-text" => "x".repeat(40 << 20),
+            "aliased-output" => return Ok(aliased_view()),
             "read-file" => {
                 match std::fs::read_to_string(if arg.is_empty() { "/etc/passwd" } else { &arg }) {
                     Ok(content) => format!("read {} bytes: {content}", content.len()),
@@ -100,6 +102,25 @@ impl Plugin for Hostile {
         let node = view.text(text);
         Ok(view.finish(node))
     }
+}
+
+/// A view whose 4,000 text nodes all point at the same 8 MiB string: tiny in the
+/// plugin's memory, 32 GiB if the host copied every node.
+fn aliased_view() -> panel::View {
+    let big = "y".repeat(8 << 20);
+    let mut nodes = Vec::new();
+    for _ in 0..4_000 {
+        // SAFETY: none. Every copy aliases `big`'s buffer on purpose; the plugin
+        // never frees them (the host refuses the output before the plugin would).
+        let alias =
+            unsafe { String::from_raw_parts(big.as_ptr() as *mut u8, big.len(), big.capacity()) };
+        nodes.push(panel::Node::Text(alias));
+    }
+    std::mem::forget(big);
+    let children: Vec<u32> = (0..nodes.len() as u32).collect();
+    nodes.push(panel::Node::Stack(children));
+    let root = (nodes.len() - 1) as u32;
+    panel::View { nodes, root }
 }
 
 /// Exhausts the WebAssembly call stack: no locals in linear memory.
