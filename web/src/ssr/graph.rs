@@ -210,7 +210,8 @@ mod tests {
         assert_eq!(g.nodes.len(), 11);
         assert_eq!(g.edges.len(), 10);
         assert!(g.nodes.iter().any(|n| n.label == "+12 more"));
-        let owner = g.nodes.iter().find(|n| n.label == "team-a").unwrap();
+        // Neighbours of another kind than the centre carry their kind.
+        let owner = g.nodes.iter().find(|n| n.label == "group:team-a").unwrap();
         assert!(owner.x < g.nodes[0].x);
         assert_eq!(owner.href.as_deref(), Some("/catalog/default/group/team-a"));
         assert!(g.nodes.iter().all(|n| n.y >= 0.0 && n.y + n.h <= g.height));
