@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod browser;
 pub mod stand_in;
 
 /// The repository root.
@@ -17,6 +18,11 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("tests/ has a parent")
         .to_owned()
+}
+
+/// The cargo target directory the tests were built in.
+pub fn target_dir_pub() -> PathBuf {
+    target_dir()
 }
 
 fn target_dir() -> PathBuf {

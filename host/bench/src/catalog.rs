@@ -45,7 +45,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
+pub fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
     let n = (total as f64 / 1.375).round() as usize;
     let apis = (n / 5).max(1);
     let systems = (n / 20).max(1);

@@ -4,6 +4,7 @@
 mod catalog;
 mod plugins;
 mod stats;
+mod web;
 
 use clap::{Parser, Subcommand};
 
@@ -20,7 +21,9 @@ enum Command {
     Plugins(plugins::Args),
     /// Catalog: ingest time, RSS, and HTTP latency/throughput under load.
     Catalog(catalog::CatalogArgs),
-    /// Internal: the portal process the catalog benchmark measures.
+    /// Web UI: server time and size of the catalog and entity pages, bundle size.
+    Web(web::WebArgs),
+    /// Internal: the portal process the catalog and web benchmarks measure.
     #[command(hide = true)]
     CatalogServer(catalog::ServerArgs),
 }
@@ -34,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Plugins(args) => plugins::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
+            Command::Web(args) => web::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })

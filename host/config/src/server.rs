@@ -1,8 +1,10 @@
 use serde::Deserialize;
 
-/// How the portal presents itself.
+/// How the portal presents itself. The web UI's keys (`logo`, `colors`,
+/// `sidebar`) land in `extra`, and the UI checks them strictly at start
+/// (`portal_web::ssr::branding`); serde cannot deny unknown fields next to a
+/// flattened map.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AppConfig {
     #[serde(default = "default_title")]
     pub title: String,

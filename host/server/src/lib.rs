@@ -9,6 +9,7 @@ pub mod api;
 pub mod catalog_wiring;
 pub mod request;
 mod state;
+pub mod web;
 
 pub use state::AppState;
 
@@ -52,8 +53,15 @@ impl Portal {
 
         catalog.start();
         catalog_wiring::spawn_providers(plugins.clone(), catalog.clone());
+        let settings = portal_web::ssr::branding::from_app_config(
+            &config.app.title,
+            &config.app.extra,
+            &config.base_dir,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         let state = AppState::new(Arc::new(config.clone()), plugins, catalog);
-        let app = api::router(state.clone());
+        let ui = portal_web::ssr::router(Arc::new(web::WebData::new(state.clone())), settings);
+        let app = api::router(state.clone(), ui);
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
             .await
             .with_context(|| {

@@ -5,7 +5,9 @@
 //!   first-party and example plugins installed.
 //! - `test [-- CARGO-TEST-ARGS]`: set up, build everything, run the whole suite.
 //! - `setup`: install what builds need (wasm targets, componentize-py, npm
-//!   packages); idempotent.
+//!   packages, Chromium and chromedriver for the browser tests); idempotent.
+//! - `build`: plugins, the web UI's hydration bundle, then the portal.
+//! - `build-web`: only the hydration bundle (into `<target>/web-bundle/`).
 //! - `build-plugins`: build every plugin into `target/portal-plugins/`.
 //! - `bench <plugins|catalog|...> [ARGS]`: run a benchmark in release mode.
 //! - `freeze-fixtures`: rebuild the frozen `portal:plugin@1.0.0` fixtures.
@@ -38,6 +40,10 @@ fn run(args: &[String]) -> Result<()> {
             plugins::build_all()
         }
         "build" => build(),
+        "build-web" => {
+            tools::setup(tools::Needs::plugins())?;
+            web_bundle()
+        }
         "run" => {
             build()?;
             run_portal(&rest)
@@ -68,9 +74,38 @@ fn run(args: &[String]) -> Result<()> {
 fn build() -> Result<()> {
     tools::setup(tools::Needs::all())?;
     plugins::build_all()?;
+    web_bundle()?;
     util::step("building the portal");
     cargo(&["build", "-p", "portal"])?;
     Ok(())
+}
+
+/// The web UI's hydration bundle: `web/hydrate` for wasm32-unknown-unknown,
+/// then `portal-web-bundler` (wasm-bindgen as a library, the version in
+/// Cargo.lock) writes the browser files into `<target>/web-bundle/`, where
+/// `web/build.rs` embeds them into the server. Built with the `web` profile
+/// (optimised for size): the bundle is what every visitor downloads.
+pub fn web_bundle() -> Result<()> {
+    util::step("building the web UI's hydration bundle");
+    cargo(&[
+        "build",
+        "--profile",
+        "web",
+        "-p",
+        "portal-web-hydrate",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])?;
+    cargo(&["build", "-p", "portal-web-bundler"])?;
+    let wasm = target_dir()
+        .join("wasm32-unknown-unknown")
+        .join("web")
+        .join("portal_web_hydrate.wasm");
+    util::run(
+        std::process::Command::new(target_dir().join("debug").join("portal-web-bundler"))
+            .arg(&wasm)
+            .arg(target_dir().join("web-bundle")),
+    )
 }
 
 fn run_portal(args: &[String]) -> Result<()> {
@@ -97,6 +132,7 @@ fn test(args: &[String]) -> Result<()> {
     let mut command = util::cargo_command(&["test"]);
     command.args(args);
     command
+        .env("PORTAL_TEST_CHROMEDRIVER", tools::CHROMEDRIVER)
         .env("PORTAL_BIN", target_dir().join("debug").join("portal"))
         .env("PORTAL_TEST_PLUGINS", plugins::out_dir());
     util::run(&mut command)
@@ -105,6 +141,7 @@ fn test(args: &[String]) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     tools::setup(tools::Needs::plugins())?;
     plugins::build_all()?;
+    web_bundle()?;
     util::step("building the benchmarks (release)");
     cargo(&["build", "--release", "-p", "portal-bench", "-p", "portal"])?;
     let mut command = std::process::Command::new(target_dir().join("release").join("portal-bench"));

@@ -9,10 +9,15 @@ use std::process::Command;
 /// componentize-py builds the Python example plugins.
 pub const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 
+/// Where Debian's `chromium-driver` puts chromedriver.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
 pub struct Needs {
     pub wasm_targets: bool,
     pub python: bool,
     pub node: bool,
+    pub browser: bool,
 }
 
 impl Needs {
@@ -21,11 +26,16 @@ impl Needs {
             wasm_targets: true,
             python: true,
             node: true,
+            browser: true,
         }
     }
 
+    /// Building plugins and the portal (no browser).
     pub fn plugins() -> Needs {
-        Needs::all()
+        Needs {
+            browser: false,
+            ..Needs::all()
+        }
     }
 }
 
@@ -39,6 +49,49 @@ pub fn setup(needs: Needs) -> Result<()> {
     if needs.node {
         node_packages()?;
     }
+    if needs.browser {
+        browser()?;
+    }
+    Ok(())
+}
+
+/// Headless Chromium and chromedriver for the web UI's browser tests, from
+/// Debian's packages, installed only when missing.
+fn browser() -> Result<()> {
+    if std::path::Path::new(CHROMIUM).is_file() && std::path::Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    step("installing chromium and chromium-driver (apt-get) for the browser tests");
+    if !on_path("apt-get") {
+        bail!(
+            "the web UI tests need {CHROMIUM} and {CHROMEDRIVER}; install Chromium and its WebDriver (Debian: chromium, chromium-driver)"
+        );
+    }
+    // As root directly, otherwise through sudo.
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut command = if is_root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut command)
+    };
+    apt(&["update"])?;
+    apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])?;
     Ok(())
 }
 

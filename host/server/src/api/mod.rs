@@ -7,15 +7,36 @@ pub mod plugins;
 
 use crate::AppState;
 use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use portal_web::ssr::Ui;
 use tower_http::trace::TraceLayer;
 
-pub fn router(state: AppState) -> Router {
+/// The REST APIs under `/api` and the web UI (`ui`) at `/`.
+pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
+    let not_found = ui.not_found.clone();
     Router::new()
         .route("/healthcheck", get(healthcheck))
         .nest("/api/plugins", plugins::router())
         .nest("/api/catalog", catalog::router())
-        .fallback(error::not_found)
+        .merge(ui.router)
+        // Unknown API paths get Backstage's JSON error; any other unknown
+        // path is a page, and gets the UI's "not found" page.
+        .fallback(move |request: Request| {
+            let not_found = not_found.clone();
+            async move {
+                let path = request.uri().path();
+                if path == "/api" || path.starts_with("/api/") {
+                    error::not_found(request.uri().clone())
+                        .await
+                        .into_response()
+                } else {
+                    let response: Response = not_found(request).await;
+                    response
+                }
+            }
+        })
         .layer(axum::middleware::from_fn(error::describe_request))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

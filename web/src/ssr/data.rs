@@ -1,0 +1,119 @@
+//! What the web UI needs from the rest of the portal. The server implements
+//! [`PortalData`] over its catalog and plugin host; this crate never depends
+//! on either (it stays light to compile and easy to test with a fake).
+//!
+//! Entities travel as Backstage-shaped JSON and filters in Backstage's
+//! predicate language (`{"$all": [{"kind": "component"}, …]}`), the two
+//! shapes both sides already speak.
+
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+/// A page of entities to fetch.
+#[derive(Debug, Clone, Default)]
+pub struct EntityQuery {
+    /// Backstage filter predicate; `None` matches everything.
+    pub filter: Option<Value>,
+    /// Case-insensitive substring search.
+    pub text: Option<TextSearch>,
+    /// Sort keys; empty means by entity ref (`kind:namespace/name`), the fast path.
+    pub order: Vec<SortKey>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct TextSearch {
+    pub term: String,
+    /// Entity paths searched, e.g. `metadata.name`.
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    pub field: String,
+    pub desc: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EntityPage {
+    pub items: Vec<Value>,
+    pub total: u64,
+    pub has_next: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// One entity with what the catalog knows about it.
+#[derive(Debug, Clone)]
+pub struct EntityRecord {
+    /// The entity as served, with `relations` and `status`.
+    pub entity: Value,
+    /// When its source last confirmed it (ms since the epoch).
+    pub last_confirmed_ms: Option<u64>,
+    /// After how long without confirmation it counts as stale.
+    pub stale_after_ms: Option<u64>,
+}
+
+/// A panel that applies to an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelInfo {
+    pub plugin: String,
+    pub id: String,
+    pub title: String,
+    /// `card` or `tab`.
+    pub placement: String,
+}
+
+/// Why a panel could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PanelError {
+    /// The plugin or panel is gone (e.g. unloaded meanwhile).
+    NotFound(String),
+    /// It ran past its time limit.
+    Timeout(String),
+    /// The host is too busy to run it now.
+    Busy(String),
+    /// It trapped, returned an error or returned something invalid.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct DataError(pub String);
+
+#[async_trait]
+pub trait PortalData: Send + Sync + 'static {
+    /// One page of entities.
+    async fn query_entities(&self, query: EntityQuery) -> Result<EntityPage, DataError>;
+    /// Counts of the values of each field over the entities matching `filter`.
+    async fn facets(
+        &self,
+        fields: Vec<String>,
+        filter: Option<Value>,
+    ) -> Result<Vec<(String, Vec<FacetCount>)>, DataError>;
+    /// An entity by ref (`kind:namespace/name`, case-insensitive).
+    async fn entity(&self, entity_ref: &str) -> Result<Option<EntityRecord>, DataError>;
+    /// Entities by ref, in order, `None` for missing ones.
+    async fn entities_by_refs(&self, refs: Vec<String>) -> Result<Vec<Option<Value>>, DataError>;
+    /// The plugin panels that apply to an entity.
+    async fn panels_for(&self, entity: &Value) -> Vec<PanelInfo>;
+    /// Renders one panel; the widget tree as JSON (`{"type": "card", …}`).
+    async fn render_panel(
+        &self,
+        plugin: &str,
+        panel: &str,
+        entity: &Value,
+    ) -> Result<Value, PanelError>;
+    /// Every plugin file and its state, as `GET /api/plugins` items.
+    async fn plugins(&self) -> Vec<Value>;
+    /// The watched plugins directory, if any.
+    fn plugins_dir(&self) -> Option<String>;
+    /// A stream with one item (a short description) per change to the plugins.
+    fn plugin_changes(&self) -> BoxStream<'static, String>;
+}
