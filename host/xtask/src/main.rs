@@ -70,14 +70,17 @@ fn run(args: &[String]) -> Result<()> {
     }
 }
 
-/// Everything a run or a test needs, built.
+/// Everything a run needs, built.
 fn build() -> Result<()> {
+    build_with(&["build", "-p", "portal"])
+}
+
+fn build_with(portal_build: &[&str]) -> Result<()> {
     tools::setup(tools::Needs::all())?;
     plugins::build_all()?;
     web_bundle()?;
     util::step("building the portal");
-    cargo(&["build", "-p", "portal"])?;
-    Ok(())
+    cargo(portal_build)
 }
 
 /// The web UI's hydration bundle: `web/hydrate` for wasm32-unknown-unknown,
@@ -125,7 +128,11 @@ fn run_portal(args: &[String]) -> Result<()> {
 }
 
 fn test(args: &[String]) -> Result<()> {
-    build()?;
+    // The portal binary and every test target in ONE cargo invocation: cargo
+    // unifies features per invocation, and building `-p portal` alone would
+    // give shared dependencies (wasmtime above all) other features than the
+    // test build, compiling them twice.
+    build_with(&["build", "--all-targets"])?;
     util::step("running the test suite");
     // The default members: every host crate and the end-to-end tests. Plugins are
     // guests (wasm32-wasip2) and are exercised through those tests.
