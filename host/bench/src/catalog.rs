@@ -9,7 +9,6 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -241,18 +240,7 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
             .spawn()
             .context("starting the portal")?;
         let pid = child.id();
-        let stdout = child.stdout.take().expect("piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("portal listening on ") {
-                        break url.trim().to_owned();
-                    }
-                }
-                _ => bail!("the portal did not start"),
-            }
-        };
+        let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.connections)
             .build()?;

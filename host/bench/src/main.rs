@@ -3,6 +3,7 @@
 
 mod catalog;
 mod plugins;
+mod portal_process;
 mod stats;
 mod web;
 

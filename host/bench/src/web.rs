@@ -15,7 +15,6 @@
 use anyhow::{Context, bail};
 use clap::Args;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -174,18 +173,7 @@ pub async fn run(args: WebArgs) -> anyhow::Result<()> {
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting the portal")?;
-    let stdout = child.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(url) = line.strip_prefix("portal listening on ") {
-                    break url.trim().to_owned();
-                }
-            }
-            _ => bail!("the portal did not start"),
-        }
-    };
+    let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
     let result = measure_all(&url, &args, expected).await;
     let _ = child.kill();
     let _ = child.wait();
