@@ -584,8 +584,8 @@ fn locations_refresh_validate_analyze() {
     let uid = e["metadata"]["uid"].as_str().unwrap().to_owned();
     let r = portal.get("/").send().unwrap(); // keep-alive warm-up
     drop(r);
-    let r = reqwest::blocking::Client::new()
-        .delete(format!("{}/api/catalog/entities/by-uid/{uid}", portal.url))
+    let r = portal
+        .delete(&format!("/api/catalog/entities/by-uid/{uid}"))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
@@ -598,14 +598,14 @@ fn locations_refresh_validate_analyze() {
     });
     assert!(back.is_some(), "the entity did not come back");
 
-    let r = reqwest::blocking::Client::new()
-        .delete(format!("{}/api/catalog/locations/{id}", portal.url))
+    let r = portal
+        .delete(&format!("/api/catalog/locations/{id}"))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
     crate::wait_gone(&portal, "component/default/extra-service");
-    let r = reqwest::blocking::Client::new()
-        .delete(format!("{}/api/catalog/locations/{id}", portal.url))
+    let r = portal
+        .delete(&format!("/api/catalog/locations/{id}"))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);

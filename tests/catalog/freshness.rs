@@ -127,8 +127,8 @@ fn orphan_strategy_keep_marks_instead_of_deleting() {
     assert_eq!(list.as_array().unwrap().len(), 4, "{list}");
     // Deleting an orphan is permanent.
     let uid = orphan["metadata"]["uid"].as_str().unwrap();
-    reqwest::blocking::Client::new()
-        .delete(format!("{}/api/catalog/entities/by-uid/{uid}", portal.url))
+    portal
+        .delete(&format!("/api/catalog/entities/by-uid/{uid}"))
         .send()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));

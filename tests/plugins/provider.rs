@@ -101,8 +101,16 @@ fn github_discovery_finds_catalog_files() {
         .post("/api/plugins/github-discovery/providers/repositories/discover")
         .send()
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().unwrap();
+    assert_eq!(
+        status,
+        200,
+        "discover failed: {text}\nstand-in saw: {:?}\nportal log:\n{}",
+        github.requests.lock().unwrap(),
+        portal.log()
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
     let items = body["items"].as_array().unwrap();
     assert_eq!(
         items.len(),

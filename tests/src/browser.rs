@@ -56,6 +56,7 @@ impl Browser {
             .spawn()
             .with_context(|| format!("starting {}", driver_path.display()))?;
         let http = reqwest::blocking::Client::builder()
+            .no_proxy()
             .timeout(Duration::from_secs(60))
             .build()?;
         let base = format!("http://127.0.0.1:{port}");

@@ -178,11 +178,15 @@ impl PortalProcess {
     }
 
     pub fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {
-        reqwest::blocking::Client::new().get(format!("{}{path}", self.url))
+        loopback_client().get(format!("{}{path}", self.url))
     }
 
     pub fn post(&self, path: &str) -> reqwest::blocking::RequestBuilder {
-        reqwest::blocking::Client::new().post(format!("{}{path}", self.url))
+        loopback_client().post(format!("{}{path}", self.url))
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        loopback_client().delete(format!("{}{path}", self.url))
     }
 
     pub fn get_json(&self, path: &str) -> Result<serde_json::Value> {
@@ -211,4 +215,15 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// An HTTP client for servers on 127.0.0.1. It ignores `HTTP_PROXY` and friends:
+/// a proxy set in the environment (as on some CI machines) cannot be allowed to
+/// stand between a test and the portal it started.
+pub fn loopback_client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(180))
+        .build()
+        .expect("HTTP client")
 }

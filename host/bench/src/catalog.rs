@@ -242,6 +242,7 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         let pid = child.id();
         let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
         let client = reqwest::Client::builder()
+            .no_proxy()
             .pool_max_idle_per_host(args.connections)
             .build()?;
         let count_url = format!("{url}/api/catalog/entities/by-query?limit=0");
