@@ -9,6 +9,10 @@ mod web;
 
 use clap::{Parser, Subcommand};
 
+/// The same allocator as the `portal` binary, so the figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "portal-bench", about = "Portal benchmarks (run in release)")]
 struct Cli {

@@ -15,7 +15,7 @@
 
 use portal_catalog_model::FlatEntity;
 use roaring::RoaringBitmap;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Dense entity id inside one running catalog (not persisted).
@@ -61,14 +61,103 @@ impl EntityRec {
     }
 }
 
-/// One lowercased value of a key.
-#[derive(Debug, Default)]
-pub struct ValueEntry {
-    /// Entities with this value.
-    pub ids: RoaringBitmap,
-    /// Entities whose spelling differs from the lowercase form, by spelling.
-    pub variants: Option<Box<BTreeMap<Box<str>, RoaringBitmap>>>,
+/// The entities that have one value. Most values (names, descriptions, the
+/// refs in inverse relations) belong to a single entity, so that id is kept
+/// inline; a bitmap is only allocated once a second entity shares the value.
+#[derive(Debug, Clone)]
+pub enum Postings {
+    One(Id),
+    Many(Box<RoaringBitmap>),
 }
+
+impl Postings {
+    pub fn insert(&mut self, id: Id) {
+        match self {
+            Postings::One(one) if *one == id => {}
+            Postings::One(one) => {
+                let mut ids = RoaringBitmap::new();
+                ids.insert(*one);
+                ids.insert(id);
+                *self = Postings::Many(Box::new(ids));
+            }
+            Postings::Many(ids) => {
+                ids.insert(id);
+            }
+        }
+    }
+
+    /// Removes `id`; true when no entity is left (the caller drops the entry).
+    pub fn remove(&mut self, id: Id) -> bool {
+        match self {
+            Postings::One(one) => *one == id,
+            Postings::Many(ids) => {
+                ids.remove(id);
+                match ids.len() {
+                    0 => true,
+                    1 => {
+                        let last = ids.min().expect("one id");
+                        *self = Postings::One(last);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Postings::One(_) => 1,
+            Postings::Many(ids) => ids.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, id: Id) -> bool {
+        match self {
+            Postings::One(one) => *one == id,
+            Postings::Many(ids) => ids.contains(id),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Id> + '_ {
+        let (one, many) = match self {
+            Postings::One(id) => (Some(*id), None),
+            Postings::Many(ids) => (None, Some(ids.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// `acc |= self`.
+    pub fn add_to(&self, acc: &mut RoaringBitmap) {
+        match self {
+            Postings::One(id) => {
+                acc.insert(*id);
+            }
+            Postings::Many(ids) => *acc |= &**ids,
+        }
+    }
+
+    pub fn to_bitmap(&self) -> RoaringBitmap {
+        match self {
+            Postings::One(id) => std::iter::once(*id).collect(),
+            Postings::Many(ids) => (**ids).clone(),
+        }
+    }
+
+    pub fn intersection_len(&self, set: &RoaringBitmap) -> u64 {
+        match self {
+            Postings::One(id) => u64::from(set.contains(*id)),
+            Postings::Many(ids) => ids.intersection_len(set),
+        }
+    }
+}
+
+/// The entities per original spelling of one lowercased value.
+pub type Spellings = Box<[(Box<str>, Postings)]>;
 
 /// One key of the flattened index.
 #[derive(Debug, Default)]
@@ -76,7 +165,11 @@ pub struct FieldIndex {
     /// Entities that have the key (with or without a value).
     pub present: RoaringBitmap,
     /// Lowercased value to entities, ordered (prefix scans, sorting).
-    pub values: BTreeMap<Box<str>, ValueEntry>,
+    pub values: BTreeMap<Arc<str>, Postings>,
+    /// For values some entities spell differently from the lowercase form:
+    /// the entities per original spelling (facets report those). A side
+    /// table, so the common all-lowercase value costs nothing for it.
+    pub variants: HashMap<Arc<str>, Spellings>,
 }
 
 /// The indexes.
@@ -96,6 +189,11 @@ pub struct Index {
     pub relations: HashMap<Arc<str>, BTreeMap<(Arc<str>, Arc<str>), u32>>,
     /// Entity ids per source key.
     pub by_source: HashMap<Arc<str>, RoaringBitmap>,
+    /// Interned refs and relation types: an entity's ref appears in its record,
+    /// in `by_ref` and in every edge that names it, so one allocation serves all.
+    strings: HashSet<Arc<str>>,
+    /// Removals since the interned strings were last swept.
+    removals: usize,
 }
 
 /// The uid is looked up through `by_uid`, not the generic index (it is unique
@@ -134,8 +232,18 @@ impl Index {
 
     /// Adds an entity whose ref is not present yet; `flat` is its flattened
     /// form without relations.
-    pub fn insert(&mut self, rec: EntityRec, flat: &FlatEntity) -> Id {
+    pub fn insert(&mut self, mut rec: EntityRec, flat: &FlatEntity) -> Id {
         debug_assert!(!self.by_ref.contains_key(&rec.entity_ref));
+        rec.entity_ref = self.intern(&rec.entity_ref);
+        rec.edges = rec
+            .edges
+            .iter()
+            .map(|e| Edge {
+                source: self.intern(&e.source),
+                type_: self.intern(&e.type_),
+                target: self.intern(&e.target),
+            })
+            .collect();
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
@@ -215,7 +323,22 @@ impl Index {
             }
         }
         self.free.push(id);
+        self.removals += 1;
+        if self.removals > 1024 && self.removals * 4 > self.strings.len() {
+            // Strings only the pool still holds belong to entities long gone.
+            self.strings.retain(|s| Arc::strong_count(s) > 1);
+            self.removals = 0;
+        }
         Some(rec)
+    }
+
+    /// The shared copy of `s`.
+    fn intern(&mut self, s: &Arc<str>) -> Arc<str> {
+        if let Some(shared) = self.strings.get(&**s) {
+            return shared.clone();
+        }
+        self.strings.insert(s.clone());
+        s.clone()
     }
 
     fn field_mut(&mut self, key: &str) -> &mut FieldIndex {
@@ -226,23 +349,47 @@ impl Index {
     }
 
     fn index_row(&mut self, id: Id, key: &str, value: Option<&str>, original: Option<&str>) {
-        let field = self.field_mut(key);
+        let field = match self.fields.get_mut(key) {
+            Some(field) => field,
+            None => self.fields.entry(key.into()).or_default(),
+        };
         field.present.insert(id);
         let Some(value) = value else { return };
-        let entry = match field.values.get_mut(value) {
-            Some(e) => e,
-            None => field.values.entry(value.into()).or_default(),
-        };
-        entry.ids.insert(id);
+        match field.values.get_mut(value) {
+            Some(ids) => ids.insert(id),
+            None => {
+                // Relation values are refs: share the interned copy.
+                let shared = self
+                    .strings
+                    .get(value)
+                    .cloned()
+                    .unwrap_or_else(|| value.into());
+                field.values.insert(shared, Postings::One(id));
+            }
+        }
         if let Some(original) = original
             && original != value
         {
-            entry
-                .variants
-                .get_or_insert_with(Default::default)
-                .entry(original.into())
-                .or_default()
-                .insert(id);
+            let spellings = match field.variants.get_mut(value) {
+                Some(v) => v,
+                None => {
+                    let key = field
+                        .values
+                        .get_key_value(value)
+                        .map(|(k, _)| k.clone())
+                        .expect("value just indexed");
+                    field.variants.entry(key).or_default()
+                }
+            };
+            match spellings.iter_mut().find(|(s, _)| &**s == original) {
+                Some((_, ids)) => ids.insert(id),
+                None => {
+                    let mut list = std::mem::take(spellings).into_vec();
+                    list.push((original.into(), Postings::One(id)));
+                    list.sort_by(|a, b| a.0.cmp(&b.0));
+                    *spellings = list.into_boxed_slice();
+                }
+            }
         }
     }
 
@@ -252,22 +399,23 @@ impl Index {
         };
         field.present.remove(id);
         if let Some(value) = value
-            && let Some(entry) = field.values.get_mut(value)
+            && let Some(ids) = field.values.get_mut(value)
         {
-            entry.ids.remove(id);
-            if let (Some(original), Some(variants)) = (original, entry.variants.as_mut())
-                && let Some(ids) = variants.get_mut(original)
-            {
-                ids.remove(id);
-                if ids.is_empty() {
-                    variants.remove(original);
-                }
-                if variants.is_empty() {
-                    entry.variants = None;
-                }
-            }
-            if entry.ids.is_empty() {
+            if ids.remove(id) {
                 field.values.remove(value);
+            }
+            if let Some(original) = original
+                && let Some(spellings) = field.variants.get_mut(value)
+                && let Some(at) = spellings.iter().position(|(s, _)| &**s == original)
+                && spellings[at].1.remove(id)
+            {
+                let mut list = std::mem::take(spellings).into_vec();
+                list.remove(at);
+                if list.is_empty() {
+                    field.variants.remove(value);
+                } else {
+                    *spellings = list.into_boxed_slice();
+                }
             }
         }
         if field.present.is_empty() {
@@ -396,16 +544,13 @@ mod tests {
         let a = index.insert(r, &f);
         let (r, f) = rec("b", "team", "s1");
         let b = index.insert(r, &f);
-        let kind = &index.fields["kind"].values["component"].ids;
+        let kind = &index.fields["kind"].values["component"];
         assert_eq!(kind.len(), 2);
-        let service = &index.fields["spec.type"].values["service"];
-        assert_eq!(
-            service.variants.as_ref().unwrap()["Service"].len(),
-            2,
-            "original spelling kept for facets"
-        );
+        let service = &index.fields["spec.type"].variants["service"];
+        assert_eq!(service[0].1.len(), 2, "original spelling kept for facets");
+        assert_eq!(&*service[0].0, "Service");
         assert!(index.fields["metadata.tags.java"].present.contains(a));
-        let owned = &index.fields["relations.ownedby"].values["group:default/team"].ids;
+        let owned = &index.fields["relations.ownedby"].values["group:default/team"];
         assert_eq!(owned.len(), 2);
         assert_eq!(
             index.relations_of("group:default/team").count(),
@@ -413,8 +558,8 @@ mod tests {
             "inverse edges wait for the group"
         );
         index.remove(a);
-        assert_eq!(index.fields["kind"].values["component"].ids.len(), 1);
-        assert!(index.fields["kind"].values["component"].ids.contains(b));
+        assert_eq!(index.fields["kind"].values["component"].len(), 1);
+        assert!(index.fields["kind"].values["component"].contains(b));
         assert_eq!(index.relations_of("group:default/team").count(), 1);
         index.remove(b);
         assert!(index.fields.is_empty(), "{:?}", index.fields.keys());

@@ -161,7 +161,7 @@ fn values_of(index: &Index, key: &str, value: &str) -> RoaringBitmap {
         .fields
         .get(key)
         .and_then(|f| f.values.get(value))
-        .map(|e| e.ids.clone())
+        .map(|e| e.to_bitmap())
         .unwrap_or_default()
 }
 
@@ -220,7 +220,7 @@ fn eval_condition(index: &Index, cond: &FieldCondition) -> RoaringBitmap {
                     if !value.starts_with(prefix.as_str()) {
                         break;
                     }
-                    acc |= &entry.ids;
+                    entry.add_to(&mut acc);
                 }
             }
             acc
@@ -251,7 +251,7 @@ pub fn full_text(index: &Index, field: &str, term: &str) -> RoaringBitmap {
     if let Some(f) = index.fields.get(field.as_str()) {
         for (value, entry) in &f.values {
             if value.contains(term) {
-                acc |= &entry.ids;
+                entry.add_to(&mut acc);
             }
         }
     }
@@ -296,7 +296,7 @@ fn present_with_value(index: &Index, key: &str) -> RoaringBitmap {
     let mut acc = RoaringBitmap::new();
     if let Some(f) = index.fields.get(key) {
         for entry in f.values.values() {
-            acc |= &entry.ids;
+            entry.add_to(&mut acc);
         }
     }
     acc
@@ -374,7 +374,7 @@ pub fn page(index: &Index, query: &EntityQuery, set: &RoaringBitmap) -> PageOf {
             };
             for (value, entry) in iter {
                 let shared: Arc<str> = Arc::from(&**value);
-                for id in entry.ids.iter() {
+                for id in entry.iter() {
                     if set.contains(id) {
                         map.entry(id).or_insert_with(|| shared.clone());
                     }
@@ -595,20 +595,18 @@ pub fn facet(index: &Index, facet: &str, set: &RoaringBitmap) -> Vec<FacetCount>
         }
     } else if let Some(f) = index.fields.get(key.as_str()) {
         for (value, entry) in &f.values {
-            let mut total = entry.ids.intersection_len(set);
+            let mut total = entry.intersection_len(set);
             if total == 0 {
                 continue;
             }
-            if let Some(variants) = &entry.variants {
-                for (spelling, ids) in variants.iter() {
-                    let c = ids.intersection_len(set);
-                    if c > 0 {
-                        out.push(FacetCount {
-                            value: spelling.to_string(),
-                            count: c,
-                        });
-                        total -= c;
-                    }
+            for (spelling, ids) in f.variants.get(value).into_iter().flatten() {
+                let c = ids.intersection_len(set);
+                if c > 0 {
+                    out.push(FacetCount {
+                        value: spelling.to_string(),
+                        count: c,
+                    });
+                    total -= c;
                 }
             }
             if total > 0 {

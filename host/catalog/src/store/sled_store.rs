@@ -41,7 +41,7 @@ impl SledStore {
         let db = sled::Config::new()
             .path(path)
             // The catalog serves from memory; sled's page cache only helps writes.
-            .cache_capacity(32 * 1024 * 1024)
+            .cache_capacity(8 * 1024 * 1024)
             .flush_every_ms(Some(200))
             .mode(sled::Mode::HighThroughput)
             .open()
