@@ -75,6 +75,21 @@ fn entities_filters_fields_order_pagination_and_errors() {
         )),
         ["orders"]
     );
+    // The few-to-many direction (read from the inverse edges, not indexed).
+    assert_eq!(
+        names(&list("?filter=relations.ownerOf=component:default/orders")),
+        ["team-a"]
+    );
+    assert_eq!(
+        names(&list(
+            "?filter=relations.DEPENDENCYOF=component:default/orders"
+        )),
+        ["payments"]
+    );
+    assert_eq!(
+        names(&list("?filter=kind=group,relations.ownerOf")),
+        ["team-a", "team-b"]
+    );
     assert_eq!(
         list("?filter=metadata.namespace=default")
             .as_array()
@@ -474,6 +489,17 @@ fn by_query_predicates_cursors_facets() {
             .as_array()
             .unwrap()
             .contains(&json!({"value": "group:default/team-a", "count": 4}))
+    );
+    let (_, f) = get(
+        &portal,
+        "/api/catalog/entity-facets?facet=relations.ownerOf&filter=kind=group",
+    );
+    assert!(
+        f["facets"]["relations.ownerOf"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"value": "component:default/orders", "count": 1})),
+        "{f}"
     );
     let (s, f) = post(
         &portal,

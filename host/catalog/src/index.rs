@@ -105,6 +105,14 @@ impl Postings {
         }
     }
 
+    /// A bitmap as postings (`Many` may hold none: callers check `is_empty`).
+    pub fn from_bitmap(ids: RoaringBitmap) -> Postings {
+        match ids.len() {
+            1 => Postings::One(ids.min().expect("one id")),
+            _ => Postings::Many(Box::new(ids)),
+        }
+    }
+
     pub fn len(&self) -> u64 {
         match self {
             Postings::One(_) => 1,
@@ -200,8 +208,49 @@ pub struct Index {
 /// per entity and would only cost memory there).
 const UID_KEY: &str = "metadata.uid";
 
+const RELATIONS_PREFIX: &str = "relations.";
+
 fn relation_key(type_: &str) -> String {
-    format!("relations.{}", portal_catalog_model::js_lower(type_))
+    format!(
+        "{RELATIONS_PREFIX}{}",
+        portal_catalog_model::js_lower(type_)
+    )
+}
+
+/// Relation types whose values (target refs) are indexed like any field: the
+/// ones that point from the many to the few (`ownedBy` a team, `partOf` a
+/// system), whose values are shared and drive facets such as the catalog's
+/// Owner filter. The other direction (`ownerOf`, `hasPart`, ...) has a value
+/// per member, so it is answered from the relation map instead.
+const INDEXED_RELATION_TYPES: &[&str] = &[
+    "ownedby",
+    "partof",
+    "memberof",
+    "childof",
+    "providesapi",
+    "consumesapi",
+    "dependson",
+];
+
+/// `relations.<type>` keys whose values come from the relation map.
+fn derived_relation_type(key: &str) -> Option<&str> {
+    key.strip_prefix(RELATIONS_PREFIX)
+        .filter(|t| !INDEXED_RELATION_TYPES.contains(t))
+}
+
+/// Index a relation's target as the value of `relations.<type>`?
+fn indexes_relation_value(type_: &str) -> bool {
+    INDEXED_RELATION_TYPES
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(type_))
+}
+
+/// The inverse of a relation type given in lowercase (`ownedby` → `ownerOf`).
+fn inverse_of_lower(type_lower: &str) -> Option<&'static str> {
+    portal_catalog_model::relations::ALL_RELATION_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(type_lower))
+        .and_then(|t| portal_catalog_model::relations::inverse_relation_type(t))
 }
 
 impl Index {
@@ -276,7 +325,8 @@ impl Index {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         for (type_, target) in own {
-            self.index_row(id, &relation_key(&type_), Some(&target), Some(&target));
+            let value = indexes_relation_value(&type_).then_some(&*target);
+            self.index_row(id, &relation_key(&type_), value, value);
         }
         let edges = rec.edges.clone();
         self.slots[id as usize] = Some(Arc::new(rec));
@@ -311,7 +361,8 @@ impl Index {
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         for (type_, target) in own {
-            self.unindex_row(id, &relation_key(&type_), Some(&target), Some(&target));
+            let value = indexes_relation_value(&type_).then_some(&*target);
+            self.unindex_row(id, &relation_key(&type_), value, value);
         }
         self.all.remove(id);
         self.by_ref.remove(&rec.entity_ref);
@@ -432,12 +483,8 @@ impl Index {
         if *count == 1
             && let Some(id) = self.id_of_ref(&edge.source)
         {
-            self.index_row(
-                id,
-                &relation_key(&edge.type_),
-                Some(&edge.target),
-                Some(&edge.target),
-            );
+            let value = indexes_relation_value(&edge.type_).then_some(&*edge.target);
+            self.index_row(id, &relation_key(&edge.type_), value, value);
         }
     }
 
@@ -454,16 +501,100 @@ impl Index {
             return;
         }
         map.remove(&key);
+        let still_has_type = map
+            .range((edge.type_.clone(), Arc::from(""))..)
+            .next()
+            .is_some_and(|((t, _), _)| *t == edge.type_);
         if map.is_empty() {
             self.relations.remove(&edge.source);
         }
         if let Some(id) = self.id_of_ref(&edge.source) {
-            self.unindex_row(
-                id,
-                &relation_key(&edge.type_),
-                Some(&edge.target),
-                Some(&edge.target),
-            );
+            let key = relation_key(&edge.type_);
+            let value = indexes_relation_value(&edge.type_).then_some(&*edge.target);
+            if !still_has_type {
+                self.unindex_row(id, &key, value, value);
+            } else if let Some(value) = value
+                && let Some(field) = self.fields.get_mut(&*key)
+                && let Some(ids) = field.values.get_mut(value)
+                && ids.remove(id)
+            {
+                // Another target of the same type keeps the key present.
+                field.values.remove(value);
+            }
+        }
+    }
+
+    /// Entities with a relation of type `type_lower` (lowercased, as in a
+    /// `relations.<type>` filter key) to `target` (a canonical ref). Every edge
+    /// is stored with its inverse, so these are the targets of the inverse
+    /// edges that start at `target`: no second index of relation values.
+    pub fn relation_sources(&self, type_lower: &str, target: &str) -> Postings {
+        let mut ids = RoaringBitmap::new();
+        if let (Some(inverse), Some(map)) =
+            (inverse_of_lower(type_lower), self.relations.get(target))
+        {
+            let inverse: Arc<str> = inverse.into();
+            for ((t, source), _) in map.range((inverse.clone(), Arc::from(""))..) {
+                if *t != inverse {
+                    break;
+                }
+                if let Some(id) = self.id_of_ref(source) {
+                    ids.insert(id);
+                }
+            }
+        }
+        Postings::from_bitmap(ids)
+    }
+
+    /// Every target of relations of type `type_lower` with the entities that
+    /// have such a relation to it, ordered by target (sorting, facets, prefix
+    /// and text matches on `relations.<type>`: rare, so computed on demand).
+    pub fn relation_values(&self, type_lower: &str) -> BTreeMap<Arc<str>, Postings> {
+        let mut out: BTreeMap<Arc<str>, RoaringBitmap> = BTreeMap::new();
+        if let Some(inverse) = inverse_of_lower(type_lower) {
+            let inverse: Arc<str> = inverse.into();
+            for (target, map) in &self.relations {
+                for ((t, source), _) in map.range((inverse.clone(), Arc::from(""))..) {
+                    if *t != inverse {
+                        break;
+                    }
+                    if let Some(id) = self.id_of_ref(source) {
+                        out.entry(target.clone()).or_default().insert(id);
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|(k, ids)| (k, Postings::from_bitmap(ids)))
+            .collect()
+    }
+
+    /// The ordered values of a key with their entities: the index's own for
+    /// flattened fields, computed from the relation map for `relations.<type>`.
+    pub fn value_map(
+        &self,
+        key: &str,
+    ) -> Option<std::borrow::Cow<'_, BTreeMap<Arc<str>, Postings>>> {
+        match derived_relation_type(key) {
+            Some(type_lower) => Some(std::borrow::Cow::Owned(self.relation_values(type_lower))),
+            None => self
+                .fields
+                .get(key)
+                .map(|f| std::borrow::Cow::Borrowed(&f.values)),
+        }
+    }
+
+    /// The entities with exactly `value` (lowercased) for `key`.
+    pub fn value_ids(&self, key: &str, value: &str) -> Option<Postings> {
+        match derived_relation_type(key) {
+            Some(type_lower) => {
+                Some(self.relation_sources(type_lower, value)).filter(|p| !p.is_empty())
+            }
+            None => self
+                .fields
+                .get(key)
+                .and_then(|f| f.values.get(value))
+                .cloned(),
         }
     }
 
@@ -538,6 +669,51 @@ mod tests {
     }
 
     #[test]
+    fn a_relation_type_stays_present_while_one_target_remains() {
+        let mut index = Index::default();
+        let (r, f) = rec("a", "team", "s1");
+        let a = index.insert(r, &f);
+        let (r, f) = rec("b", "team", "s1");
+        index.insert(r, &f);
+        let group = serde_json::json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+            "metadata": {"name": "team", "namespace": "default", "uid": "uid-team"},
+            "spec": {"type": "team", "children": []}
+        });
+        let g = index.insert(
+            EntityRec {
+                entity_ref: "group:default/team".into(),
+                uid: "uid-team".into(),
+                source: "s2".into(),
+                body: serde_json::to_vec(&group).unwrap().into(),
+                errors: Box::new([]),
+                edges: Box::new([]),
+            },
+            &FlatEntity::from_value(&group),
+        );
+        let owner_of = |index: &Index| {
+            index
+                .fields
+                .get("relations.ownerof")
+                .is_some_and(|f| f.present.contains(g))
+        };
+        assert!(owner_of(&index));
+        index.remove(a);
+        assert!(owner_of(&index), "the group still owns b");
+        assert!(
+            index
+                .value_ids("relations.ownerof", "component:default/a")
+                .is_none()
+        );
+        assert_eq!(
+            index
+                .value_ids("relations.ownerof", "component:default/b")
+                .map(|p| p.iter().collect::<Vec<_>>()),
+            Some(vec![g])
+        );
+    }
+
+    #[test]
     fn insert_query_remove() {
         let mut index = Index::default();
         let (r, f) = rec("a", "team", "s1");
@@ -550,14 +726,33 @@ mod tests {
         assert_eq!(service[0].1.len(), 2, "original spelling kept for facets");
         assert_eq!(&*service[0].0, "Service");
         assert!(index.fields["metadata.tags.java"].present.contains(a));
-        let owned = &index.fields["relations.ownedby"].values["group:default/team"];
-        assert_eq!(owned.len(), 2);
+        let owned = index
+            .value_ids("relations.ownedby", "group:default/team")
+            .unwrap();
+        assert_eq!(owned.len(), 2, "read from the group's inverse edges");
+        assert_eq!(index.fields["relations.ownedby"].present.len(), 2);
+        let values = index.value_map("relations.ownedby").unwrap();
+        assert_eq!(values.len(), 1);
+        assert_eq!(values["group:default/team"].len(), 2);
+        assert!(
+            index
+                .value_ids("relations.ownerof", "component:default/a")
+                .is_none()
+        );
         assert_eq!(
             index.relations_of("group:default/team").count(),
             2,
             "inverse edges wait for the group"
         );
         index.remove(a);
+        assert_eq!(
+            index
+                .value_ids("relations.ownedby", "group:default/team")
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            vec![b]
+        );
         assert_eq!(index.fields["kind"].values["component"].len(), 1);
         assert!(index.fields["kind"].values["component"].contains(b));
         assert_eq!(index.relations_of("group:default/team").count(), 1);

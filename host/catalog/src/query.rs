@@ -158,9 +158,7 @@ fn values_of(index: &Index, key: &str, value: &str) -> RoaringBitmap {
         return uid_matching(index, |uid| uid == value);
     }
     index
-        .fields
-        .get(key)
-        .and_then(|f| f.values.get(value))
+        .value_ids(key, value)
         .map(|e| e.to_bitmap())
         .unwrap_or_default()
 }
@@ -212,8 +210,8 @@ fn eval_condition(index: &Index, cond: &FieldCondition) -> RoaringBitmap {
                 return uid_matching(index, |uid| uid.starts_with(&prefix));
             }
             let mut acc = RoaringBitmap::new();
-            if let Some(field) = index.fields.get(key) {
-                for (value, entry) in field.values.range::<str, _>((
+            if let Some(values) = index.value_map(key) {
+                for (value, entry) in values.range::<str, _>((
                     std::ops::Bound::Included(prefix.as_str()),
                     std::ops::Bound::Unbounded,
                 )) {
@@ -248,8 +246,8 @@ pub fn full_text(index: &Index, field: &str, term: &str) -> RoaringBitmap {
         return uid_matching(index, |uid| uid.contains(term));
     }
     let mut acc = RoaringBitmap::new();
-    if let Some(f) = index.fields.get(field.as_str()) {
-        for (value, entry) in &f.values {
+    if let Some(values) = index.value_map(field.as_str()) {
+        for (value, entry) in values.iter() {
             if value.contains(term) {
                 entry.add_to(&mut acc);
             }
@@ -294,8 +292,8 @@ fn present_with_value(index: &Index, key: &str) -> RoaringBitmap {
         return index.all.clone();
     }
     let mut acc = RoaringBitmap::new();
-    if let Some(f) = index.fields.get(key) {
-        for entry in f.values.values() {
+    if let Some(values) = index.value_map(key) {
+        for entry in values.values() {
             entry.add_to(&mut acc);
         }
     }
@@ -367,10 +365,10 @@ pub fn page(index: &Index, query: &EntityQuery, set: &RoaringBitmap) -> PageOf {
     let mut value_of: Vec<std::collections::HashMap<Id, Arc<str>>> = Vec::new();
     for o in &query.order {
         let mut map = std::collections::HashMap::new();
-        if let Some(f) = index.fields.get(js_lower(&o.field).as_str()) {
+        if let Some(values) = index.value_map(js_lower(&o.field).as_str()) {
             let iter: Box<dyn Iterator<Item = _>> = match o.order {
-                SortOrder::Asc => Box::new(f.values.iter()),
-                SortOrder::Desc => Box::new(f.values.iter().rev()),
+                SortOrder::Asc => Box::new(values.iter()),
+                SortOrder::Desc => Box::new(values.iter().rev()),
             };
             for (value, entry) in iter {
                 let shared: Arc<str> = Arc::from(&**value);
@@ -593,13 +591,14 @@ pub fn facet(index: &Index, facet: &str, set: &RoaringBitmap) -> Vec<FacetCount>
                 });
             }
         }
-    } else if let Some(f) = index.fields.get(key.as_str()) {
-        for (value, entry) in &f.values {
+    } else if let Some(values) = index.value_map(key.as_str()) {
+        let variants = index.fields.get(key.as_str()).map(|f| &f.variants);
+        for (value, entry) in values.iter() {
             let mut total = entry.intersection_len(set);
             if total == 0 {
                 continue;
             }
-            for (spelling, ids) in f.variants.get(value).into_iter().flatten() {
+            for (spelling, ids) in variants.and_then(|v| v.get(value)).into_iter().flatten() {
                 let c = ids.intersection_len(set);
                 if c > 0 {
                     out.push(FacetCount {
