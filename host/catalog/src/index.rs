@@ -13,6 +13,7 @@
 //! Posting lists are roaring bitmaps, so filters, predicates and facet
 //! counts are set operations.
 
+pub use crate::postings::Postings;
 use portal_catalog_model::FlatEntity;
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -61,108 +62,8 @@ impl EntityRec {
     }
 }
 
-/// The entities that have one value. Most values (names, descriptions, the
-/// refs in inverse relations) belong to a single entity, so that id is kept
-/// inline; a bitmap is only allocated once a second entity shares the value.
-#[derive(Debug, Clone)]
-pub enum Postings {
-    One(Id),
-    Many(Box<RoaringBitmap>),
-}
-
-impl Postings {
-    pub fn insert(&mut self, id: Id) {
-        match self {
-            Postings::One(one) if *one == id => {}
-            Postings::One(one) => {
-                let mut ids = RoaringBitmap::new();
-                ids.insert(*one);
-                ids.insert(id);
-                *self = Postings::Many(Box::new(ids));
-            }
-            Postings::Many(ids) => {
-                ids.insert(id);
-            }
-        }
-    }
-
-    /// Removes `id`; true when no entity is left (the caller drops the entry).
-    pub fn remove(&mut self, id: Id) -> bool {
-        match self {
-            Postings::One(one) => *one == id,
-            Postings::Many(ids) => {
-                ids.remove(id);
-                match ids.len() {
-                    0 => true,
-                    1 => {
-                        let last = ids.min().expect("one id");
-                        *self = Postings::One(last);
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
-
-    /// A bitmap as postings (`Many` may hold none: callers check `is_empty`).
-    pub fn from_bitmap(ids: RoaringBitmap) -> Postings {
-        match ids.len() {
-            1 => Postings::One(ids.min().expect("one id")),
-            _ => Postings::Many(Box::new(ids)),
-        }
-    }
-
-    pub fn len(&self) -> u64 {
-        match self {
-            Postings::One(_) => 1,
-            Postings::Many(ids) => ids.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn contains(&self, id: Id) -> bool {
-        match self {
-            Postings::One(one) => *one == id,
-            Postings::Many(ids) => ids.contains(id),
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = Id> + '_ {
-        let (one, many) = match self {
-            Postings::One(id) => (Some(*id), None),
-            Postings::Many(ids) => (None, Some(ids.iter())),
-        };
-        one.into_iter().chain(many.into_iter().flatten())
-    }
-
-    /// `acc |= self`.
-    pub fn add_to(&self, acc: &mut RoaringBitmap) {
-        match self {
-            Postings::One(id) => {
-                acc.insert(*id);
-            }
-            Postings::Many(ids) => *acc |= &**ids,
-        }
-    }
-
-    pub fn to_bitmap(&self) -> RoaringBitmap {
-        match self {
-            Postings::One(id) => std::iter::once(*id).collect(),
-            Postings::Many(ids) => (**ids).clone(),
-        }
-    }
-
-    pub fn intersection_len(&self, set: &RoaringBitmap) -> u64 {
-        match self {
-            Postings::One(id) => u64::from(set.contains(*id)),
-            Postings::Many(ids) => ids.intersection_len(set),
-        }
-    }
-}
+/// One source's edges: (type, target) to how many entities emit it.
+pub type EdgeCounts = BTreeMap<(Arc<str>, Arc<str>), u32>;
 
 /// The entities per original spelling of one lowercased value.
 pub type Spellings = Box<[(Box<str>, Postings)]>;
@@ -193,8 +94,8 @@ pub struct Index {
     pub by_uid: HashMap<Arc<str>, Id>,
     /// Flattened keys.
     pub fields: HashMap<Box<str>, FieldIndex>,
-    /// Edges by source ref: (type, target) to reference count.
-    pub relations: HashMap<Arc<str>, BTreeMap<(Arc<str>, Arc<str>), u32>>,
+    /// Edges by source ref.
+    pub relations: HashMap<Arc<str>, EdgeCounts>,
     /// Entity ids per source key.
     pub by_source: HashMap<Arc<str>, RoaringBitmap>,
     /// Interned refs and relation types: an entity's ref appears in its record,

@@ -24,6 +24,7 @@ mod engine;
 pub mod error;
 pub mod index;
 pub mod ingest;
+pub mod postings;
 pub mod query;
 mod state;
 pub mod store;
