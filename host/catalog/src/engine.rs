@@ -82,10 +82,15 @@ struct ReadPlan {
     problem: Option<portal_catalog_model::StatusItem>,
 }
 
+/// The file watcher, shared by the engine's tasks and the reads that extend it.
+type SharedWatcher = Arc<Mutex<Option<notify::RecommendedWatcher>>>;
+
 #[derive(Default)]
 pub(crate) struct EngineState {
     patterns: HashMap<String, Vec<Pattern>>,
     watched: BTreeMap<PathBuf, RecursiveMode>,
+    /// Set by `start` when watching is on.
+    watcher: Option<SharedWatcher>,
 }
 
 struct Busy<'a>(&'a Catalog);
@@ -135,6 +140,10 @@ impl Catalog {
             None
         };
         let watcher = Arc::new(Mutex::new(watcher));
+        self.engine()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .watcher = Some(watcher.clone());
         {
             let me = me.clone();
             let watcher = watcher.clone();
@@ -466,11 +475,18 @@ impl Catalog {
         else {
             return Vec::new();
         };
-        self.engine()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .patterns
-            .insert(location_ref.to_owned(), patterns);
+        let watcher = {
+            let mut engine = self.engine().lock().unwrap_or_else(|e| e.into_inner());
+            engine.patterns.insert(location_ref.to_owned(), patterns);
+            engine.watcher.clone()
+        };
+        // Watch the targets before reading them: a file that changes or goes
+        // while the first ingest is still running must not be missed until the
+        // next refresh.
+        if let Some(watcher) = watcher {
+            let me = self.clone();
+            let _ = tokio::task::spawn_blocking(move || me.reconcile_watches(&watcher)).await;
+        }
         let desired: HashSet<&str> = plans.iter().map(|p| p.key.as_str()).collect();
         let (existing, deps_of): (HashSet<String>, HashMap<String, Vec<String>>) = {
             let state = self.read_state();
@@ -625,7 +641,7 @@ impl Catalog {
         }
     }
 
-    fn reconcile_watches(&self, watcher: &Arc<Mutex<Option<notify::RecommendedWatcher>>>) {
+    fn reconcile_watches(&self, watcher: &SharedWatcher) {
         let mut guard = watcher.lock().unwrap_or_else(|e| e.into_inner());
         let Some(w) = guard.as_mut() else { return };
         let mut desired: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
