@@ -89,6 +89,13 @@ impl Browser {
             "--disable-dev-shm-usage".to_owned(),
             "--disable-gpu".to_owned(),
             "--no-first-run".to_owned(),
+            // Only the portal on 127.0.0.1 is reached: no proxy from the
+            // environment, and none of Chromium's own background traffic
+            // (refused on a closed network, and noise in the logs).
+            "--no-proxy-server".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
             format!("--window-size={width},{height}"),
         ];
         if Path::new("/usr/bin/chromium").is_file() {
