@@ -39,6 +39,18 @@ fn watched_files_are_reread_and_removed_entities_go() {
     })
     .expect("the edit never showed");
     eprintln!("edit visible after {:?}", started.elapsed());
+    // Reading a file is not a change: once the edit is in, the catalog goes
+    // quiet instead of re-reading what it just read.
+    let reads = || {
+        let (_, sources) = get(&portal, "/api/catalog/sources");
+        sources["stats"]["reads"].as_u64().expect("reads counter")
+    };
+    let quiet = wait_for(Duration::from_secs(10), || {
+        let before = reads();
+        std::thread::sleep(Duration::from_millis(800));
+        (reads() == before).then_some(())
+    });
+    assert!(quiet.is_some(), "files keep being re-read: {}", reads());
     assert!(edited["status"]["lastConfirmedAt"].as_str().unwrap() >= confirmed.as_str());
     assert_eq!(
         edited["metadata"]["uid"], first["metadata"]["uid"],

@@ -94,9 +94,117 @@ impl FieldSet {
         output
     }
 
+    /// Projects a serialized document without building all of it: only the
+    /// members a path could resolve through are parsed into values; the rest
+    /// is skipped as the parser goes. Gives the same result as
+    /// `project(&serde_json::from_slice(json)?)` (listings of many entities
+    /// with `fields=metadata.name` are the reason).
+    pub fn project_json(&self, json: &[u8]) -> serde_json::Result<Value> {
+        if self.is_empty() {
+            return serde_json::from_slice(json);
+        }
+        let paths: Vec<&str> = self.fields.iter().map(String::as_str).collect();
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let partial = serde::de::DeserializeSeed::deserialize(Partial(&paths), &mut de)?;
+        de.end()?;
+        Ok(self.project(&partial))
+    }
+
     /// Projects an entity.
     pub fn project_entity(&self, entity: &Entity) -> Value {
         self.project(&entity.to_value())
+    }
+}
+
+/// Parses only what `project` can reach through the given paths (relative to
+/// the value being parsed). An object member is kept when its key is a whole
+/// remaining path (kept entirely) or a dotted prefix of one (parsed the same
+/// way, one level down); since `resolve` only ever looks up such joined
+/// prefixes, every lookup it makes finds the same value. Anything that is not
+/// an object is kept whole.
+struct Partial<'p>(&'p [&'p str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Partial<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if self.0.iter().any(|p| p.is_empty()) {
+            return serde::Deserialize::deserialize(d);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Partial<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let below: Vec<&str> = self
+                .0
+                .iter()
+                .filter_map(|p| {
+                    if *p == key {
+                        Some("")
+                    } else {
+                        p.strip_prefix(key.as_str())
+                            .and_then(|rest| rest.strip_prefix('.'))
+                    }
+                })
+                .collect();
+            if below.is_empty() {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            } else {
+                let value = map.next_value_seed(Partial(&below))?;
+                out.insert(key, value);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 }
 
@@ -297,6 +405,41 @@ mod tests {
             project("metadata.annotations.backstage"),
             json!({"metadata": {"annotations": {"backstage": "short"}}})
         );
+    }
+
+    #[test]
+    fn projecting_serialized_json_matches_projecting_the_value() {
+        let docs = [
+            entity(),
+            json!({"a": {"b": 1}, "a.b": 2, "a.b.c": [1, {"d": true}], "n": null, "f": 1.5}),
+            json!([1, 2, 3]),
+            json!("text"),
+        ];
+        let field_sets = [
+            "kind,metadata.name",
+            "metadata",
+            "metadata.annotations.backstage.io/view-url",
+            "metadata.annotations.backstage,metadata.annotations.a.b.c",
+            "metadata.labels,metadata.labels.x,metadata.nothing",
+            "spec.steps.1.id,spec.steps.0,spec.owner",
+            "a.b,a.b.c.1.d,n,f",
+            "0,x",
+            "",
+        ];
+        for doc in &docs {
+            let bytes = serde_json::to_vec(doc).unwrap();
+            for fields in field_sets {
+                let set = parse_fields(fields).unwrap();
+                assert_eq!(
+                    set.project_json(&bytes).unwrap(),
+                    set.project(doc),
+                    "fields `{fields}` of {doc}"
+                );
+            }
+        }
+        let set = parse_fields("kind").unwrap();
+        assert!(set.project_json(b"{\"kind\": ").is_err(), "truncated JSON");
+        assert!(set.project_json(b"{} trailing").is_err());
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub struct CatalogStats {
     pub locations: usize,
     /// Processing runs under way.
     pub processing: usize,
+    /// Files and URLs read since the catalog opened (a number that stops
+    /// moving when nothing changes).
+    pub reads: usize,
 }
 
 /// A change notification.
@@ -676,6 +679,7 @@ impl Catalog {
             sources: state.sources.len(),
             locations: state.locations.len(),
             processing: self.inner.busy.load(Ordering::SeqCst),
+            reads: self.inner.reads_done.load(Ordering::SeqCst),
         }
     }
 

@@ -82,6 +82,18 @@ struct ReadPlan {
     problem: Option<portal_catalog_model::StatusItem>,
 }
 
+/// Whether a watch event can mean new content. Opening and reading a file are
+/// reported too (inotify's OPEN and CLOSE_NOWRITE): reacting to those would
+/// re-read every file forever, since the re-read opens it again.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// The file watcher, shared by the engine's tasks and the reads that extend it.
 type SharedWatcher = Arc<Mutex<Option<notify::RecommendedWatcher>>>;
 
@@ -122,7 +134,9 @@ impl Catalog {
         let watcher = if self.inner.config.watch {
             let tx = tx.clone();
             match notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-                if let Ok(event) = res {
+                if let Ok(event) = res
+                    && changes_content(&event.kind)
+                {
                     for p in event.paths {
                         let _ = tx.send(p);
                     }
@@ -786,5 +800,28 @@ impl Catalog {
         })
         .await
         .map_err(|e| CatalogError::Input(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_a_file_is_not_a_change() {
+        use notify::EventKind;
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind};
+        assert!(!changes_content(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Any)));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+        assert!(changes_content(&EventKind::Remove(RemoveKind::File)));
     }
 }

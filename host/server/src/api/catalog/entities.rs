@@ -129,14 +129,14 @@ pub async fn list(
                 for chunk in handles.chunks(500) {
                     let mut out = Vec::new();
                     for h in chunk {
-                        let Ok(v) = serde_json::from_slice::<Value>(catalog.stored_body(h)) else {
+                        let Ok(projected) = f.project_json(catalog.stored_body(h)) else {
                             continue;
                         };
                         if !first {
                             out.push(b',');
                         }
                         first = false;
-                        serde_json::to_writer(&mut out, &f.project(&v)).expect("JSON");
+                        serde_json::to_writer(&mut out, &projected).expect("JSON");
                     }
                     if tx.blocking_send(Ok(out)).is_err() {
                         return;
