@@ -62,12 +62,18 @@ pub struct SledKeyValueStore {
 
 impl SledKeyValueStore {
     pub fn open(path: &std::path::Path) -> Result<Self, ServiceError> {
-        let db = sled::open(path).map_err(|e| {
-            ServiceError::Unavailable(format!(
-                "cannot open plugin storage at {}: {e}",
-                path.display()
-            ))
-        })?;
+        // Plugins keep small state here; sled's default page cache (1 GiB) would
+        // let it grow with whatever they ever read.
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(8 * 1024 * 1024)
+            .open()
+            .map_err(|e| {
+                ServiceError::Unavailable(format!(
+                    "cannot open plugin storage at {}: {e}",
+                    path.display()
+                ))
+            })?;
         Ok(SledKeyValueStore { db })
     }
 
