@@ -221,9 +221,15 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
 /// a proxy set in the environment (as on some CI machines) cannot be allowed to
 /// stand between a test and the portal it started.
 pub fn loopback_client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(std::time::Duration::from_secs(180))
-        .build()
-        .expect("HTTP client")
+    static CLIENT: std::sync::LazyLock<reqwest::blocking::Client> =
+        std::sync::LazyLock::new(|| {
+            reqwest::blocking::Client::builder()
+                .no_proxy()
+                // No kept-alive connections: tests kill and restart portals.
+                .pool_max_idle_per_host(0)
+                .timeout(std::time::Duration::from_secs(180))
+                .build()
+                .expect("HTTP client")
+        });
+    CLIENT.clone()
 }

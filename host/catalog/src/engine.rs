@@ -30,7 +30,6 @@ const MAX_FILES_PER_TARGET: usize = 200_000;
 /// Background tasks of a started catalog; stopped when dropped.
 pub struct EngineHandle {
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    _watcher: Option<notify::RecommendedWatcher>,
 }
 
 impl Drop for EngineHandle {
@@ -211,12 +210,8 @@ impl Catalog {
             }));
         }
         drop(tx);
-        let handle = EngineHandle {
-            tasks,
-            _watcher: None,
-        };
-        // The watcher lives as long as the tasks (they hold the Arc).
-        *self.inner.engine.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        // The watcher lives until `stop`: the tasks and the engine state hold it.
+        *self.inner.engine.lock().unwrap_or_else(|e| e.into_inner()) = Some(EngineHandle { tasks });
     }
 
     /// Stops background work (refresh loop, watching).
@@ -226,6 +221,10 @@ impl Catalog {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        self.engine()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .watcher = None;
     }
 
     /// Waits until no processing is under way (tools, tests, benchmarks).

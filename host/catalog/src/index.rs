@@ -4,14 +4,17 @@
 //!   (without `relations` and `status`, which are added when served);
 //! - `by_ref` (ordered: the default order of listings) and `by_uid`;
 //! - an inverted index of the flattened entity ([`FlatEntity`]): per key the
-//!   ids that have it, per lowercased value the ids with that value, and the
+//!   ids that have it, per lowercased value the ids with that value
+//!   ([`Postings`]: one id inline, a roaring bitmap when shared), and the
 //!   original spellings where they differ (facets report those);
 //! - relation edges per source ref with reference counts (several entities
-//!   can emit the same edge), also indexed as `relations.<type>` keys so
-//!   filters on relations use the same posting lists.
+//!   can emit the same edge). Every `relations.<type>` key records which
+//!   entities have it; the values of many-to-few types (`ownedBy`, ...) are
+//!   indexed like any field, those of few-to-many types (`ownerOf`, ...) are
+//!   read from the inverse edges (see `INDEXED_RELATION_TYPES`);
+//! - refs and relation types are interned, so each is allocated once.
 //!
-//! Posting lists are roaring bitmaps, so filters, predicates and facet
-//! counts are set operations.
+//! Filters, predicates and facet counts are set operations on the postings.
 
 pub use crate::postings::Postings;
 use portal_catalog_model::FlatEntity;
@@ -210,7 +213,7 @@ impl Index {
             .insert(id);
         for row in flat.rows() {
             if row.key == UID_KEY {
-                self.field_mut(&row.key).present.insert(id);
+                self.index_row(id, &row.key, None, None);
                 continue;
             }
             self.index_row(
@@ -291,13 +294,6 @@ impl Index {
         }
         self.strings.insert(s.clone());
         s.clone()
-    }
-
-    fn field_mut(&mut self, key: &str) -> &mut FieldIndex {
-        if !self.fields.contains_key(key) {
-            self.fields.insert(key.into(), FieldIndex::default());
-        }
-        self.fields.get_mut(key).expect("just inserted")
     }
 
     fn index_row(&mut self, id: Id, key: &str, value: Option<&str>, original: Option<&str>) {
@@ -429,44 +425,36 @@ impl Index {
     /// `relations.<type>` filter key) to `target` (a canonical ref). Every edge
     /// is stored with its inverse, so these are the targets of the inverse
     /// edges that start at `target`: no second index of relation values.
-    pub fn relation_sources(&self, type_lower: &str, target: &str) -> Postings {
-        let mut ids = RoaringBitmap::new();
-        if let (Some(inverse), Some(map)) =
-            (inverse_of_lower(type_lower), self.relations.get(target))
-        {
-            let inverse: Arc<str> = inverse.into();
-            for ((t, source), _) in map.range((inverse.clone(), Arc::from(""))..) {
-                if *t != inverse {
-                    break;
-                }
-                if let Some(id) = self.id_of_ref(source) {
-                    ids.insert(id);
-                }
-            }
+    pub fn relation_sources(&self, type_lower: &str, target: &str) -> RoaringBitmap {
+        match (inverse_of_lower(type_lower), self.relations.get(target)) {
+            (Some(inverse), Some(edges)) => self.ids_of_targets(edges, inverse),
+            _ => RoaringBitmap::new(),
         }
-        Postings::from_bitmap(ids)
+    }
+
+    /// The ids of the (existing) targets of one source's edges of one type.
+    fn ids_of_targets(&self, edges: &EdgeCounts, type_: &str) -> RoaringBitmap {
+        let type_: Arc<str> = type_.into();
+        edges
+            .range((type_.clone(), Arc::from(""))..)
+            .take_while(|((t, _), _)| *t == type_)
+            .filter_map(|((_, target), _)| self.id_of_ref(target))
+            .collect()
     }
 
     /// Every target of relations of type `type_lower` with the entities that
     /// have such a relation to it, ordered by target (sorting, facets, prefix
     /// and text matches on `relations.<type>`: rare, so computed on demand).
     pub fn relation_values(&self, type_lower: &str) -> BTreeMap<Arc<str>, Postings> {
-        let mut out: BTreeMap<Arc<str>, RoaringBitmap> = BTreeMap::new();
-        if let Some(inverse) = inverse_of_lower(type_lower) {
-            let inverse: Arc<str> = inverse.into();
-            for (target, map) in &self.relations {
-                for ((t, source), _) in map.range((inverse.clone(), Arc::from(""))..) {
-                    if *t != inverse {
-                        break;
-                    }
-                    if let Some(id) = self.id_of_ref(source) {
-                        out.entry(target.clone()).or_default().insert(id);
-                    }
-                }
-            }
-        }
-        out.into_iter()
-            .map(|(k, ids)| (k, Postings::from_bitmap(ids)))
+        let Some(inverse) = inverse_of_lower(type_lower) else {
+            return BTreeMap::new();
+        };
+        self.relations
+            .iter()
+            .filter_map(|(target, edges)| {
+                let ids = self.ids_of_targets(edges, inverse);
+                (!ids.is_empty()).then(|| (target.clone(), Postings::from_bitmap(ids)))
+            })
             .collect()
     }
 
@@ -485,17 +473,16 @@ impl Index {
         }
     }
 
-    /// The entities with exactly `value` (lowercased) for `key`.
-    pub fn value_ids(&self, key: &str, value: &str) -> Option<Postings> {
+    /// The entities with exactly `value` (lowercased) for `key` (empty when none).
+    pub fn value_ids(&self, key: &str, value: &str) -> RoaringBitmap {
         match derived_relation_type(key) {
-            Some(type_lower) => {
-                Some(self.relation_sources(type_lower, value)).filter(|p| !p.is_empty())
-            }
+            Some(type_lower) => self.relation_sources(type_lower, value),
             None => self
                 .fields
                 .get(key)
                 .and_then(|f| f.values.get(value))
-                .cloned(),
+                .map(Postings::to_bitmap)
+                .unwrap_or_default(),
         }
     }
 
@@ -604,13 +591,14 @@ mod tests {
         assert!(
             index
                 .value_ids("relations.ownerof", "component:default/a")
-                .is_none()
+                .is_empty()
         );
         assert_eq!(
             index
                 .value_ids("relations.ownerof", "component:default/b")
-                .map(|p| p.iter().collect::<Vec<_>>()),
-            Some(vec![g])
+                .iter()
+                .collect::<Vec<_>>(),
+            vec![g]
         );
     }
 
@@ -627,10 +615,8 @@ mod tests {
         assert_eq!(service[0].1.len(), 2, "original spelling kept for facets");
         assert_eq!(&*service[0].0, "Service");
         assert!(index.fields["metadata.tags.java"].present.contains(a));
-        let owned = index
-            .value_ids("relations.ownedby", "group:default/team")
-            .unwrap();
-        assert_eq!(owned.len(), 2, "read from the group's inverse edges");
+        let owned = index.value_ids("relations.ownedby", "group:default/team");
+        assert_eq!(owned.len(), 2, "indexed like any field");
         assert_eq!(index.fields["relations.ownedby"].present.len(), 2);
         let values = index.value_map("relations.ownedby").unwrap();
         assert_eq!(values.len(), 1);
@@ -638,7 +624,8 @@ mod tests {
         assert!(
             index
                 .value_ids("relations.ownerof", "component:default/a")
-                .is_none()
+                .is_empty(),
+            "read from the inverse edges, and the group is not in the catalog"
         );
         assert_eq!(
             index.relations_of("group:default/team").count(),
@@ -649,7 +636,6 @@ mod tests {
         assert_eq!(
             index
                 .value_ids("relations.ownedby", "group:default/team")
-                .unwrap()
                 .iter()
                 .collect::<Vec<_>>(),
             vec![b]

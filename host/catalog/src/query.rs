@@ -157,10 +157,7 @@ fn values_of(index: &Index, key: &str, value: &str) -> RoaringBitmap {
     if key == "metadata.uid" {
         return uid_matching(index, |uid| uid == value);
     }
-    index
-        .value_ids(key, value)
-        .map(|e| e.to_bitmap())
-        .unwrap_or_default()
+    index.value_ids(key, value)
 }
 
 fn uid_matching(index: &Index, mut pred: impl FnMut(&str) -> bool) -> RoaringBitmap {

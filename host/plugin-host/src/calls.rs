@@ -14,6 +14,25 @@ use wasmtime::Store;
 use wasmtime::component::Instance;
 
 impl PluginHost {
+    /// The loaded plugin `plugin`, if it offers the extension `kind` `id`.
+    fn offering(
+        &self,
+        plugin: &str,
+        kind: &'static str,
+        id: &str,
+        offers: impl Fn(&LoadedPlugin) -> bool,
+    ) -> Result<std::sync::Arc<LoadedPlugin>, CallError> {
+        let loaded = self.loaded(plugin)?;
+        if !offers(&loaded) {
+            return Err(CallError::NoSuchExtension {
+                plugin: plugin.to_owned(),
+                kind,
+                id: id.to_owned(),
+            });
+        }
+        Ok(loaded)
+    }
+
     /// Renders one panel for one entity (Backstage-shaped JSON).
     #[tracing::instrument(skip(self, entity_json), fields(plugin = %plugin, panel = %panel_id))]
     pub async fn render_panel(
@@ -22,14 +41,9 @@ impl PluginHost {
         panel_id: &str,
         entity_json: &str,
     ) -> Result<Widget, CallError> {
-        let loaded = self.loaded(plugin)?;
-        if !loaded.info.panels.iter().any(|p| p.id == panel_id) {
-            return Err(CallError::NoSuchExtension {
-                plugin: plugin.to_owned(),
-                kind: "panel",
-                id: panel_id.to_owned(),
-            });
-        }
+        let loaded = self.offering(plugin, "panel", panel_id, |p| {
+            p.info.panels.iter().any(|x| x.id == panel_id)
+        })?;
         let report = self
             .call(
                 &loaded,
@@ -55,14 +69,9 @@ impl PluginHost {
         plugin: &str,
         provider_id: &str,
     ) -> Result<Vec<ProvidedEntity>, CallError> {
-        let loaded = self.loaded(plugin)?;
-        if !loaded.info.providers.iter().any(|p| p.id == provider_id) {
-            return Err(CallError::NoSuchExtension {
-                plugin: plugin.to_owned(),
-                kind: "entity provider",
-                id: provider_id.to_owned(),
-            });
-        }
+        let loaded = self.offering(plugin, "entity provider", provider_id, |p| {
+            p.info.providers.iter().any(|x| x.id == provider_id)
+        })?;
         let report = self
             .call(
                 &loaded,
