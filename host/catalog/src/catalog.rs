@@ -266,7 +266,6 @@ impl Catalog {
             url: UrlReader::new(&config),
         };
         let mut state = State::default();
-        let mut pool = HashSet::new();
         let mut entities = Vec::new();
         store.load(&mut |item| match item {
             StoredItem::Entity(e) => entities.push(e),
@@ -281,7 +280,7 @@ impl Catalog {
             .unwrap_or(1)
             .clamp(1, 8);
         let chunk = entities.len().div_ceil(threads).max(1);
-        let flats: Vec<Vec<FlatEntity>> = std::thread::scope(|s| {
+        let flats: Vec<Vec<(FlatEntity, Vec<crate::index::Edge>)>> = std::thread::scope(|s| {
             let handles: Vec<_> = entities
                 .chunks(chunk)
                 .map(|part| {
@@ -290,7 +289,7 @@ impl Catalog {
                             .map(|e| {
                                 let v: serde_json::Value =
                                     serde_json::from_slice(&e.body).unwrap_or_default();
-                                FlatEntity::from_value(&v)
+                                (FlatEntity::from_value(&v), crate::index::edges_of_body(&v))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -301,9 +300,9 @@ impl Catalog {
                 .map(|h| h.join().expect("flatten thread"))
                 .collect()
         });
-        for (e, flat) in entities.into_iter().zip(flats.into_iter().flatten()) {
-            let rec = state::rec_from_stored(e, &mut pool);
-            state.index.insert(rec, &flat);
+        for (e, (flat, edges)) in entities.into_iter().zip(flats.into_iter().flatten()) {
+            let rec = state::rec_from_stored(e);
+            state.index.insert(rec, &flat, &edges);
         }
         tracing::info!(
             entities = state.index.len(),
@@ -525,8 +524,8 @@ impl Catalog {
 
     /// Renders one handle's body only (no relations or status): the entity
     /// as stored, for cheap projections.
-    pub fn stored_body<'a>(&self, handle: &'a EntityHandle) -> &'a [u8] {
-        &handle.0.body
+    pub fn stored_body<'a>(&self, handle: &'a EntityHandle) -> std::borrow::Cow<'a, [u8]> {
+        handle.0.body.json()
     }
 
     /// Counts values of `facets` over the entities matching `filter`.

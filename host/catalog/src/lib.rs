@@ -18,6 +18,7 @@
 //!
 //! Start at [`Catalog`].
 
+pub mod body;
 pub mod catalog;
 pub mod config;
 mod engine;

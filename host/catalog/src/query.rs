@@ -179,11 +179,7 @@ fn uid_matching(index: &Index, mut pred: impl FnMut(&str) -> bool) -> RoaringBit
 }
 
 fn present(index: &Index, key: &str) -> RoaringBitmap {
-    index
-        .fields
-        .get(key)
-        .map(|f| f.present.clone())
-        .unwrap_or_default()
+    index.present(key)
 }
 
 fn eval_condition(index: &Index, cond: &FieldCondition) -> RoaringBitmap {
@@ -445,8 +441,9 @@ fn page_by_ref(index: &Index, query: &EntityQuery, set: &RoaringBitmap, total: u
         ..PageOf::default()
     };
     let small = set.len() <= 4096;
-    // Small sets: sort their refs; large ones: walk the ordered ref map.
-    let ordered: Vec<(Arc<str>, Id)> = if small {
+    // Cursor pages. Small sets: sort their refs; large ones: walk the
+    // ordered ref map from the cursor.
+    let ordered: Vec<(Arc<str>, Id)> = if small && matches!(query.page, Page::After { .. }) {
         let mut v: Vec<(Arc<str>, Id)> = set
             .iter()
             .filter_map(|id| index.get(id).map(|r| (r.entity_ref.clone(), id)))
@@ -465,31 +462,28 @@ fn page_by_ref(index: &Index, query: &EntityQuery, set: &RoaringBitmap, total: u
     };
     match &query.page {
         Page::Offset { offset, limit } => {
-            let limit = limit.unwrap_or(usize::MAX);
-            let mut skipped = 0usize;
-            let mut iter: Box<dyn Iterator<Item = (&Arc<str>, Id)>> = if small {
-                Box::new(ordered.iter().map(|(r, id)| (r, *id)))
-            } else {
-                Box::new(
-                    index
-                        .by_ref
-                        .iter()
-                        .filter(|(_, id)| set.contains(**id))
-                        .map(|(r, id)| (r, *id)),
-                )
-            };
-            for (r, id) in iter.by_ref() {
-                if skipped < *offset {
-                    skipped += 1;
-                    continue;
-                }
-                if out.ids.len() >= limit {
-                    out.has_next = true;
-                    break;
-                }
-                push(&mut out, r, id);
+            // Rank every match by its place in ref order and keep the
+            // `offset + limit` first: linear in the matches, where walking
+            // the ordered ref map costs every entity that sorts before them.
+            let ranks = index.ref_ranks();
+            let mut keyed: Vec<(u32, Id)> = set
+                .iter()
+                .filter_map(|id| ranks.get(id as usize).map(|r| (*r, id)))
+                .filter(|(r, _)| *r != u32::MAX)
+                .collect();
+            let end = offset.saturating_add(limit.unwrap_or(usize::MAX));
+            if end < keyed.len() {
+                keyed.select_nth_unstable(end);
+                keyed.truncate(end);
+                out.has_next = true;
             }
-            out.has_prev = *offset > 0 && skipped > 0;
+            keyed.sort_unstable();
+            for (_, id) in keyed.iter().skip(*offset) {
+                if let Some(rec) = index.get(*id) {
+                    push(&mut out, &rec.entity_ref, *id);
+                }
+            }
+            out.has_prev = *offset > 0 && !set.is_empty();
         }
         Page::After {
             position,
@@ -589,7 +583,7 @@ pub fn facet(index: &Index, facet: &str, set: &RoaringBitmap) -> Vec<FacetCount>
             }
         }
     } else if let Some(values) = index.value_map(key.as_str()) {
-        let variants = index.fields.get(key.as_str()).map(|f| &f.variants);
+        let variants = index.variants(key.as_str());
         for (value, entry) in values.iter() {
             let mut total = entry.intersection_len(set);
             if total == 0 {

@@ -3,7 +3,7 @@
 //! store commit, then the index update under the write lock).
 
 use crate::config::OrphanStrategy;
-use crate::index::{Edge, EntityRec, Id, Index};
+use crate::index::{Body, Edge, EntityRec, Id, Index, RelType};
 use crate::ingest::{Outcome, ReadyEntity};
 use crate::store::{ChangeSet, StoredEdge, StoredEntity, StoredLocation, StoredSource};
 use crate::time::Timestamp;
@@ -155,7 +155,7 @@ pub struct Applied {
 #[derive(Debug)]
 enum IndexOp {
     Remove(Id),
-    Insert(Box<(EntityRec, FlatEntity)>),
+    Insert(Box<(EntityRec, FlatEntity, Vec<Edge>)>),
     Errors(Id, Box<[u8]>),
 }
 
@@ -182,10 +182,12 @@ fn edges_of(ready: &ReadyEntity) -> Vec<Edge> {
     ready
         .edges
         .iter()
-        .map(|e| Edge {
-            source: e.source.canonical().into(),
-            type_: e.type_.into(),
-            target: e.target.canonical().into(),
+        .filter_map(|e| {
+            Some(Edge {
+                source: e.source.canonical().into(),
+                type_: RelType::of(e.type_)?,
+                target: e.target.canonical().into(),
+            })
         })
         .collect()
 }
@@ -195,27 +197,8 @@ fn stored_edges(edges: &[Edge]) -> Vec<StoredEdge> {
         .iter()
         .map(|e| StoredEdge {
             source: e.source.to_string(),
-            type_: e.type_.to_string(),
+            type_: e.type_.name().to_owned(),
             target: e.target.to_string(),
-        })
-        .collect()
-}
-
-pub fn edges_from_stored(edges: &[StoredEdge], pool: &mut HashSet<Arc<str>>) -> Vec<Edge> {
-    let mut intern = |s: &str| -> Arc<str> {
-        if let Some(a) = pool.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = s.into();
-        pool.insert(a.clone());
-        a
-    };
-    edges
-        .iter()
-        .map(|e| Edge {
-            source: intern(&e.source),
-            type_: intern(&e.type_),
-            target: intern(&e.target),
         })
         .collect()
 }
@@ -228,31 +211,31 @@ fn errors_json(items: &[StatusItem]) -> Vec<u8> {
     }
 }
 
-fn stored_entity(rec: &EntityRec) -> StoredEntity {
+fn stored_entity(rec: &EntityRec, edges: &[Edge]) -> StoredEntity {
     StoredEntity {
         entity_ref: rec.entity_ref.to_string(),
         uid: rec.uid.to_string(),
         source: rec.source.to_string(),
-        body: rec.body.to_vec(),
+        body: rec.body.json().into_owned(),
         errors: rec.errors.to_vec(),
-        edges: stored_edges(&rec.edges),
+        edges: stored_edges(edges),
     }
 }
 
-/// Builds an [`EntityRec`] from a stored entity.
-pub fn rec_from_stored(e: StoredEntity, pool: &mut HashSet<Arc<str>>) -> EntityRec {
-    let edges = edges_from_stored(&e.edges, pool);
+/// Builds an [`EntityRec`] from a stored entity. Its stored edges are not
+/// read: the index derives them from the body ([`crate::index::edges_of_body`]),
+/// the same way whenever the entity comes or goes.
+pub fn rec_from_stored(e: StoredEntity) -> EntityRec {
     EntityRec {
         entity_ref: e.entity_ref.into(),
         uid: e.uid.into(),
         source: e.source.into(),
-        body: e.body.into(),
+        body: Body::pack(&e.body),
         errors: e.errors.into(),
-        edges: edges.into(),
     }
 }
 
-fn orphaned(rec: &EntityRec) -> (EntityRec, FlatEntity) {
+fn orphaned(rec: &EntityRec) -> (EntityRec, FlatEntity, Vec<Edge>) {
     let mut value = rec.value();
     if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         let annotations = meta
@@ -269,11 +252,11 @@ fn orphaned(rec: &EntityRec) -> (EntityRec, FlatEntity) {
             entity_ref: rec.entity_ref.clone(),
             uid: rec.uid.clone(),
             source: ORPHANS.into(),
-            body: body.into(),
+            body: Body::pack(&body),
             errors: Box::new([]),
-            edges: rec.edges.clone(),
         },
         flat,
+        rec.edges(),
     )
 }
 
@@ -328,9 +311,14 @@ impl State {
                     .push(rec.entity_ref.to_string());
             }
             OrphanStrategy::Keep => {
-                let (orphan, flat) = orphaned(rec);
-                applied.changes.put_entities.push(stored_entity(&orphan));
-                applied.ops.push(IndexOp::Insert(Box::new((orphan, flat))));
+                let (orphan, flat, edges) = orphaned(rec);
+                applied
+                    .changes
+                    .put_entities
+                    .push(stored_entity(&orphan, &edges));
+                applied
+                    .ops
+                    .push(IndexOp::Insert(Box::new((orphan, flat, edges))));
             }
         }
     }
@@ -429,7 +417,7 @@ impl State {
                             let body = entity_body(ready.entity.to_value(), &uid);
                             if let Some(e) = existing
                                 && *e.source == *key
-                                && *e.body == *body
+                                && *e.body.json() == *body
                                 && e.errors.is_empty()
                             {
                                 kept.insert(existing_id.expect("existing"));
@@ -443,11 +431,13 @@ impl State {
                                 entity_ref: entity_ref.as_str().into(),
                                 uid: uid.into(),
                                 source: key.clone(),
-                                body: body.into(),
+                                body: Body::pack(&body),
                                 errors: Box::new([]),
-                                edges: edges.into(),
                             };
-                            applied.changes.put_entities.push(stored_entity(&rec));
+                            applied
+                                .changes
+                                .put_entities
+                                .push(stored_entity(&rec, &edges));
                             if let Some(id) = existing_id {
                                 applied.ops.push(IndexOp::Remove(id));
                                 kept.insert(id);
@@ -457,7 +447,7 @@ impl State {
                             }
                             applied
                                 .ops
-                                .push(IndexOp::Insert(Box::new((rec, ready.flat))));
+                                .push(IndexOp::Insert(Box::new((rec, ready.flat, edges))));
                             if is_location {
                                 applied.changed_locations.push(entity_ref.clone());
                                 applied.all_locations.push(entity_ref);
@@ -477,7 +467,7 @@ impl State {
                                 let rec = self.index.get(id).expect("own id");
                                 let errors = errors_json(std::slice::from_ref(&item));
                                 if *rec.errors != *errors {
-                                    let mut stored = stored_entity(rec);
+                                    let mut stored = stored_entity(rec, &rec.edges());
                                     stored.errors = errors.clone();
                                     applied.changes.put_entities.push(stored);
                                     applied.ops.push(IndexOp::Errors(id, errors.into()));
@@ -504,7 +494,7 @@ impl State {
                     {
                         let errors = errors_json(&unidentified);
                         if *rec.errors != *errors {
-                            let mut stored = stored_entity(rec);
+                            let mut stored = stored_entity(rec, &rec.edges());
                             stored.errors = errors.clone();
                             applied.changes.put_entities.push(stored);
                             applied.ops.push(IndexOp::Errors(id, errors.into()));
@@ -619,11 +609,11 @@ impl State {
                     self.index.remove(id);
                 }
                 IndexOp::Insert(boxed) => {
-                    let (rec, flat) = *boxed;
+                    let (rec, flat, edges) = *boxed;
                     if let Some(id) = self.index.id_of_ref(&rec.entity_ref) {
                         self.index.remove(id);
                     }
-                    self.index.insert(rec, &flat);
+                    self.index.insert(rec, &flat, &edges);
                 }
                 IndexOp::Errors(id, errors) => {
                     self.index.set_errors(id, errors);
@@ -658,7 +648,7 @@ fn at(target: &str, line: Option<usize>) -> String {
 /// Renders an entity's served JSON: the stored body plus `relations` and
 /// `status` (`items` and `lastConfirmedAt`).
 pub fn render(state: &State, rec: &EntityRec, out: &mut Vec<u8>) {
-    let body = &rec.body;
+    let body = rec.body.json();
     out.reserve(body.len() + 128);
     out.extend_from_slice(&body[..body.len().saturating_sub(1)]);
     out.extend_from_slice(b",\"relations\":[");

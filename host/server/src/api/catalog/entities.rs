@@ -129,7 +129,7 @@ pub async fn list(
                 for chunk in handles.chunks(500) {
                     let mut out = Vec::new();
                     for h in chunk {
-                        let Ok(projected) = f.project_json(catalog.stored_body(h)) else {
+                        let Ok(projected) = f.project_json(&catalog.stored_body(h)) else {
                             continue;
                         };
                         if !first {
