@@ -68,6 +68,30 @@ impl Body {
     pub fn packed_len(&self) -> usize {
         self.0.len()
     }
+
+    /// The packed form, as a store keeps it.
+    pub fn packed(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A body from its packed form; `None` unless it is one this module wrote
+    /// (an LZ4 block must decompress to exactly its recorded length).
+    pub fn from_packed(bytes: &[u8]) -> Option<Body> {
+        let body = Body(bytes.into());
+        match bytes.first() {
+            Some(&PLAIN) => Some(body),
+            Some(&LZ4) if bytes.len() >= 5 => {
+                let len = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
+                let mut out = vec![0u8; len];
+                match lz4_flex::block::decompress_into_with_dict(&bytes[5..], &mut out, DICTIONARY)
+                {
+                    Ok(n) if n == len => Some(body),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Body {
@@ -94,6 +118,13 @@ mod tests {
         for json in [&b""[..], b"{}", b"\xff\x00 not json at all"] {
             assert_eq!(&*Body::pack(json).json(), json, "kept plain");
         }
+        assert_eq!(Body::from_packed(body.packed()), Some(body.clone()));
+        assert_eq!(
+            Body::from_packed(&body.packed()[..body.packed_len() - 2]),
+            None
+        );
+        assert_eq!(Body::from_packed(b"\x07{}"), None);
+        assert_eq!(Body::from_packed(b""), None);
         let random: Vec<u8> = (0..2000u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();

@@ -266,46 +266,26 @@ impl Catalog {
             url: UrlReader::new(&config),
         };
         let mut state = State::default();
-        let mut entities = Vec::new();
+        let started = std::time::Instant::now();
+        // Entities come in batches, prepared on every core and then indexed,
+        // so a large store never sits in memory twice (decoded and indexed).
+        let mut batch = Vec::with_capacity(LOAD_BATCH);
         store.load(&mut |item| match item {
-            StoredItem::Entity(e) => entities.push(e),
+            StoredItem::Entity(e) => {
+                batch.push(e);
+                if batch.len() == LOAD_BATCH {
+                    index_loaded(&mut state, std::mem::take(&mut batch));
+                }
+            }
             StoredItem::Source(s) => state.add_source(SourceState::new(s)),
             StoredItem::Location(l) => {
                 state.locations.insert(l.id.clone(), l);
             }
         })?;
-        // Flattening is the costly part of loading: spread it over the cores.
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        let chunk = entities.len().div_ceil(threads).max(1);
-        let flats: Vec<Vec<(FlatEntity, Vec<crate::index::Edge>)>> = std::thread::scope(|s| {
-            let handles: Vec<_> = entities
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|e| {
-                                let v: serde_json::Value =
-                                    serde_json::from_slice(&e.body).unwrap_or_default();
-                                (FlatEntity::from_value(&v), crate::index::edges_of_body(&v))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("flatten thread"))
-                .collect()
-        });
-        for (e, (flat, edges)) in entities.into_iter().zip(flats.into_iter().flatten()) {
-            let rec = state::rec_from_stored(e);
-            state.index.insert(rec, &flat, &edges);
-        }
+        index_loaded(&mut state, batch);
         tracing::info!(
             entities = state.index.len(),
+            seconds = started.elapsed().as_secs_f64(),
             sources = state.sources.len(),
             locations = state.locations.len(),
             "catalog store loaded"
@@ -1175,6 +1155,55 @@ impl Catalog {
     /// Bytes the store uses on disk, if known.
     pub fn store_size(&self) -> Option<u64> {
         self.inner.store.size_on_disk()
+    }
+}
+
+/// Entities decoded from the store per indexing step at start-up.
+const LOAD_BATCH: usize = 8192;
+
+/// Indexes a batch of stored entities: parsing, flattening, deriving edges
+/// and packing bodies (the costly part) spread over the cores, then the
+/// inserts in store order.
+fn index_loaded(state: &mut State, mut entities: Vec<crate::store::StoredEntity>) {
+    if entities.is_empty() {
+        return;
+    }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = entities.len().div_ceil(threads).max(1);
+    let mut parts = Vec::new();
+    while entities.len() > chunk {
+        let rest = entities.split_off(chunk);
+        parts.push(std::mem::replace(&mut entities, rest));
+    }
+    parts.push(entities);
+    let prepared: Vec<Vec<(crate::index::EntityRec, FlatEntity, Vec<crate::index::Edge>)>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| {
+                    s.spawn(move || {
+                        part.into_iter()
+                            .map(|e| {
+                                let v: serde_json::Value =
+                                    serde_json::from_slice(&e.body.json()).unwrap_or_default();
+                                let flat = FlatEntity::from_value(&v);
+                                let edges = crate::index::edges_of_body(&v);
+                                (state::rec_from_stored(e), flat, edges)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("load thread"))
+                .collect()
+        });
+    for (rec, flat, edges) in prepared.into_iter().flatten() {
+        state.index.insert(rec, &flat, &edges);
     }
 }
 

@@ -276,6 +276,15 @@ impl EdgeList {
     }
 }
 
+/// The live ids in ref order (the default order of listings).
+#[derive(Debug, Default)]
+pub struct RefOrder {
+    /// Ids sorted by ref.
+    pub ids: Vec<Id>,
+    /// Each id's place in `ids` (`u32::MAX` for ids not in use).
+    pub ranks: Vec<u32>,
+}
+
 /// The entities per original spelling of one lowercased value.
 pub type Spellings = Box<[(Box<str>, Postings)]>;
 
@@ -312,14 +321,14 @@ pub struct Index {
     relations: HashMap<Arc<str>, EdgeList>,
     /// Entity ids per source key.
     pub by_source: HashMap<Arc<str>, RoaringBitmap>,
-    /// Interned refs: an entity's ref appears in its record, in `by_ref` and
-    /// in every edge that names it, so one allocation serves all.
+    /// Interned refs and source keys: an entity's ref appears in its record,
+    /// in `by_ref` and in every edge that names it, so one allocation serves all.
     strings: HashSet<Arc<str>>,
     /// Removals since the interned strings were last swept.
     removals: usize,
-    /// Each id's place in ref order (`u32::MAX` for free ids), built on
-    /// first use after a change: listings page by it.
-    ranks: std::sync::OnceLock<Vec<u32>>,
+    /// The ids in ref order and each id's place in it, built on first use
+    /// after a change: listings page by them.
+    ref_order: std::sync::OnceLock<RefOrder>,
 }
 
 /// The uid is looked up through `by_uid`, not the generic index (it is unique
@@ -340,6 +349,10 @@ fn derived_relation_type(key: &str) -> Option<RelType> {
 fn item_list_keys(flat: &FlatEntity) -> Vec<&str> {
     let rows = flat.rows();
     let mut out = Vec::new();
+    if !rows.iter().any(|r| r.value.as_deref() == Some("true")) {
+        return out;
+    }
+    let mut item_key = String::new();
     let mut i = 0;
     while i < rows.len() {
         let key = rows[i].key.as_str();
@@ -348,7 +361,11 @@ fn item_list_keys(flat: &FlatEntity) -> Vec<&str> {
         let all_items = group.iter().any(|r| r.value.is_some())
             && group.iter().all(|r| {
                 r.value.as_deref().is_some_and(|v| {
-                    flat.rows_for(&format!("{key}.{v}"))
+                    item_key.clear();
+                    item_key.push_str(key);
+                    item_key.push('.');
+                    item_key.push_str(v);
+                    flat.rows_for(&item_key)
                         .iter()
                         .any(|r| r.value.as_deref() == Some("true"))
                 })
@@ -382,14 +399,15 @@ impl Index {
         self.slots.get(id as usize).and_then(Option::as_ref)
     }
 
-    /// Each id's place in ref order, `u32::MAX` for ids not in use.
-    pub fn ref_ranks(&self) -> &[u32] {
-        self.ranks.get_or_init(|| {
+    /// The ids in ref order, and each id's place in it.
+    pub fn ref_order(&self) -> &RefOrder {
+        self.ref_order.get_or_init(|| {
+            let ids: Vec<Id> = self.by_ref.values().copied().collect();
             let mut ranks = vec![u32::MAX; self.slots.len()];
-            for (rank, id) in self.by_ref.values().enumerate() {
+            for (rank, id) in ids.iter().enumerate() {
                 ranks[*id as usize] = rank as u32;
             }
-            ranks
+            RefOrder { ids, ranks }
         })
     }
 
@@ -417,8 +435,11 @@ impl Index {
     /// form without relations, `edges` what its body emits ([`edges_of_body`]).
     pub fn insert(&mut self, mut rec: EntityRec, flat: &FlatEntity, edges: &[Edge]) -> Id {
         debug_assert!(!self.by_ref.contains_key(&rec.entity_ref));
-        self.ranks.take();
+        self.ref_order.take();
         rec.entity_ref = self.intern(&rec.entity_ref);
+        // One copy of the source key for all its entities (loading from the
+        // store creates one per entity).
+        rec.source = self.intern(&rec.source);
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
@@ -454,7 +475,7 @@ impl Index {
     /// Removes an entity, returning its record.
     pub fn remove(&mut self, id: Id) -> Option<Arc<EntityRec>> {
         let rec = self.slots.get_mut(id as usize)?.take()?;
-        self.ranks.take();
+        self.ref_order.take();
         let value = rec.value();
         for edge in edges_of_body(&value) {
             self.remove_edge(&edge);

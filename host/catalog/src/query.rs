@@ -462,23 +462,42 @@ fn page_by_ref(index: &Index, query: &EntityQuery, set: &RoaringBitmap, total: u
     };
     match &query.page {
         Page::Offset { offset, limit } => {
-            // Rank every match by its place in ref order and keep the
-            // `offset + limit` first: linear in the matches, where walking
-            // the ordered ref map costs every entity that sorts before them.
-            let ranks = index.ref_ranks();
-            let mut keyed: Vec<(u32, Id)> = set
-                .iter()
-                .filter_map(|id| ranks.get(id as usize).map(|r| (*r, id)))
-                .filter(|(r, _)| *r != u32::MAX)
-                .collect();
+            let order = index.ref_order();
             let end = offset.saturating_add(limit.unwrap_or(usize::MAX));
-            if end < keyed.len() {
-                keyed.select_nth_unstable(end);
-                keyed.truncate(end);
-                out.has_next = true;
+            out.has_next = (total as usize) > end;
+            let want = end.min(total as usize);
+            // Walk the ids in ref order while that is cheap (the first page
+            // of a broad filter); when the matches are sparse in ref order,
+            // rank them all and keep the first `want` instead.
+            let budget = (total as usize).saturating_mul(2).max(4096);
+            let mut page: Vec<Id> = Vec::with_capacity(want.min(4096));
+            let mut walked = true;
+            for (steps, &id) in order.ids.iter().enumerate() {
+                if page.len() >= want {
+                    break;
+                }
+                if steps > budget {
+                    walked = false;
+                    break;
+                }
+                if set.contains(id) {
+                    page.push(id);
+                }
             }
-            keyed.sort_unstable();
-            for (_, id) in keyed.iter().skip(*offset) {
+            if !walked {
+                let mut keyed: Vec<(u32, Id)> = set
+                    .iter()
+                    .filter_map(|id| order.ranks.get(id as usize).map(|r| (*r, id)))
+                    .filter(|(r, _)| *r != u32::MAX)
+                    .collect();
+                if want < keyed.len() {
+                    keyed.select_nth_unstable(want);
+                    keyed.truncate(want);
+                }
+                keyed.sort_unstable();
+                page = keyed.into_iter().map(|(_, id)| id).collect();
+            }
+            for id in page.iter().skip(*offset) {
                 if let Some(rec) = index.get(*id) {
                     push(&mut out, &rec.entity_ref, *id);
                 }
@@ -609,4 +628,71 @@ pub fn facet(index: &Index, facet: &str, set: &RoaringBitmap) -> Vec<FacetCount>
     }
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{Body, EntityRec, edges_of_body};
+    use portal_catalog_model::FlatEntity;
+
+    /// 10,000 entities of two kinds; every offset page must equal the slice
+    /// of the matches sorted by ref, whether the pager walks the ref order
+    /// (matches dense at the front) or ranks the matches (sparse ones).
+    #[test]
+    fn offset_pages_follow_ref_order_on_both_paths() {
+        let mut index = Index::default();
+        for i in 0..10_000u32 {
+            // Names out of order, so ids and refs disagree.
+            let n = (i * 7919) % 10_000;
+            let kind = if n % 100 == 0 { "System" } else { "Component" };
+            let value = serde_json::json!({
+                "apiVersion": "backstage.io/v1alpha1", "kind": kind,
+                "metadata": {"name": format!("e{n:05}"), "namespace": "default", "uid": format!("u{n}")},
+                "spec": {"owner": "team"}
+            });
+            let rec = EntityRec {
+                entity_ref: format!("{}:default/e{n:05}", kind.to_lowercase()).into(),
+                uid: format!("u{n}").into(),
+                source: "s".into(),
+                body: Body::pack(&serde_json::to_vec(&value).unwrap()),
+                errors: Box::new([]),
+            };
+            index.insert(rec, &FlatEntity::from_value(&value), &edges_of_body(&value));
+        }
+        for kind in ["component", "system"] {
+            let set = index.value_ids("kind", kind);
+            let mut expected: Vec<&str> = set
+                .iter()
+                .map(|id| &*index.get(id).unwrap().entity_ref)
+                .collect();
+            expected.sort_unstable();
+            for (offset, limit) in [
+                (0, Some(5)),
+                (7, Some(20)),
+                (90, Some(20)),
+                (95, None),
+                (200, Some(3)),
+            ] {
+                let query = EntityQuery {
+                    filter: None,
+                    order: Vec::new(),
+                    require_order_field: false,
+                    full_text: None,
+                    page: Page::Offset { offset, limit },
+                };
+                let got = page(&index, &query, &set);
+                let end = limit.map_or(expected.len(), |l| (offset + l).min(expected.len()));
+                let want: Vec<&str> = expected[offset.min(end)..end].to_vec();
+                let refs: Vec<&str> = got
+                    .positions
+                    .iter()
+                    .map(|p| p.entity_ref.as_str())
+                    .collect();
+                assert_eq!(refs, want, "{kind} offset {offset} limit {limit:?}");
+                assert_eq!(got.has_next, end < expected.len());
+                assert_eq!(got.total, expected.len() as u64);
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use crate::config::OrphanStrategy;
 use crate::index::{Body, Edge, EntityRec, Id, Index, RelType};
 use crate::ingest::{Outcome, ReadyEntity};
-use crate::store::{ChangeSet, StoredEdge, StoredEntity, StoredLocation, StoredSource};
+use crate::store::{ChangeSet, StoredEntity, StoredLocation, StoredSource};
 use crate::time::Timestamp;
 use portal_catalog_model::{ANNOTATION_ORPHAN, FlatEntity, StatusItem};
 use serde::{Deserialize, Serialize};
@@ -192,17 +192,6 @@ fn edges_of(ready: &ReadyEntity) -> Vec<Edge> {
         .collect()
 }
 
-fn stored_edges(edges: &[Edge]) -> Vec<StoredEdge> {
-    edges
-        .iter()
-        .map(|e| StoredEdge {
-            source: e.source.to_string(),
-            type_: e.type_.name().to_owned(),
-            target: e.target.to_string(),
-        })
-        .collect()
-}
-
 fn errors_json(items: &[StatusItem]) -> Vec<u8> {
     if items.is_empty() {
         Vec::new()
@@ -211,26 +200,24 @@ fn errors_json(items: &[StatusItem]) -> Vec<u8> {
     }
 }
 
-fn stored_entity(rec: &EntityRec, edges: &[Edge]) -> StoredEntity {
+fn stored_entity(rec: &EntityRec) -> StoredEntity {
     StoredEntity {
         entity_ref: rec.entity_ref.to_string(),
         uid: rec.uid.to_string(),
         source: rec.source.to_string(),
-        body: rec.body.json().into_owned(),
+        body: rec.body.clone(),
         errors: rec.errors.to_vec(),
-        edges: stored_edges(edges),
     }
 }
 
-/// Builds an [`EntityRec`] from a stored entity. Its stored edges are not
-/// read: the index derives them from the body ([`crate::index::edges_of_body`]),
-/// the same way whenever the entity comes or goes.
+/// Builds an [`EntityRec`] from a stored entity (its edges are derived from
+/// the body: [`crate::index::edges_of_body`]).
 pub fn rec_from_stored(e: StoredEntity) -> EntityRec {
     EntityRec {
         entity_ref: e.entity_ref.into(),
         uid: e.uid.into(),
         source: e.source.into(),
-        body: Body::pack(&e.body),
+        body: e.body,
         errors: e.errors.into(),
     }
 }
@@ -312,10 +299,7 @@ impl State {
             }
             OrphanStrategy::Keep => {
                 let (orphan, flat, edges) = orphaned(rec);
-                applied
-                    .changes
-                    .put_entities
-                    .push(stored_entity(&orphan, &edges));
+                applied.changes.put_entities.push(stored_entity(&orphan));
                 applied
                     .ops
                     .push(IndexOp::Insert(Box::new((orphan, flat, edges))));
@@ -434,10 +418,7 @@ impl State {
                                 body: Body::pack(&body),
                                 errors: Box::new([]),
                             };
-                            applied
-                                .changes
-                                .put_entities
-                                .push(stored_entity(&rec, &edges));
+                            applied.changes.put_entities.push(stored_entity(&rec));
                             if let Some(id) = existing_id {
                                 applied.ops.push(IndexOp::Remove(id));
                                 kept.insert(id);
@@ -467,7 +448,7 @@ impl State {
                                 let rec = self.index.get(id).expect("own id");
                                 let errors = errors_json(std::slice::from_ref(&item));
                                 if *rec.errors != *errors {
-                                    let mut stored = stored_entity(rec, &rec.edges());
+                                    let mut stored = stored_entity(rec);
                                     stored.errors = errors.clone();
                                     applied.changes.put_entities.push(stored);
                                     applied.ops.push(IndexOp::Errors(id, errors.into()));
@@ -494,7 +475,7 @@ impl State {
                     {
                         let errors = errors_json(&unidentified);
                         if *rec.errors != *errors {
-                            let mut stored = stored_entity(rec, &rec.edges());
+                            let mut stored = stored_entity(rec);
                             stored.errors = errors.clone();
                             applied.changes.put_entities.push(stored);
                             applied.ops.push(IndexOp::Errors(id, errors.into()));

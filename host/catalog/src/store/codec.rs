@@ -1,13 +1,16 @@
 //! A small binary encoding for stored entities (they are many; JSON would
 //! escape the body a second time and slow the start-up load).
 //!
-//! Layout, version 1: `0x01`, then length-prefixed (u32 LE) byte strings:
-//! ref, uid, source, body, errors, then u32 edge count and per edge the
-//! source, type and target.
+//! Layout, version 2: `0x02`, then length-prefixed (u32 LE) byte strings:
+//! ref, uid, source, packed body ([`Body::packed`]), errors.
+//! Version 1 (read, never written) had the JSON body and then the relation
+//! edges (u32 count, per edge source, type, target); edges are now derived
+//! from the body, and the packed body makes records a third of the size.
 
-use super::{StoreError, StoredEdge, StoredEntity};
+use super::{Body, StoreError, StoredEntity};
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+const VERSION_1: u8 = 1;
 
 fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -15,32 +18,16 @@ fn put(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 pub fn encode_entity(e: &StoredEntity) -> Vec<u8> {
-    let edges_len: usize = e
-        .edges
-        .iter()
-        .map(|x| 12 + x.source.len() + x.type_.len() + x.target.len())
-        .sum();
+    let body = e.body.packed();
     let mut out = Vec::with_capacity(
-        1 + 24
-            + e.entity_ref.len()
-            + e.uid.len()
-            + e.source.len()
-            + e.body.len()
-            + e.errors.len()
-            + edges_len,
+        1 + 20 + e.entity_ref.len() + e.uid.len() + e.source.len() + body.len() + e.errors.len(),
     );
     out.push(VERSION);
     put(&mut out, e.entity_ref.as_bytes());
     put(&mut out, e.uid.as_bytes());
     put(&mut out, e.source.as_bytes());
-    put(&mut out, &e.body);
+    put(&mut out, body);
     put(&mut out, &e.errors);
-    out.extend_from_slice(&(e.edges.len() as u32).to_le_bytes());
-    for edge in &e.edges {
-        put(&mut out, edge.source.as_bytes());
-        put(&mut out, edge.type_.as_bytes());
-        put(&mut out, edge.target.as_bytes());
-    }
     out
 }
 
@@ -71,35 +58,40 @@ pub fn decode_entity(key: &str, bytes: &[u8]) -> Result<StoredEntity, StoreError
         key: key.to_owned(),
         message: message.to_owned(),
     };
-    if bytes.first() != Some(&VERSION) {
-        return Err(corrupt("unknown record version"));
-    }
+    let version = match bytes.first() {
+        Some(&v) if v == VERSION || v == VERSION_1 => v,
+        _ => return Err(corrupt("unknown record version")),
+    };
     let mut r = Reader { bytes, pos: 1 };
-    let decode = |r: &mut Reader| -> Option<StoredEntity> {
+    let decode = |r: &mut Reader| -> Option<Result<StoredEntity, StoreError>> {
         let entity_ref = r.string()?;
         let uid = r.string()?;
         let source = r.string()?;
-        let body = r.bytes()?.to_vec();
+        let body = r.bytes()?;
+        let body = if version == VERSION_1 {
+            Body::pack(body)
+        } else {
+            match Body::from_packed(body) {
+                Some(body) => body,
+                None => return Some(Err(corrupt("the entity body does not unpack"))),
+            }
+        };
         let errors = r.bytes()?.to_vec();
-        let n = r.u32()? as usize;
-        let mut edges = Vec::with_capacity(n.min(4096));
-        for _ in 0..n {
-            edges.push(StoredEdge {
-                source: r.string()?,
-                type_: r.string()?,
-                target: r.string()?,
-            });
+        if version == VERSION_1 {
+            let n = r.u32()?;
+            for _ in 0..n * 3 {
+                r.bytes()?;
+            }
         }
-        Some(StoredEntity {
+        Some(Ok(StoredEntity {
             entity_ref,
             uid,
             source,
             body,
             errors,
-            edges,
-        })
+        }))
     };
-    decode(&mut r).ok_or_else(|| corrupt("truncated record"))
+    decode(&mut r).unwrap_or_else(|| Err(corrupt("truncated record")))
 }
 
 #[cfg(test)]
@@ -108,21 +100,41 @@ mod tests {
 
     #[test]
     fn round_trip() {
+        let json = br#"{"apiVersion":"backstage.io/v1alpha1","kind":"Component","metadata":{"name":"a","namespace":"default"},"spec":{"type":"service","owner":"t"}}"#;
         let e = StoredEntity {
             entity_ref: "component:default/a".into(),
             uid: "u".into(),
             source: "s".into(),
-            body: b"{\"kind\":\"Component\"}".to_vec(),
-            errors: Vec::new(),
-            edges: vec![StoredEdge {
-                source: "component:default/a".into(),
-                type_: "ownedBy".into(),
-                target: "group:default/t".into(),
-            }],
+            body: Body::pack(json),
+            errors: b"[]".to_vec(),
         };
         let bytes = encode_entity(&e);
         assert_eq!(decode_entity("k", &bytes).unwrap(), e);
         assert!(decode_entity("k", &bytes[..bytes.len() - 3]).is_err());
         assert!(decode_entity("k", b"").is_err());
+        let mut broken = bytes.clone();
+        let body_at = bytes.len() - 4 - 2 - e.body.packed_len();
+        broken[body_at] = 9;
+        assert!(
+            decode_entity("k", &broken).is_err(),
+            "a body that does not unpack"
+        );
+    }
+
+    #[test]
+    fn reads_version_1_records() {
+        let json = br#"{"kind":"Component"}"#;
+        let mut v1 = vec![VERSION_1];
+        for field in [&b"component:default/a"[..], b"u", b"s", json, b""] {
+            put(&mut v1, field);
+        }
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        for field in [&b"component:default/a"[..], b"ownedBy", b"group:default/t"] {
+            put(&mut v1, field);
+        }
+        let e = decode_entity("k", &v1).unwrap();
+        assert_eq!(e.entity_ref, "component:default/a");
+        assert_eq!(&*e.body.json(), json);
+        assert!(decode_entity("k", &v1[..v1.len() - 1]).is_err());
     }
 }

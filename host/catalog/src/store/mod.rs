@@ -13,6 +13,7 @@ mod sled_store;
 
 pub use sled_store::SledStore;
 
+pub use crate::body::Body;
 use serde::{Deserialize, Serialize};
 
 /// An entity as stored.
@@ -24,24 +25,12 @@ pub struct StoredEntity {
     pub uid: String,
     /// Key of the source that emitted it.
     pub source: String,
-    /// The entity JSON without `relations` and `status`, as served.
-    pub body: Vec<u8>,
+    /// The entity JSON without `relations` and `status`, as served (packed:
+    /// a backend may keep the packed bytes or the JSON).
+    pub body: Body,
     /// Processing errors of this entity: a JSON array of `status.items`
     /// entries, or empty.
     pub errors: Vec<u8>,
-    /// Relation edges this entity's spec produced (both directions).
-    pub edges: Vec<StoredEdge>,
-}
-
-/// One relation edge: `source --type--> target`, refs canonical.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StoredEdge {
-    /// The entity whose `relations` show this edge.
-    pub source: String,
-    /// Relation type, e.g. `ownedBy`.
-    pub type_: String,
-    /// The entity it points to.
-    pub target: String,
 }
 
 /// A source as stored: something that emits a full snapshot of entities.

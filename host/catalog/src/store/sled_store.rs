@@ -148,20 +148,15 @@ impl CatalogStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{StoredEdge, StoredEntity};
+    use crate::store::{Body, StoredEntity};
 
     fn entity(name: &str, source: &str) -> StoredEntity {
         StoredEntity {
             entity_ref: format!("component:default/{name}"),
             uid: format!("uid-{name}"),
             source: source.into(),
-            body: format!("{{\"name\":\"{name}\"}}").into_bytes(),
+            body: Body::pack(format!("{{\"name\":\"{name}\"}}").as_bytes()),
             errors: Vec::new(),
-            edges: vec![StoredEdge {
-                source: format!("component:default/{name}"),
-                type_: "ownedBy".into(),
-                target: "group:default/t".into(),
-            }],
         }
     }
 
