@@ -27,7 +27,7 @@
 
 pub use crate::body::Body;
 pub use crate::postings::Postings;
-use portal_catalog_model::{Entity, FlatEntity, FlatRow, relation_edges_lenient};
+use portal_catalog_model::{Entity, FlatEntity, FlatRow, RelationEdge, relation_edges_lenient};
 use roaring::RoaringBitmap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -149,15 +149,21 @@ pub fn edges_of_body(value: &serde_json::Value) -> Vec<Edge> {
     };
     relation_edges_lenient(&entity)
         .0
-        .into_iter()
-        .filter_map(|e| {
-            Some(Edge {
-                source: e.source.canonical().into(),
-                type_: RelType::of(e.type_)?,
-                target: e.target.canonical().into(),
-            })
-        })
+        .iter()
+        .filter_map(Edge::of_relation)
         .collect()
+}
+
+impl Edge {
+    /// The model's edge with canonical refs (`None` for a type that is not
+    /// built in: the model emits none).
+    pub fn of_relation(edge: &RelationEdge) -> Option<Edge> {
+        Some(Edge {
+            source: edge.source.canonical().into(),
+            type_: RelType::of(edge.type_)?,
+            target: edge.target.canonical().into(),
+        })
+    }
 }
 
 /// An entity as kept in memory.

@@ -3,7 +3,7 @@
 //! store commit, then the index update under the write lock).
 
 use crate::config::OrphanStrategy;
-use crate::index::{Body, Edge, EntityRec, Id, Index, RelType};
+use crate::index::{Body, Edge, EntityRec, Id, Index};
 use crate::ingest::{Outcome, ReadyEntity};
 use crate::store::{ChangeSet, StoredEntity, StoredLocation, StoredSource};
 use crate::time::Timestamp;
@@ -179,17 +179,7 @@ fn entity_body(mut value: serde_json::Value, uid: &str) -> Vec<u8> {
 }
 
 fn edges_of(ready: &ReadyEntity) -> Vec<Edge> {
-    ready
-        .edges
-        .iter()
-        .filter_map(|e| {
-            Some(Edge {
-                source: e.source.canonical().into(),
-                type_: RelType::of(e.type_)?,
-                target: e.target.canonical().into(),
-            })
-        })
-        .collect()
+    ready.edges.iter().filter_map(Edge::of_relation).collect()
 }
 
 fn errors_json(items: &[StatusItem]) -> Vec<u8> {
