@@ -26,15 +26,12 @@
 //! Filters, predicates and facet counts are set operations on the postings.
 
 pub use crate::body::Body;
-pub use crate::postings::Postings;
+pub use crate::postings::{Id, Postings};
 use portal_catalog_model::{Entity, FlatEntity, FlatRow, RelationEdge, relation_edges_lenient};
 use roaring::RoaringBitmap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-
-/// Dense entity id inside one running catalog (not persisted).
-pub type Id = u32;
 
 /// The built-in relation types sorted by name, so that ordering by
 /// [`RelType`] orders by name (served `relations` are sorted that way).

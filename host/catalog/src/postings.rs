@@ -1,7 +1,9 @@
 //! Posting lists: the entities that have one value of one key.
 
-use crate::index::Id;
 use roaring::RoaringBitmap;
+
+/// Dense entity id inside one running catalog (not persisted).
+pub type Id = u32;
 
 /// How many ids a [`Postings::Few`] holds before it becomes a bitmap.
 const FEW: usize = 8;
