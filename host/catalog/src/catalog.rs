@@ -799,6 +799,7 @@ impl Catalog {
                 flat,
                 edges: Vec::new(),
                 line: None,
+                fresh: None,
             }))]),
             errors: Vec::new(),
         })

@@ -434,7 +434,14 @@ impl Catalog {
             };
             match self.inner.processor.read_target(&plan.type_, &plan.target) {
                 Ok(text) => match self.inner.processor.process_text(&text, &ctx, &mut deps) {
-                    Ok(outcomes) => Delivery::Snapshot(outcomes),
+                    Ok(mut outcomes) => {
+                        // A source read for the first time brings new entities:
+                        // build their bodies here, on this read's thread.
+                        if !self.read_state().sources.contains_key(plan.key.as_str()) {
+                            crate::state::prepare_fresh_bodies(&mut outcomes);
+                        }
+                        Delivery::Snapshot(outcomes)
+                    }
                     Err(item) => Delivery::Failed(item),
                 },
                 Err(e) if e.is_not_found() => {

@@ -163,6 +163,23 @@ fn new_uid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Builds the body of entities expected to be new, with fresh uids, so the
+/// writer only files them: serializing, hashing and packing run in the
+/// parallel read stage (an entity that turns out to exist is rebuilt with its
+/// own uid in [`State::plan`]).
+pub fn prepare_fresh_bodies(outcomes: &mut [Outcome]) {
+    for outcome in outcomes {
+        if let Outcome::Entity(ready) = outcome {
+            let uid = new_uid();
+            let json = entity_body(ready.entity.to_value(), &uid);
+            ready.fresh = Some(crate::ingest::FreshBody {
+                uid,
+                body: Body::pack(&json),
+            });
+        }
+    }
+}
+
 /// Serializes an entity for storage: uid set, etag = hash of the rest.
 fn entity_body(mut value: serde_json::Value, uid: &str) -> Vec<u8> {
     if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
@@ -343,7 +360,7 @@ impl State {
                 let mut unidentified: Vec<StatusItem> = Vec::new();
                 for outcome in outcomes {
                     match outcome {
-                        Outcome::Entity(ready) => {
+                        Outcome::Entity(mut ready) => {
                             let entity_ref = ready.entity.ref_string();
                             if !seen.insert(entity_ref.clone()) {
                                 source_errors.push(SourceError {
@@ -386,26 +403,33 @@ impl State {
                                 });
                                 continue;
                             }
-                            let uid = existing.map(|e| e.uid.to_string()).unwrap_or_else(new_uid);
                             let is_location = ready.entity.kind.eq_ignore_ascii_case("location");
-                            let body = entity_body(ready.entity.to_value(), &uid);
-                            if let Some(e) = existing
-                                && *e.source == *key
-                                && *e.body.json() == *body
-                                && e.errors.is_empty()
-                            {
-                                kept.insert(existing_id.expect("existing"));
-                                if is_location {
-                                    applied.all_locations.push(entity_ref);
+                            let (uid, body) = match (existing, ready.fresh.take()) {
+                                (None, Some(fresh)) => (fresh.uid, fresh.body),
+                                _ => {
+                                    let uid =
+                                        existing.map(|e| e.uid.to_string()).unwrap_or_else(new_uid);
+                                    let body = entity_body(ready.entity.to_value(), &uid);
+                                    if let Some(e) = existing
+                                        && *e.source == *key
+                                        && *e.body.json() == *body
+                                        && e.errors.is_empty()
+                                    {
+                                        kept.insert(existing_id.expect("existing"));
+                                        if is_location {
+                                            applied.all_locations.push(entity_ref);
+                                        }
+                                        continue;
+                                    }
+                                    (uid, Body::pack(&body))
                                 }
-                                continue;
-                            }
+                            };
                             let edges = edges_of(&ready);
                             let rec = EntityRec {
                                 entity_ref: entity_ref.as_str().into(),
                                 uid: uid.into(),
                                 source: key.clone(),
-                                body: Body::pack(&body),
+                                body,
                                 errors: Box::new([]),
                             };
                             applied.changes.put_entities.push(stored_entity(&rec));

@@ -51,6 +51,18 @@ pub struct ReadyEntity {
     pub edges: Vec<RelationEdge>,
     /// 1-based line in the file, when known.
     pub line: Option<usize>,
+    /// Its stored body with a fresh uid, built before the writer takes over
+    /// when the entity is expected to be new (the first read of a source).
+    pub fresh: Option<FreshBody>,
+}
+
+/// An entity's body built ahead of the catalog's single writer.
+#[derive(Debug, Clone)]
+pub struct FreshBody {
+    /// The new `metadata.uid` it carries.
+    pub uid: String,
+    /// The body (uid and etag set), packed.
+    pub body: crate::body::Body,
 }
 
 /// What one document produced.
@@ -214,6 +226,7 @@ impl Processor {
             flat,
             edges,
             line,
+            fresh: None,
         }))
     }
 
