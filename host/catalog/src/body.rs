@@ -64,11 +64,6 @@ impl Body {
         }
     }
 
-    /// Bytes held in memory (for the tests and the figures).
-    pub fn packed_len(&self) -> usize {
-        self.0.len()
-    }
-
     /// The packed form, as a store keeps it.
     pub fn packed(&self) -> &[u8] {
         &self.0
@@ -110,9 +105,9 @@ mod tests {
         let body = Body::pack(entity);
         assert_eq!(&*body.json(), entity);
         assert!(
-            body.packed_len() * 2 < entity.len(),
+            body.packed().len() * 2 < entity.len(),
             "{} of {} bytes",
-            body.packed_len(),
+            body.packed().len(),
             entity.len()
         );
         for json in [&b""[..], b"{}", b"\xff\x00 not json at all"] {
@@ -120,7 +115,7 @@ mod tests {
         }
         assert_eq!(Body::from_packed(body.packed()), Some(body.clone()));
         assert_eq!(
-            Body::from_packed(&body.packed()[..body.packed_len() - 2]),
+            Body::from_packed(&body.packed()[..body.packed().len() - 2]),
             None
         );
         assert_eq!(Body::from_packed(b"\x07{}"), None);

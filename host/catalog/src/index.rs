@@ -188,11 +188,6 @@ impl EntityRec {
     pub fn kind_lower(&self) -> &str {
         self.entity_ref.split(':').next().unwrap_or("")
     }
-
-    /// The relation edges its body emits.
-    pub fn edges(&self) -> Vec<Edge> {
-        edges_of_body(&self.value())
-    }
 }
 
 #[derive(Debug)]

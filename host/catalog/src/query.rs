@@ -178,18 +178,14 @@ fn uid_matching(index: &Index, mut pred: impl FnMut(&str) -> bool) -> RoaringBit
     out
 }
 
-fn present(index: &Index, key: &str) -> RoaringBitmap {
-    index.present(key)
-}
-
 fn eval_condition(index: &Index, cond: &FieldCondition) -> RoaringBitmap {
     let key = cond.key.as_str();
     match &cond.matcher {
         Matcher::Eq(p) | Matcher::Contains(ContainsTarget::Primitive(p)) => {
             values_of(index, key, p.normalized())
         }
-        Matcher::Exists(true) => present(index, key),
-        Matcher::Exists(false) => &index.all - present(index, key),
+        Matcher::Exists(true) => index.present(key),
+        Matcher::Exists(false) => &index.all - index.present(key),
         Matcher::In(ps) => {
             let mut acc = RoaringBitmap::new();
             for p in ps {
@@ -219,7 +215,7 @@ fn eval_condition(index: &Index, cond: &FieldCondition) -> RoaringBitmap {
         Matcher::Contains(ContainsTarget::Relation { type_, target_refs }) => {
             let key = format!("relations.{type_}");
             match target_refs {
-                None => present(index, &key),
+                None => index.present(&key),
                 Some(refs) => {
                     let mut acc = RoaringBitmap::new();
                     for r in refs {

@@ -3,7 +3,7 @@
 //! store commit, then the index update under the write lock).
 
 use crate::config::OrphanStrategy;
-use crate::index::{Body, Edge, EntityRec, Id, Index};
+use crate::index::{Body, Edge, EntityRec, Id, Index, edges_of_body};
 use crate::ingest::{Outcome, ReadyEntity};
 use crate::store::{ChangeSet, StoredEntity, StoredLocation, StoredSource};
 use crate::time::Timestamp;
@@ -231,6 +231,8 @@ pub fn rec_from_stored(e: StoredEntity) -> EntityRec {
 
 fn orphaned(rec: &EntityRec) -> (EntityRec, FlatEntity, Vec<Edge>) {
     let mut value = rec.value();
+    // The orphan annotation changes no relation.
+    let edges = edges_of_body(&value);
     if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         let annotations = meta
             .entry("annotations")
@@ -250,7 +252,7 @@ fn orphaned(rec: &EntityRec) -> (EntityRec, FlatEntity, Vec<Edge>) {
             errors: Box::new([]),
         },
         flat,
-        rec.edges(),
+        edges,
     )
 }
 

@@ -113,7 +113,7 @@ mod tests {
         assert!(decode_entity("k", &bytes[..bytes.len() - 3]).is_err());
         assert!(decode_entity("k", b"").is_err());
         let mut broken = bytes.clone();
-        let body_at = bytes.len() - 4 - 2 - e.body.packed_len();
+        let body_at = bytes.len() - 4 - 2 - e.body.packed().len();
         broken[body_at] = 9;
         assert!(
             decode_entity("k", &broken).is_err(),
