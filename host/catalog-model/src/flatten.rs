@@ -78,33 +78,40 @@ fn traverse(root: &Value) -> Vec<RawRow> {
             self.out.push((key, value));
         }
     }
-    fn visit(st: &mut State, path: &str, current: &Value) {
-        if SPECIAL_KEYS.contains(&path) {
+    // `path` is one buffer extended and truncated on the way down, so a
+    // nested key costs no allocation until it becomes a row.
+    fn visit(st: &mut State, path: &mut String, current: &Value) {
+        if SPECIAL_KEYS.contains(&path.as_str()) {
             return;
         }
         match current {
-            Value::Null => st.push(path.to_string(), None),
+            Value::Null => st.push(path.clone(), None),
             Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-                st.push(path.to_string(), js_primitive_string(current));
+                st.push(path.clone(), js_primitive_string(current));
             }
             Value::Array(items) => {
                 for item in items {
                     visit(st, path, item);
                     if let Value::String(s) = item {
-                        let path_key = format!("{path}.{s}");
-                        if !st.seen_lower.contains(&js_lower(&path_key)) {
-                            st.push(path_key, Some("true".to_string()));
+                        let at = path.len();
+                        path.push('.');
+                        path.push_str(s);
+                        if !st.seen_lower.contains(&js_lower(path)) {
+                            st.push(path.clone(), Some("true".to_string()));
                         }
+                        path.truncate(at);
                     }
                 }
             }
             Value::Object(map) => {
                 for (key, value) in map {
-                    if path.is_empty() {
-                        visit(st, key, value);
-                    } else {
-                        visit(st, &format!("{path}.{key}"), value);
+                    let at = path.len();
+                    if at > 0 {
+                        path.push('.');
                     }
+                    path.push_str(key);
+                    visit(st, path, value);
+                    path.truncate(at);
                 }
             }
         }
@@ -113,7 +120,7 @@ fn traverse(root: &Value) -> Vec<RawRow> {
         out: Vec::new(),
         seen_lower: HashSet::new(),
     };
-    visit(&mut st, "", root);
+    visit(&mut st, &mut String::new(), root);
     st.out
 }
 

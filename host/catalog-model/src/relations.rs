@@ -310,9 +310,29 @@ pub fn relation_edges_lenient(entity: &Entity) -> (Vec<RelationEdge>, Vec<Relati
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    edges.retain(|e| seen.insert(e.clone()));
+    dedup_keep_first(&mut edges);
     (edges, errors)
+}
+
+/// Drops repeated edges, keeping each first occurrence in place. An entity
+/// has a handful of edges, where comparing with the kept ones beats hashing
+/// (which would clone every ref); a set takes over for long lists.
+fn dedup_keep_first(edges: &mut Vec<RelationEdge>) {
+    if edges.len() <= 64 {
+        let mut kept = 0;
+        for i in 0..edges.len() {
+            if !edges[..kept].contains(&edges[i]) {
+                edges.swap(kept, i);
+                kept += 1;
+            }
+        }
+        edges.truncate(kept);
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(edges.len());
+        let keep: Vec<bool> = edges.iter().map(|e| seen.insert(e)).collect();
+        let mut keep = keep.into_iter();
+        edges.retain(|_| keep.next().unwrap_or(false));
+    }
 }
 
 /// Every edge an entity emits, in both directions; fails if any spec field
@@ -349,4 +369,34 @@ pub fn relations_for(entity: &Entity) -> Result<Vec<Relation>, RelationErrors> {
         .collect();
     crate::entity::sort_relations(&mut relations);
     Ok(relations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(source: &str, target: &str) -> RelationEdge {
+        RelationEdge {
+            source: EntityRef::new("Component", "default", source),
+            type_: RELATION_DEPENDS_ON,
+            target: EntityRef::new("Component", "default", target),
+        }
+    }
+
+    #[test]
+    fn repeated_edges_are_dropped_keeping_first_order() {
+        // Both paths: the short list's pairwise scan and the long list's set.
+        for len in [6usize, 300] {
+            let mut edges = Vec::new();
+            for i in 0..len {
+                edges.push(edge("a", &format!("t{}", i % (len / 2))));
+            }
+            // Refs compare case-insensitively, like Backstage's.
+            edges.push(edge("A", "T0"));
+            dedup_keep_first(&mut edges);
+            let targets: Vec<String> = edges.iter().map(|e| e.target.name.clone()).collect();
+            let expected: Vec<String> = (0..len / 2).map(|i| format!("t{i}")).collect();
+            assert_eq!(targets, expected, "list of {len}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::ingest::rules::Rules;
 use crate::ingest::{Outcome, Processor, ReadContext, ReadyEntity};
 use crate::query::{self, EntityQuery, FacetCount, Position};
 use crate::state::{self, Delivery, SourceRun, SourceState, State};
-use crate::store::{CatalogStore, ChangeSet, SledStore, StoredItem, StoredLocation};
+use crate::store::{CatalogStore, ChangeSet, SledStore, StoredItem, StoredLocation, WriteBehind};
 use crate::time::Timestamp;
 use portal_catalog_model::{
     ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, Entity, FlatEntity, LocationSpec, Predicate,
@@ -211,7 +211,8 @@ pub struct ProvidedDocument {
 pub(crate) struct Inner {
     pub config: CatalogConfig,
     pub base_dir: PathBuf,
-    pub store: Arc<dyn CatalogStore>,
+    /// The store; ingest commits are queued to its own thread.
+    pub store: WriteBehind,
     pub state: RwLock<State>,
     pub writer: Mutex<()>,
     pub processor: Processor,
@@ -296,7 +297,7 @@ impl Catalog {
             inner: Arc::new(Inner {
                 config,
                 base_dir,
-                store,
+                store: WriteBehind::new(store),
                 state: RwLock::new(state),
                 writer: Mutex::new(()),
                 processor,
@@ -320,19 +321,24 @@ impl Catalog {
         self.inner.state.read().unwrap_or_else(lock_err)
     }
 
-    /// Applies one source run atomically (store, then memory).
-    pub(crate) fn commit_run(&self, run: SourceRun) -> Result<state::Applied, CatalogError> {
+    /// Applies one source run: to memory, then queued for the store as one
+    /// atomic change set.
+    pub(crate) fn commit_run(&self, run: SourceRun) -> state::Applied {
         let _writer = self.inner.writer.lock().unwrap_or_else(lock_err);
         let key = run.key.clone();
         let mut applied =
             self.read_state()
                 .plan(run, self.inner.config.orphan_strategy, Timestamp::now());
-        self.inner.store.commit(&applied.changes)?;
         self.inner
             .state
             .write()
             .unwrap_or_else(lock_err)
             .apply(&mut applied);
+        // Queued in writer order: the store thread saves it while the
+        // writer goes on with the next source (see `store::WriteBehind`).
+        self.inner
+            .store
+            .commit_later(std::mem::take(&mut applied.changes));
         if applied.added + applied.updated + applied.removed > 0 {
             let _ = self.inner.events.send(CatalogEvent {
                 source: key,
@@ -341,7 +347,7 @@ impl Catalog {
                 removed: applied.removed,
             });
         }
-        Ok(applied)
+        applied
     }
 
     pub(crate) fn commit_plan(
@@ -1114,7 +1120,7 @@ impl Catalog {
             deps: Vec::new(),
             delivery: Delivery::Snapshot(outcomes),
             errors,
-        })?;
+        });
         Ok((ok, failed))
     }
 
@@ -1132,7 +1138,7 @@ impl Catalog {
                 format!("entity provider {provider} failed: {message}"),
             )),
             errors: Vec::new(),
-        })?;
+        });
         Ok(())
     }
 
@@ -1155,7 +1161,7 @@ impl Catalog {
 
     /// Bytes the store uses on disk, if known.
     pub fn store_size(&self) -> Option<u64> {
-        self.inner.store.size_on_disk()
+        self.inner.store.store().size_on_disk()
     }
 }
 

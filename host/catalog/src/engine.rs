@@ -227,7 +227,8 @@ impl Catalog {
             .watcher = None;
     }
 
-    /// Waits until no processing is under way (tools, tests, benchmarks).
+    /// Waits until no processing is under way and everything read is
+    /// stored (tools, tests, benchmarks).
     pub async fn wait_idle(&self) {
         let mut quiet = 0;
         while quiet < 3 {
@@ -238,6 +239,8 @@ impl Catalog {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        let me = self.clone();
+        let _ = tokio::task::spawn_blocking(move || me.inner.store.settle()).await;
     }
 
     /// Brings the configured and registered locations in (again): every
@@ -286,8 +289,7 @@ impl Catalog {
                     let me = self.clone();
                     let result = tokio::task::spawn_blocking(move || me.commit_run(run)).await;
                     match result {
-                        Ok(Ok(_)) => refs.push(entity_ref),
-                        Ok(Err(e)) => tracing::error!("catalog: location {key}: {e}"),
+                        Ok(_) => refs.push(entity_ref),
                         Err(e) => tracing::error!("catalog: location {key}: {e}"),
                     }
                 }
@@ -551,43 +553,45 @@ impl Catalog {
         self.inner
             .reads_planned
             .fetch_add(todo.len(), Ordering::SeqCst);
+        // A pipeline: readers (one per core) parse sources while a single
+        // committer stores them, so reading never waits for the writer lock.
+        // A reader hands its run over before giving up its permit, so at
+        // most `parallel` runs wait in the queue and memory stays bounded.
         let parallel = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
             .clamp(1, 4);
         let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel));
+        let (runs, mut ready) = tokio::sync::mpsc::channel::<SourceRun>(parallel);
+        let me = self.clone();
+        let committer = tokio::task::spawn_blocking(move || {
+            let mut next = Vec::new();
+            while let Some(run) = ready.blocking_recv() {
+                let applied = me.commit_run(run);
+                me.inner.reads_done.fetch_add(1, Ordering::SeqCst);
+                next.extend(if reread_all {
+                    applied.all_locations
+                } else {
+                    applied.changed_locations
+                });
+            }
+            next
+        });
         let mut set = tokio::task::JoinSet::new();
         for plan in todo {
             let me = self.clone();
             let parent = location_ref.to_owned();
+            let runs = runs.clone();
             let permit = semaphore.clone().acquire_owned().await;
             set.spawn_blocking(move || {
                 let _permit = permit;
                 let run = me.run_read(&plan, &parent);
-                let result = me.commit_run(run);
-                me.inner.reads_done.fetch_add(1, Ordering::SeqCst);
-                match result {
-                    Ok(applied) => {
-                        if reread_all {
-                            applied.all_locations
-                        } else {
-                            applied.changed_locations
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!("catalog: cannot store {}: {e}", plan.key);
-                        Vec::new()
-                    }
-                }
+                let _ = runs.blocking_send(run);
             });
         }
-        let mut next = Vec::new();
-        while let Some(result) = set.join_next().await {
-            if let Ok(locations) = result {
-                next.extend(locations);
-            }
-        }
-        next
+        drop(runs);
+        while set.join_next().await.is_some() {}
+        committer.await.unwrap_or_default()
     }
 
     /// Re-reads one source now.

@@ -27,10 +27,11 @@
 
 pub use crate::body::Body;
 pub use crate::postings::{Id, Postings};
+use foldhash::{HashMap, HashSet};
 use portal_catalog_model::{Entity, FlatEntity, FlatRow, RelationEdge, relation_edges_lenient};
 use roaring::RoaringBitmap;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, btree_map};
 use std::sync::Arc;
 
 /// The built-in relation types sorted by name, so that ordering by
@@ -302,6 +303,10 @@ pub struct FieldIndex {
     pub item_lists: RoaringBitmap,
 }
 
+/// From this many values on, a key's values are looked up by entry (see
+/// `index_row`).
+const MANY_VALUES: usize = 64;
+
 /// The indexes.
 #[derive(Debug, Default)]
 pub struct Index {
@@ -558,16 +563,28 @@ impl Index {
         };
         field.present.insert(id);
         let Some(value) = value else { return };
-        match field.values.get_mut(value) {
-            Some(ids) => ids.insert(id),
-            None => {
-                // Relation values are refs: share the interned copy.
-                let shared = self
-                    .strings
-                    .get(value)
-                    .cloned()
-                    .unwrap_or_else(|| value.into());
-                field.values.insert(shared, Postings::One(id));
+        // Relation values are refs: share the interned copy.
+        let shared = |strings: &HashSet<Arc<str>>| {
+            strings.get(value).cloned().unwrap_or_else(|| value.into())
+        };
+        if field.values.len() < MANY_VALUES {
+            match field.values.get_mut(value) {
+                Some(ids) => ids.insert(id),
+                None => {
+                    field
+                        .values
+                        .insert(shared(&self.strings), Postings::One(id));
+                }
+            }
+        } else {
+            // Keys with many values (names, uids, refs) mostly see new
+            // values: one search with an owned key beats a failed search
+            // followed by an insert's second one.
+            match field.values.entry(shared(&self.strings)) {
+                btree_map::Entry::Occupied(mut ids) => ids.get_mut().insert(id),
+                btree_map::Entry::Vacant(slot) => {
+                    slot.insert(Postings::One(id));
+                }
             }
         }
         if let Some(original) = original

@@ -10,8 +10,10 @@
 
 mod codec;
 mod sled_store;
+mod write_behind;
 
 pub use sled_store::SledStore;
+pub use write_behind::WriteBehind;
 
 pub use crate::body::Body;
 use serde::{Deserialize, Serialize};
