@@ -64,18 +64,13 @@ impl WriteBehind {
             return;
         }
         let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let job = Job::Commit(changes);
         let unsent = match queue {
-            Some(queue) => match queue.send(Job::Commit(changes)) {
-                Ok(()) => None,
-                Err(e) => match e.0 {
-                    Job::Commit(changes) => Some(changes),
-                    Job::Barrier(_) => None,
-                },
-            },
-            None => Some(changes),
+            Some(queue) => queue.send(job).err().map(|e| e.0),
+            None => Some(job),
         };
         // The thread is gone (shutting down): store on this thread instead.
-        if let Some(changes) = unsent
+        if let Some(Job::Commit(changes)) = unsent
             && let Err(e) = self.store.commit(&changes)
         {
             log_failure(&changes, &e);
