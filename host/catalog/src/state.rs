@@ -1,6 +1,7 @@
 //! The catalog's in-memory state and the one place it changes: applying a
-//! source snapshot (diff against what the source emitted before, one atomic
-//! store commit, then the index update under the write lock).
+//! source snapshot (diff against what the source emitted before into one
+//! atomic change set for the store, and the index update under the write
+//! lock).
 
 use crate::config::OrphanStrategy;
 use crate::index::{Body, Edge, EntityRec, Id, Index, edges_of_body};
