@@ -591,7 +591,11 @@ impl Catalog {
         }
         drop(runs);
         while set.join_next().await.is_some() {}
-        committer.await.unwrap_or_default()
+        committer.await.unwrap_or_else(|e| {
+            // Its runs were dropped, not stored: say so instead of nothing.
+            tracing::error!("catalog: the writer stopped while reading {location_ref}: {e}");
+            Vec::new()
+        })
     }
 
     /// Re-reads one source now.

@@ -17,8 +17,8 @@
 //! store lacks.
 
 use super::{CatalogStore, ChangeSet, StoreError};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Change sets waiting for the store before the writer has to wait.
@@ -33,8 +33,9 @@ enum Job {
 /// A store whose commits can be queued.
 pub struct WriteBehind {
     store: Arc<dyn CatalogStore>,
-    queue: Mutex<Option<SyncSender<Job>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// `None` only while dropping.
+    queue: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl WriteBehind {
@@ -48,8 +49,8 @@ impl WriteBehind {
             .expect("spawning the catalog store thread");
         WriteBehind {
             store,
-            queue: Mutex::new(Some(queue)),
-            thread: Mutex::new(Some(thread)),
+            queue: Some(queue),
+            thread: Some(thread),
         }
     }
 
@@ -63,13 +64,12 @@ impl WriteBehind {
         if changes.is_empty() {
             return;
         }
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let job = Job::Commit(changes);
-        let unsent = match queue {
+        let unsent = match &self.queue {
             Some(queue) => queue.send(job).err().map(|e| e.0),
             None => Some(job),
         };
-        // The thread is gone (shutting down): store on this thread instead.
+        // The store thread is gone (it panicked): store on this thread instead.
         if let Some(Job::Commit(changes)) = unsent
             && let Err(e) = self.store.commit(&changes)
         {
@@ -85,8 +85,7 @@ impl WriteBehind {
 
     /// Waits until every queued change set has been stored (or failed).
     pub fn settle(&self) {
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(queue) = queue {
+        if let Some(queue) = &self.queue {
             let (done, wait) = sync_channel(1);
             if queue.send(Job::Barrier(done)).is_ok() {
                 let _ = wait.recv();
@@ -104,8 +103,8 @@ impl WriteBehind {
 impl Drop for WriteBehind {
     fn drop(&mut self) {
         // Closing the queue ends the thread once it has stored the rest.
-        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
-        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
