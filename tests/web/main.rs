@@ -143,6 +143,57 @@ fn catalog_is_readable_without_javascript() {
         "{old}"
     );
     assert!(!old.contains("href=\"/catalog/default/component/payments-service\""));
+    // Every page carries a strict Content-Security-Policy whose nonce is the
+    // one on the page's scripts, and the other security headers.
+    let page = portal.get("/catalog").send().unwrap();
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let csp = header("content-security-policy");
+    for part in [
+        "script-src 'self' 'nonce-",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "CSP `{csp}` lacks {part}");
+    }
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .unwrap_or("");
+    assert!(
+        !script_src.contains("'unsafe-inline'") && !script_src.contains("'unsafe-eval'"),
+        "scripts may run inline: `{script_src}`"
+    );
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "same-origin");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or("")
+        .to_owned();
+    assert!(nonce.len() >= 16, "nonce `{nonce}`");
+    let html = page.text().unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts do not carry the CSP nonce"
+    );
+    let again = portal.get("/catalog").send().unwrap();
+    let other = again
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        !other.contains(&nonce),
+        "the nonce is reused across responses"
+    );
     // The home page is the catalog.
     let home = portal.get("/").send().unwrap();
     assert!(home.url().path() == "/catalog", "{}", home.url());

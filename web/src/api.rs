@@ -8,10 +8,14 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
-fn data() -> Result<crate::ssr::views::Data, ServerFnError> {
+fn context() -> Result<crate::ssr::DataContext, ServerFnError> {
     use_context::<crate::ssr::DataContext>()
-        .map(|c| c.0)
         .ok_or_else(|| ServerFnError::new("the portal's data is not available"))
+}
+
+#[cfg(feature = "ssr")]
+fn data() -> Result<crate::ssr::views::Data, ServerFnError> {
+    context().map(|c| c.data)
 }
 
 /// Sets the status of the page being rendered (no-op in the browser).
@@ -42,11 +46,18 @@ pub async fn load_entity(
     name: String,
     tab: Option<String>,
 ) -> Result<Option<EntityView>, ServerFnError> {
-    let data = data()?;
+    let context = context()?;
     let started = std::time::Instant::now();
-    let view = crate::ssr::views::entity(&data, &kind, &namespace, &name, tab.as_deref())
-        .await
-        .map_err(ServerFnError::new)?;
+    let view = crate::ssr::views::entity(
+        &context.data,
+        &context.panels,
+        &kind,
+        &namespace,
+        &name,
+        tab.as_deref(),
+    )
+    .await
+    .map_err(ServerFnError::new)?;
     tracing::debug!(%kind, %namespace, %name, elapsed = ?started.elapsed(), "entity view");
     Ok(view)
 }

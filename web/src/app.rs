@@ -24,6 +24,8 @@ pub fn script_json<T: serde::Serialize>(value: &T) -> String {
 pub fn shell(options: LeptosOptions, branding: Branding, css_href: String) -> impl IntoView {
     let branding_json = script_json(&branding);
     let theme_css = branding.css.clone();
+    #[cfg(feature = "ssr")]
+    crate::ssr::security::provide_page_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -8,8 +8,10 @@
 //! - `wit`: the contract versions and their bindings, one module per major;
 //! - `capabilities`: what a plugin can reach, one module per capability;
 //! - `loader`, `registry`, `watcher`: drop-in install and atomic swaps;
-//! - `invoke`: one sandboxed call with memory, CPU and time limits;
-//! - `view`: checking a panel's declarative output.
+//! - `invoke`: one sandboxed call with memory, CPU and time limits.
+//!
+//! A panel's output is checked by `portal_types::widget::flat` (the rules are
+//! shared with the web UI, which draws what the host accepted).
 
 mod cache;
 mod calls;
@@ -24,7 +26,6 @@ mod loader;
 pub mod model;
 mod registry;
 pub mod services;
-mod view;
 mod watcher;
 pub mod wit;
 

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+/// The widget tree panels return, and where a panel goes: shared with the web UI.
+pub use portal_types::{KeyValue, Placement, Tone, Widget};
+
 /// What a plugin says about itself (`meta.describe`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,13 +35,6 @@ impl PluginInfo {
         }
         points
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Placement {
-    Card,
-    Tab,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,72 +73,6 @@ pub struct CapabilityRequests {
     pub config_keys: Vec<String>,
     pub catalog_read: bool,
     pub storage: bool,
-}
-
-/// A panel's output as a tree of the portal's widgets. Plugins send it flattened
-/// (WIT has no recursive types); the host rebuilds and checks the tree.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum Widget {
-    Text {
-        text: String,
-    },
-    Markdown {
-        markdown: String,
-    },
-    Link {
-        label: String,
-        url: String,
-    },
-    Badge {
-        label: String,
-        tone: Tone,
-    },
-    Stat {
-        label: String,
-        value: String,
-        tone: Tone,
-    },
-    Code {
-        language: String,
-        content: String,
-    },
-    Empty {
-        message: String,
-    },
-    Card {
-        title: String,
-        children: Vec<Widget>,
-    },
-    KeyValues {
-        items: Vec<KeyValue>,
-    },
-    Table {
-        columns: Vec<String>,
-        rows: Vec<Vec<Widget>>,
-    },
-    Stack {
-        children: Vec<Widget>,
-    },
-    Row {
-        children: Vec<Widget>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct KeyValue {
-    pub key: String,
-    pub value: Widget,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Tone {
-    Neutral,
-    Info,
-    Success,
-    Warning,
-    Danger,
 }
 
 /// One entity document emitted by an entity provider.

@@ -11,9 +11,13 @@ use futures::stream::BoxStream;
 use portal_catalog::{EntityQuery as CatalogQuery, FullTextFilter, OrderField, Page};
 use portal_catalog_model::Predicate;
 use portal_plugin_host::CallError;
+use portal_plugin_host::PluginStatus;
+use portal_types::{PanelFailure, PanelFailureKind, PluginState, Widget};
+use portal_web::model::{CapabilityRow, PluginRow};
 use portal_web::ssr::data::{
-    DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelError, PanelInfo, PortalData,
+    DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelInfo, PortalData,
 };
+use portal_web::ssr::views::rfc3339;
 use serde_json::Value;
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -137,17 +141,11 @@ impl PortalData for WebData {
             .plugins
             .panels_for(entity)
             .into_iter()
-            .map(|p| {
-                let placement = serde_json::to_value(p.panel.placement)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "card".to_owned());
-                PanelInfo {
-                    plugin: p.plugin,
-                    id: p.panel.id,
-                    title: p.panel.title,
-                    placement,
-                }
+            .map(|p| PanelInfo {
+                plugin: p.plugin,
+                id: p.panel.id,
+                title: p.panel.title,
+                placement: p.panel.placement,
             })
             .collect()
     }
@@ -157,40 +155,45 @@ impl PortalData for WebData {
         plugin: &str,
         panel: &str,
         entity: &Value,
-    ) -> Result<Value, PanelError> {
-        match self
-            .state
+    ) -> Result<Widget, PanelFailure> {
+        self.state
             .plugins
             .render_panel(plugin, panel, &entity.to_string())
             .await
-        {
-            Ok(widget) => serde_json::to_value(widget).map_err(|e| {
-                PanelError::Failed(format!("the panel's output cannot be shown: {e}"))
-            }),
-            Err(e) => Err(match &e {
-                CallError::NoSuchPlugin(_) | CallError::NoSuchExtension { .. } => {
-                    PanelError::NotFound(e.to_string())
-                }
-                CallError::Timeout { .. } | CallError::CpuLimit { .. } => {
-                    PanelError::Timeout(e.to_string())
-                }
-                CallError::Busy { .. } => PanelError::Busy(e.to_string()),
-                _ => PanelError::Failed(e.to_string()),
-            }),
-        }
+            .map_err(|e| {
+                let kind = match &e {
+                    CallError::NoSuchPlugin(_) | CallError::NoSuchExtension { .. } => {
+                        PanelFailureKind::Unavailable
+                    }
+                    CallError::Timeout { .. } | CallError::CpuLimit { .. } => {
+                        PanelFailureKind::Timeout
+                    }
+                    CallError::InvalidOutput { .. } => PanelFailureKind::Invalid,
+                    _ => PanelFailureKind::Failed,
+                };
+                PanelFailure::new(kind, e.to_string())
+            })
     }
 
-    async fn plugins(&self) -> Vec<Value> {
+    async fn plugins(&self) -> Vec<PluginRow> {
         self.state
             .plugins
             .statuses()
             .into_iter()
-            .filter_map(|s| serde_json::to_value(s).ok())
+            .map(plugin_row)
             .collect()
     }
 
+    /// The plugins directory as the operator configured it relative to where
+    /// the portal runs; never an absolute server path on a page.
     fn plugins_dir(&self) -> Option<String> {
-        Some(self.state.plugins.plugins_dir().display().to_string())
+        let dir = self.state.plugins.plugins_dir();
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| dir.strip_prefix(cwd).ok().map(|d| d.to_path_buf()))
+            .or_else(|| dir.is_relative().then(|| dir.to_path_buf()))
+            .or_else(|| dir.file_name().map(std::path::PathBuf::from))?;
+        Some(shown.display().to_string())
     }
 
     fn plugin_changes(&self) -> BoxStream<'static, String> {
@@ -202,5 +205,112 @@ impl PortalData for WebData {
                 })
             })
             .boxed()
+    }
+}
+
+/// The plugins page's row for one plugin file.
+fn plugin_row(s: PluginStatus) -> PluginRow {
+    let mut capabilities = Vec::new();
+    let requested = s.requested.clone().unwrap_or_default();
+    let granted = s.granted.clone();
+    let flag = |label: &str, r: bool, g: bool, out: &mut Vec<CapabilityRow>| {
+        if r || g {
+            out.push(CapabilityRow {
+                capability: label.to_owned(),
+                requested: r,
+                granted: g,
+            });
+        }
+    };
+    let g = granted.as_ref();
+    flag(
+        "Read the catalog",
+        requested.catalog_read,
+        g.is_some_and(|g| g.catalog_read),
+        &mut capabilities,
+    );
+    flag(
+        "Private storage",
+        requested.storage,
+        g.is_some_and(|g| g.storage),
+        &mut capabilities,
+    );
+    let lists: [(&str, &[String], Vec<String>); 3] = [
+        (
+            "HTTP to",
+            &requested.http_hosts,
+            g.map(|g| g.http_hosts.clone()).unwrap_or_default(),
+        ),
+        (
+            "Secret",
+            &requested.secrets,
+            g.map(|g| g.secrets.iter().cloned().collect())
+                .unwrap_or_default(),
+        ),
+        (
+            "Config value",
+            &requested.config_keys,
+            g.map(|g| g.config_keys.clone()).unwrap_or_default(),
+        ),
+    ];
+    for (label, asked, given) in lists {
+        let mut all: Vec<&String> = asked.iter().chain(given.iter()).collect();
+        all.sort();
+        all.dedup();
+        for v in all {
+            capabilities.push(CapabilityRow {
+                capability: format!("{label} {v}"),
+                requested: asked.contains(v),
+                granted: given.contains(v),
+            });
+        }
+    }
+    let error_text = |e: &portal_plugin_host::ErrorRecord| {
+        format!("{}: {} ({})", e.kind, e.message, rfc3339(unix_ms(e.at)))
+    };
+    PluginRow {
+        state: plugin_state(s.state),
+        name: s.name,
+        version: s.version,
+        description: s.description,
+        wit_version: s.wit_version,
+        extension_points: s.extension_points.iter().map(|p| p.to_string()).collect(),
+        panels: s
+            .panels
+            .iter()
+            .map(|p| {
+                let placement = match p.placement {
+                    portal_types::Placement::Card => "card",
+                    portal_types::Placement::Tab => "tab",
+                };
+                format!("{} ({}, {placement})", p.title, p.id)
+            })
+            .collect(),
+        capabilities,
+        missing_grants: s.missing_grants,
+        compiler: s.compiler.map(|t| t.name().to_owned()),
+        calls: s.health.calls,
+        failures: s.health.failures,
+        last_error: s.health.last_error.as_ref().map(error_text),
+        last_denial: s.health.last_denial.as_ref().map(error_text),
+        load_error: s.load_error.as_ref().map(error_text),
+        loaded_at: s.loaded_at.map(|t| rfc3339(unix_ms(t))),
+        file: s.file,
+    }
+}
+
+fn unix_ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn plugin_state(state: &str) -> PluginState {
+    match state {
+        "loading" => PluginState::Loading,
+        "loaded" => PluginState::Loaded,
+        "disabled" => PluginState::Disabled,
+        "failed" => PluginState::Failed,
+        _ => PluginState::Rejected,
     }
 }

@@ -2,10 +2,10 @@
 //! kept in the URL. Without JavaScript the filters are a plain GET form; once
 //! hydrated, any change re-queries in place (no page load).
 
-use super::{ErrorBox, Loading, describe, fmt_count};
 use crate::api::load_catalog;
 use crate::model::*;
-use crate::widgets::cell;
+use crate::widgets::entity_rows;
+use crate::widgets::{ErrorBox, Loading, describe, fmt_count};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -353,20 +353,7 @@ fn Results(view: CatalogView) -> impl IntoView {
         .collect_view();
     let first = (query.page - 1) * query.size + 1;
     let last = first + rows.len() - 1;
-    let body = rows
-        .into_iter()
-        .map(|r| {
-            let cols = columns.clone();
-            view! {
-                <tr>
-                    {cols
-                        .into_iter()
-                        .map(|c| view! { <td class=format!("col-{}", c.id()) data-label=c.label()>{cell(c, &r)}</td> })
-                        .collect_view()}
-                </tr>
-            }
-        })
-        .collect_view();
+    let body = entity_rows(columns, rows);
     let page = query.page;
     let link = |p: usize, label: &'static str, enabled: bool| {
         let href = query.with_page(p).href();

@@ -2,11 +2,11 @@
 //! relation graph and tables, org details for groups and users, the API
 //! definition, and the plugin panels that apply.
 
-use super::{ErrorBox, Loading, describe, fmt_count};
 use crate::api::{load_entity, set_status};
 use crate::app::Icon;
 use crate::model::*;
 use crate::widgets::{EntityRef, EntityTable, PanelCard, Tags, opt_link, opt_text};
+use crate::widgets::{ErrorBox, Loading, describe, fmt_count};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -139,6 +139,7 @@ fn EntityBody(view: EntityView) -> impl IntoView {
 fn Overview(view: EntityView) -> impl IntoView {
     let graph = view.graph_svg.clone();
     let cards = view.cards.clone();
+    let folds = view.more_panels.clone();
     let relations = view.relations.clone();
     let org = view.org.clone();
     let owned = view.owned.clone();
@@ -153,10 +154,33 @@ fn Overview(view: EntityView) -> impl IntoView {
                     <div class="graph" inner_html=graph></div>
                 </section>
                 {cards.into_iter().map(|p| view! { <PanelCard panel=p/> }).collect_view()}
+                {folds.into_iter().map(|f| view! { <PanelFoldCard fold=f/> }).collect_view()}
                 {owned.map(|t| view! { <RelationCard table=t/> })}
                 {relations.into_iter().map(|t| view! { <RelationCard table=t/> }).collect_view()}
             </div>
         </div>
+    }
+}
+
+/// The panels a plugin offers beyond its share of the page, folded.
+#[component]
+fn PanelFoldCard(fold: PanelFold) -> impl IntoView {
+    let PanelFold { plugin, panels } = fold;
+    let summary = format!(
+        "More from {plugin} ({} panel{})",
+        panels.len(),
+        if panels.len() == 1 { "" } else { "s" }
+    );
+    view! {
+        <details class="card panel-fold" data-plugin=plugin>
+            <summary>{summary}</summary>
+            <ul>
+                {panels
+                    .into_iter()
+                    .map(|p| view! { <li><a href=p.href>{p.label}</a></li> })
+                    .collect_view()}
+            </ul>
+        </details>
     }
 }
 

@@ -2,10 +2,10 @@
 //! hydrated it listens to `/_portal/events` and reloads its data whenever a
 //! plugin is loaded, replaced, rejected or removed.
 
-use super::{ErrorBox, Loading, describe, fmt_count};
 use crate::api::load_plugins;
 use crate::app::Icon;
 use crate::model::*;
+use crate::widgets::{ErrorBox, Loading, describe, fmt_count};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -72,7 +72,10 @@ fn PluginList(view: PluginsView) -> impl IntoView {
         plugins,
         plugins_dir,
     } = view;
-    let loaded = plugins.iter().filter(|p| p.state == "loaded").count();
+    let loaded = plugins
+        .iter()
+        .filter(|p| p.state == PluginState::Loaded)
+        .count();
     let summary = format!(
         "{} plugin file{}, {loaded} loaded",
         plugins.len(),
@@ -103,11 +106,11 @@ fn PluginList(view: PluginsView) -> impl IntoView {
 
 #[component]
 fn PluginCard(plugin: PluginRow) -> impl IntoView {
-    let state_class = match plugin.state.as_str() {
-        "loaded" => "badge tone-success",
-        "loading" => "badge tone-info",
-        "disabled" => "badge tone-neutral",
-        _ => "badge tone-danger",
+    let state_class = match plugin.state {
+        PluginState::Loaded => "badge tone-success",
+        PluginState::Loading => "badge tone-info",
+        PluginState::Disabled => "badge tone-neutral",
+        PluginState::Rejected | PluginState::Failed => "badge tone-danger",
     };
     let title = plugin.name.clone().unwrap_or_else(|| plugin.file.clone());
     let heading_id = format!(
@@ -135,7 +138,7 @@ fn PluginCard(plugin: PluginRow) -> impl IntoView {
                     <span>{title}</span>
                     {plugin.version.clone().map(|v| view! { <span class="version">{v}</span> })}
                 </h2>
-                <span class=state_class>{plugin.state.clone()}</span>
+                <span class=state_class>{plugin.state.as_str()}</span>
             </header>
             {plugin.description.clone().map(|d| view! { <p class="description">{d}</p> })}
             {plugin.load_error.clone().map(|e| view! {
@@ -143,7 +146,7 @@ fn PluginCard(plugin: PluginRow) -> impl IntoView {
                     <Icon name="warning"/>
                     <div>
                         <p class="alert-title">
-                            {if plugin.state == "loaded" { "The newest file was rejected; the previous version keeps running" } else { "Could not be loaded" }}
+                            {if plugin.state == PluginState::Loaded { "The newest file was rejected; the previous version keeps running" } else { "Could not be loaded" }}
                         </p>
                         <p>{e}</p>
                     </div>

@@ -31,6 +31,39 @@ struct AppExtra {
     colors: Colors,
     #[serde(default)]
     sidebar: Option<Vec<SidebarEntry>>,
+    #[serde(default)]
+    entity_page: EntityPageConfig,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EntityPageConfig {
+    #[serde(default)]
+    plugin_order: Vec<String>,
+    #[serde(default)]
+    panels_per_plugin: Option<usize>,
+}
+
+/// How plugin panels share the entity page (`app.entity_page`): the operator's
+/// plugin order comes first (then plugins by name), each plugin shows at most
+/// `per_plugin` panels and folds the rest under "More from …", so no plugin can
+/// crowd the others off the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelLayout {
+    pub plugin_order: Vec<String>,
+    pub per_plugin: usize,
+}
+
+/// Panels a plugin shows on an entity page before the rest are folded.
+pub const DEFAULT_PANELS_PER_PLUGIN: usize = 4;
+
+impl Default for PanelLayout {
+    fn default() -> Self {
+        PanelLayout {
+            plugin_order: Vec::new(),
+            per_plugin: DEFAULT_PANELS_PER_PLUGIN,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -78,6 +111,7 @@ pub const ICONS: &[&str] = &[
 pub struct Settings {
     pub branding: Branding,
     pub logo_file: Option<PathBuf>,
+    pub panels: PanelLayout,
 }
 
 /// Reads `app:`; `base_dir` is where the configuration file lives.
@@ -143,11 +177,23 @@ pub fn from_app_config(
             .enumerate()
             .map(|(i, e)| {
                 let (href, external) = match (e.path, e.url) {
-                    (Some(p), None) if p.starts_with('/') => (p, false),
-                    (Some(p), None) => {
-                        return Err(format!("app.sidebar[{i}].path: `{p}` must start with /"));
+                    (Some(p), None)
+                        if p.starts_with('/')
+                            && portal_types::url::classify(&p)
+                                == Ok(portal_types::url::LinkTarget::Portal) =>
+                    {
+                        (p, false)
                     }
-                    (None, Some(u)) if u.starts_with("https://") || u.starts_with("http://") => {
+                    (Some(p), None) => {
+                        return Err(format!(
+                            "app.sidebar[{i}].path: `{}` must be a path in the portal, starting with one /",
+                            p.escape_debug()
+                        ));
+                    }
+                    (None, Some(u))
+                        if portal_types::url::classify(&u)
+                            == Ok(portal_types::url::LinkTarget::External) =>
+                    {
                         (u, true)
                     }
                     (None, Some(u)) => {
@@ -179,6 +225,15 @@ pub fn from_app_config(
             })
             .collect::<Result<Vec<_>, String>>()?,
     };
+    let per_plugin = parsed
+        .entity_page
+        .panels_per_plugin
+        .unwrap_or(DEFAULT_PANELS_PER_PLUGIN);
+    if per_plugin == 0 || per_plugin > 24 {
+        return Err(format!(
+            "app.entity_page.panels_per_plugin: {per_plugin} must be between 1 and 24"
+        ));
+    }
     Ok(Settings {
         branding: Branding {
             title: title.to_owned(),
@@ -187,6 +242,10 @@ pub fn from_app_config(
             sidebar,
         },
         logo_file,
+        panels: PanelLayout {
+            plugin_order: parsed.entity_page.plugin_order,
+            per_plugin,
+        },
     })
 }
 
@@ -253,6 +312,8 @@ mod tests {
         assert_eq!(s.branding.sidebar.len(), 2);
         assert!(s.branding.sidebar[1].external);
         assert!(parse(json!({"sidebar": [{"label": "x", "url": "javascript:alert(1)"}]})).is_err());
+        assert!(parse(json!({"sidebar": [{"label": "x", "path": "//evil.example"}]})).is_err());
+        assert!(parse(json!({"sidebar": [{"label": "x", "path": "/\\evil.example"}]})).is_err());
         assert_eq!(
             parse(json!({})).unwrap().branding.sidebar,
             default_sidebar()

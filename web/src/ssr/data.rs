@@ -4,10 +4,13 @@
 //!
 //! Entities travel as Backstage-shaped JSON and filters in Backstage's
 //! predicate language (`{"$all": [{"kind": "component"}, …]}`), the two
-//! shapes both sides already speak.
+//! shapes both sides already speak; plugin output, states and failures as the
+//! typed seam of `portal-types`.
 
+use crate::model::PluginRow;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use portal_types::{PanelFailure, Placement, Widget};
 use serde_json::Value;
 
 /// A page of entities to fetch.
@@ -66,21 +69,7 @@ pub struct PanelInfo {
     pub plugin: String,
     pub id: String,
     pub title: String,
-    /// `card` or `tab`.
-    pub placement: String,
-}
-
-/// Why a panel could not be rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PanelError {
-    /// The plugin or panel is gone (e.g. unloaded meanwhile).
-    NotFound(String),
-    /// It ran past its time limit.
-    Timeout(String),
-    /// The host is too busy to run it now.
-    Busy(String),
-    /// It trapped, returned an error or returned something invalid.
-    Failed(String),
+    pub placement: Placement,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -103,15 +92,15 @@ pub trait PortalData: Send + Sync + 'static {
     async fn entities_by_refs(&self, refs: Vec<String>) -> Result<Vec<Option<Value>>, DataError>;
     /// The plugin panels that apply to an entity.
     async fn panels_for(&self, entity: &Value) -> Vec<PanelInfo>;
-    /// Renders one panel; the widget tree as JSON (`{"type": "card", …}`).
+    /// Renders one panel: the widget tree the host checked, or why it cannot be shown.
     async fn render_panel(
         &self,
         plugin: &str,
         panel: &str,
         entity: &Value,
-    ) -> Result<Value, PanelError>;
-    /// Every plugin file and its state, as `GET /api/plugins` items.
-    async fn plugins(&self) -> Vec<Value>;
+    ) -> Result<Widget, PanelFailure>;
+    /// Every plugin file and its state, as the plugins page lists them.
+    async fn plugins(&self) -> Vec<PluginRow>;
     /// The watched plugins directory, if any.
     fn plugins_dir(&self) -> Option<String>;
     /// A stream with one item (a short description) per change to the plugins.

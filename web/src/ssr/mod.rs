@@ -8,6 +8,7 @@ pub mod data;
 pub mod graph;
 pub mod markdown;
 pub mod openapi;
+pub mod security;
 pub mod views;
 
 pub use branding::Settings;
@@ -31,9 +32,13 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// How server functions reach the portal's data (provided as Leptos context).
+/// How server functions reach the portal's data and the UI's settings
+/// (provided as Leptos context).
 #[derive(Clone)]
-pub struct DataContext(pub Arc<dyn PortalData>);
+pub struct DataContext {
+    pub data: Arc<dyn PortalData>,
+    pub panels: Arc<branding::PanelLayout>,
+}
 
 mod bundle {
     include!(concat!(env!("OUT_DIR"), "/bundle.rs"));
@@ -98,8 +103,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .build();
     let branding = settings.branding.clone();
     let context = {
-        let data = data.clone();
-        move || provide_context(DataContext(data.clone()))
+        let context = DataContext {
+            data: data.clone(),
+            panels: Arc::new(settings.panels.clone()),
+        };
+        move || provide_context(context.clone())
     };
     let app = {
         let options = options.clone();
@@ -125,6 +133,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .layer(axum::middleware::from_fn(server_timing))
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .with_state(options);
     Ui { router, not_found }

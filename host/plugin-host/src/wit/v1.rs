@@ -3,10 +3,10 @@
 //! the host's model. Adding a 1.x minor version means regenerating from the new
 //! folder and implementing the added host functions here, nothing else.
 
+use crate::LogLevel;
 use crate::capabilities::{self, HostCallError, HostState};
 use crate::error::LoadError;
 use crate::model;
-use crate::{LogLevel, view};
 use std::path::Path;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
@@ -88,7 +88,7 @@ impl Exports {
         };
         let result = guest.call_render(&mut *store, &request).await?;
         Ok(result
-            .map(|v| view::view_to_tree(convert::flat_view(v)))
+            .map(|v| convert::flat_view(v).into_tree().map_err(|e| e.to_string()))
             .map_err(convert::plugin_error))
     }
 
@@ -213,7 +213,7 @@ impl portal::plugin::config::Host for HostState {
 
 mod convert {
     use super::*;
-    use crate::view::{FlatNode, FlatView};
+    use portal_types::widget::flat::{FlatNode, FlatView};
 
     pub(super) fn plugin_error(e: PluginError) -> model::PluginError {
         model::PluginError {
