@@ -2,7 +2,7 @@
 //! `@backstage/catalog-client` (same paths, parameters, bodies, cursors,
 //! error bodies and status codes).
 //!
-//! Every read takes its `Access` from the [`RequestContext`]
+//! Every read takes its `Access` from the `RequestContext`
 //! (`RequestContext::access`, in `request.rs`), so permissions plug in there.
 
 mod entities;
@@ -13,7 +13,6 @@ mod query;
 
 use super::error::ApiError;
 use crate::AppState;
-use crate::request::RequestContext;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
