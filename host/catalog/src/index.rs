@@ -429,11 +429,6 @@ impl Index {
         self.by_ref.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.by_ref.is_empty()
-    }
-
     /// Adds an entity whose ref is not present yet; `flat` is its flattened
     /// form without relations, `edges` what its body emits ([`edges_of_body`]).
     pub fn insert(&mut self, mut rec: EntityRec, flat: &FlatEntity, edges: &[Edge]) -> Id {

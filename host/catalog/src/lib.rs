@@ -1,42 +1,61 @@
 //! Portal's software catalog.
 //!
-//! - **Store** ([`store`]): a narrow [`CatalogStore`] trait (load everything,
-//!   commit atomic change sets) and its sled implementation. One source
-//!   snapshot (a file, a location, a provider run) is one atomic commit, so a
-//!   crash never leaves half a file ingested.
-//! - **Indexes** (in memory, rebuilt from the store at start): entities keep
-//!   their final JSON as bytes; an inverted index of the flattened entity
-//!   answers filters, predicates and facets with bitmap operations.
-//! - **Ingestion** ([`ingest`], `engine`): `file` (file, directory, glob) and
-//!   `url` locations, multi-document YAML under budgets, `$text`/`$json`/
-//!   `$yaml`, location annotations, catalog rules, Location entities leading to
-//!   more locations, plugin entity providers; errors become Backstage-shaped
-//!   `status.items` on the entity or Location entity concerned.
-//! - **Freshness**: a refresh loop, file watching (re-read within ~2 s), and
-//!   removal (or orphaning) of entities no longer emitted. Every served entity
-//!   carries `status.lastConfirmedAt`: when its source last confirmed it.
+//! Start at [`Catalog`], a façade over one module per job:
 //!
-//! Start at [`Catalog`].
+//! - **Start-up** (`loading`): opens the store and rebuilds the in-memory
+//!   indexes from it.
+//! - **Reads** (`reads`): entities by name, uid and refs, queries, facets,
+//!   ancestry, status. Every read that can show an entity takes an
+//!   [`Access`] (what the asker may see), applied as a bitmap intersection.
+//! - **Writes** (`writes`): the single writer that applies a source snapshot
+//!   (plan against the state, apply to memory, one atomic store commit),
+//!   registered locations, deletes, refreshes, plugin providers.
+//! - **Freshness** (`freshness`): reading locations and the Location entities
+//!   they lead to, the refresh loop, file watching, removal (or orphaning)
+//!   of entities no longer emitted. Every served entity carries
+//!   `status.lastConfirmedAt`: when its source last confirmed it.
+//! - **Validation** (`validation`, [`Validator`]): ingestion's checks with
+//!   nothing stored (`validate-entity`, `analyze-location`,
+//!   `portal catalog validate`).
+//!
+//! Underneath: `ingest` turns files and URLs into validated entities (YAML
+//! under budgets, `$text`/`$json`/`$yaml`, location annotations, catalog
+//! rules); `state` diffs a source's snapshot against what it emitted before;
+//! `index` holds entity bodies (LZ4-compressed against a dictionary of
+//! typical entities, `body`) and an inverted index of the flattened entity
+//! that answers filters, predicates and facets with bitmap operations;
+//! [`store`] is the narrow [`CatalogStore`] trait (load everything, commit
+//! atomic change sets) and its sled implementation, so one source snapshot
+//! is one commit and a crash never leaves half a file ingested.
 
-pub mod body;
-pub mod catalog;
+mod access;
+mod body;
+mod catalog;
 pub mod config;
-mod engine;
-pub mod error;
-pub mod index;
-pub mod ingest;
-pub mod postings;
-pub mod query;
+mod error;
+mod freshness;
+mod index;
+mod ingest;
+mod loading;
+mod postings;
+mod query;
+mod reads;
 mod state;
 pub mod store;
-pub mod time;
+mod time;
+mod types;
+mod validation;
+mod writes;
 
-pub use catalog::{
-    Access, AddLocation, AncestryItem, Catalog, CatalogEvent, CatalogStats, EntityDoc,
-    EntityHandle, LocationInfo, ProcessingProblem, ProvidedDocument, QueryResult, SourceInfo,
-};
+pub use access::Access;
+pub use catalog::Catalog;
 pub use config::{CatalogConfig, OrphanStrategy};
 pub use error::CatalogError;
 pub use query::{EntityQuery, FacetCount, FullTextFilter, OrderField, Page, Position, SortOrder};
 pub use store::{CatalogStore, SledStore, StoreError};
 pub use time::Timestamp;
+pub use types::{
+    AddLocation, AncestryItem, CatalogEvent, CatalogStats, EntityDoc, EntityHandle, LocationInfo,
+    ProcessingProblem, ProvidedDocument, QueryResult, SourceInfo,
+};
+pub use validation::{CheckedDocument, UncheckedFile, Validator};

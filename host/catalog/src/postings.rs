@@ -128,6 +128,7 @@ impl Postings {
         self.len() == 0
     }
 
+    #[cfg(test)]
     pub fn contains(&self, id: Id) -> bool {
         match self {
             Postings::One(one) => *one == id,

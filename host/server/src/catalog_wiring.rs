@@ -3,6 +3,7 @@
 //! [`spawn_providers`] (run on load, then every `refresh_interval_seconds`,
 //! 0 meaning the catalog's `provider_refresh_interval_seconds`).
 
+use crate::request::RequestContext;
 use portal_catalog::{Access, Catalog, EntityQuery, Page, ProvidedDocument};
 use portal_catalog_model::EntityFilter;
 use portal_plugin_host::PluginHost;
@@ -11,14 +12,28 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Plugins' read access to the catalog.
-pub struct CatalogService(pub Catalog);
+/// Plugins' read access to the catalog: what the plugin principal may see
+/// (`RequestContext::plugin().access()`).
+pub struct CatalogService {
+    catalog: Catalog,
+    access: Access,
+}
+
+impl CatalogService {
+    pub fn new(catalog: Catalog) -> CatalogService {
+        CatalogService::with_access(catalog, RequestContext::plugin().access())
+    }
+
+    fn with_access(catalog: Catalog, access: Access) -> CatalogService {
+        CatalogService { catalog, access }
+    }
+}
 
 impl CatalogReader for CatalogService {
     fn get_entity(&self, entity_ref: &str) -> Result<Option<String>, ServiceError> {
         let doc = self
-            .0
-            .get_by_ref(entity_ref, &Access::all())
+            .catalog
+            .get_by_ref(entity_ref, &self.access)
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         Ok(doc.map(|d| String::from_utf8_lossy(&d.json).into_owned()))
     }
@@ -35,8 +50,8 @@ impl CatalogReader for CatalogService {
             ..EntityQuery::default()
         };
         Ok(self
-            .0
-            .query(&query, &Access::all())
+            .catalog
+            .query(&query, &self.access)
             .items
             .into_iter()
             .map(|d| String::from_utf8_lossy(&d.json).into_owned())
@@ -173,4 +188,61 @@ pub fn spawn_providers(plugins: PluginHost, catalog: Catalog) -> tokio::task::Jo
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portal_catalog::{CatalogConfig, SledStore};
+    use portal_catalog_model::Predicate;
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn plugins_read_the_catalog_through_their_access() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("catalog.yaml");
+        let component = |name: &str, owner: &str| {
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+            )
+        };
+        std::fs::write(
+            &file,
+            format!(
+                "{}---\n{}",
+                component("a-svc", "team-a"),
+                component("b-svc", "team-b")
+            ),
+        )
+        .unwrap();
+        let config = CatalogConfig::from_value(&serde_json::json!({
+            "locations": [{"type": "file", "target": file.to_string_lossy()}],
+        }))
+        .unwrap();
+        let store = SledStore::open(&dir.path().join("store")).unwrap();
+        let catalog = Catalog::open_with(Arc::new(store), config, dir.path().into()).unwrap();
+        catalog.sync_all().await;
+        catalog.wait_idle().await;
+
+        let everyone = CatalogService::new(catalog.clone());
+        let team_a = CatalogService::with_access(
+            catalog,
+            Access::only(Predicate::parse(&serde_json::json!({"spec.owner": "team-a"})).unwrap()),
+        );
+        for service in [&everyone, &team_a] {
+            assert!(service.get_entity("component:a-svc").unwrap().is_some());
+        }
+        assert!(everyone.get_entity("component:b-svc").unwrap().is_some());
+        assert!(team_a.get_entity("component:b-svc").unwrap().is_none());
+        assert_eq!(
+            everyone
+                .query_entities("kind=component", 100)
+                .unwrap()
+                .len(),
+            2
+        );
+        let seen = team_a.query_entities("kind=component", 100).unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].contains("\"a-svc\""));
+    }
 }

@@ -41,7 +41,7 @@ impl Portal {
         let kv = SledKeyValueStore::open(&data_dir.join("plugin-storage"))?;
         let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
         let services = Services {
-            catalog: Arc::new(catalog_wiring::CatalogService(catalog.clone())),
+            catalog: Arc::new(catalog_wiring::CatalogService::new(catalog.clone())),
             kv: Arc::new(kv),
         };
         let plugins = PluginHost::new(HostOptions::from_config(&config), services)?;

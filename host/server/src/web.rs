@@ -3,8 +3,7 @@
 //! the only place the two meet.
 
 use crate::AppState;
-use crate::api::catalog::access;
-use crate::request::{Principal, RequestContext};
+use crate::request::RequestContext;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -34,9 +33,7 @@ impl WebData {
     /// Pages are anonymous today, like the REST API; once sign-in exists the
     /// request context will travel here.
     fn access(&self) -> portal_catalog::Access {
-        access(&RequestContext {
-            principal: Principal::Anonymous,
-        })
+        RequestContext::anonymous().access()
     }
 }
 

@@ -9,7 +9,6 @@
 
 use super::glob::glob_match;
 use crate::config::{CatalogConfig, CatalogRule};
-use portal_catalog_model::BuiltinKind;
 
 const BUILTIN_KINDS: &[&str] = &[
     "component",
@@ -128,11 +127,6 @@ impl Rules {
                     .iter()
                     .any(|r| r.allows(&kind, location_type, location_target))
             })
-    }
-
-    /// Whether `kind` is one of the nine built-in kinds.
-    pub fn is_builtin(kind: &str) -> bool {
-        BuiltinKind::from_kind(kind).is_some()
     }
 }
 

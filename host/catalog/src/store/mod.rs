@@ -13,7 +13,7 @@ mod sled_store;
 mod write_behind;
 
 pub use sled_store::SledStore;
-pub use write_behind::WriteBehind;
+pub(crate) use write_behind::WriteBehind;
 
 pub use crate::body::Body;
 use serde::{Deserialize, Serialize};
@@ -143,8 +143,4 @@ pub trait CatalogStore: Send + Sync {
     fn commit(&self, changes: &ChangeSet) -> Result<(), StoreError>;
     /// Makes every committed change durable (called on shutdown).
     fn flush(&self) -> Result<(), StoreError>;
-    /// Bytes used on disk, if known.
-    fn size_on_disk(&self) -> Option<u64> {
-        None
-    }
 }

@@ -139,10 +139,6 @@ impl CatalogStore for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(io)
     }
-
-    fn size_on_disk(&self) -> Option<u64> {
-        self.db.size_on_disk().ok()
-    }
 }
 
 #[cfg(test)]

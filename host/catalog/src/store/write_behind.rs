@@ -54,11 +54,6 @@ impl WriteBehind {
         }
     }
 
-    /// The store itself (loading, size).
-    pub fn store(&self) -> &dyn CatalogStore {
-        &*self.store
-    }
-
     /// Queues a change set; it is stored after everything queued before it.
     pub fn commit_later(&self, changes: ChangeSet) {
         if changes.is_empty() {

@@ -3,11 +3,7 @@
 use super::ConfigArgs;
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use portal_catalog::catalog::Catalog;
-use portal_catalog::config::CatalogConfig;
-use portal_catalog::ingest::read::{UrlReader, read_file};
-use portal_catalog::ingest::rules::Rules;
-use portal_catalog::ingest::{Outcome, Processor, ReadContext};
+use portal_catalog::{Access, Catalog, CatalogConfig, CheckedDocument, Validator};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,11 +50,7 @@ pub async fn run(command: CatalogCommand) -> anyhow::Result<ExitCode> {
 async fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let config = args.config.load()?;
     let catalog_config = CatalogConfig::from_portal_config(&config)?;
-    let processor = Processor {
-        limits: catalog_config.limits.clone(),
-        rules: Rules::from_config(&catalog_config, &[]),
-        url: UrlReader::new(&catalog_config),
-    };
+    let validator = Validator::new(&catalog_config);
     let files = args.files.clone();
     let quiet = args.quiet;
     tokio::task::spawn_blocking(move || {
@@ -67,55 +59,35 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         let mut seen: HashMap<String, String> = HashMap::new();
         for file in &files {
             let shown = file.display().to_string();
-            let text = match read_file(file, processor.limits.max_file_bytes) {
-                Ok(t) => t,
+            let documents = match validator.check_file(file) {
+                Ok(documents) => documents,
                 Err(e) => {
                     println!("{shown}: error: {e}");
                     problems += 1;
                     continue;
                 }
             };
-            let ctx = ReadContext {
-                location_type: "file".into(),
-                location_target: shown.clone(),
-                origin: format!("file:{shown}"),
-            };
-            let mut deps = Vec::new();
-            let outcomes = match processor.process_text(&text, &ctx, &mut deps) {
-                Ok(o) => o,
-                Err(item) => {
-                    println!(
-                        "{shown}: error: {}",
-                        item.error.map(|e| e.message).unwrap_or(item.message)
-                    );
-                    problems += 1;
-                    continue;
-                }
-            };
-            for outcome in outcomes {
-                match outcome {
-                    Outcome::Entity(e) => {
-                        let r = e.entity.ref_string();
-                        let at = match e.line {
+            for document in documents {
+                match document {
+                    CheckedDocument::Entity { entity_ref, line } => {
+                        let at = match line {
                             Some(l) => format!("{shown}:{l}"),
                             None => shown.clone(),
                         };
-                        if let Some(first) = seen.get(&r) {
-                            println!("{at}: error: entity {r} is already defined at {first}");
+                        if let Some(first) = seen.get(&entity_ref) {
+                            println!(
+                                "{at}: error: entity {entity_ref} is already defined at {first}"
+                            );
                             problems += 1;
                         } else {
                             if !quiet {
-                                println!("{at}: ok: {r}");
+                                println!("{at}: ok: {entity_ref}");
                             }
-                            seen.insert(r, at);
+                            seen.insert(entity_ref, at);
                             valid += 1;
                         }
                     }
-                    Outcome::Failed { item, .. } => {
-                        let (name, message) = match item.error {
-                            Some(e) => (e.name, e.message),
-                            None => ("Error".into(), item.message),
-                        };
+                    CheckedDocument::Failed { name, message } => {
                         // Messages start with `file:line: `; keep that first.
                         match message.split_once(": ") {
                             Some((at, rest)) if at.starts_with(&shown) => {
@@ -178,7 +150,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     bar.set_position(done as u64);
     bar.finish_and_clear();
     catalog.flush()?;
-    let problems = catalog.processing_problems();
+    let problems = catalog.processing_problems(&Access::all());
     for p in problems.iter().take(50) {
         eprintln!("{}", p.item.message);
     }

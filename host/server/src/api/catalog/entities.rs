@@ -1,6 +1,6 @@
 //! `/entities`, `/entities/by-uid`, `/entities/by-name`, ancestry, by-refs.
 
-use super::{JsonObject, QueryPairs, access, encode_cursor, json_bytes};
+use super::{JsonObject, QueryPairs, encode_cursor, json_bytes};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
@@ -107,7 +107,7 @@ pub async fn list(
             limit,
         },
     };
-    let access = access(&ctx);
+    let access = ctx.access();
     let catalog = state.catalog.clone();
     if !paginated {
         // Possibly everything: stream it in chunks rendered off the runtime.
@@ -206,7 +206,7 @@ pub async fn by_name(
 ) -> Result<Response, ApiError> {
     let doc = state
         .catalog
-        .get(&kind, &namespace, &name, &access(&ctx))
+        .get(&kind, &namespace, &name, &ctx.access())
         .ok_or_else(|| not_found_by_name(&kind, &namespace, &name))?;
     Ok(json_bytes(StatusCode::OK, doc.json))
 }
@@ -219,7 +219,7 @@ pub async fn by_uid(
 ) -> Result<Response, ApiError> {
     let doc = state
         .catalog
-        .get_by_uid(&uid, &access(&ctx))
+        .get_by_uid(&uid, &ctx.access())
         .ok_or_else(|| ApiError::not_found(format!("No entity with uid {uid}")))?;
     Ok(json_bytes(StatusCode::OK, doc.json))
 }
@@ -231,7 +231,7 @@ pub async fn delete_by_uid(
     ctx: RequestContext,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let visible = state.catalog.get_by_uid(&uid, &access(&ctx)).is_some();
+    let visible = state.catalog.get_by_uid(&uid, &ctx.access()).is_some();
     if visible {
         let catalog = state.catalog.clone();
         let uid2 = uid.clone();
@@ -250,7 +250,7 @@ pub async fn ancestry(
 ) -> Result<Response, ApiError> {
     let (root, items) = state
         .catalog
-        .ancestry(&kind, &namespace, &name, &access(&ctx))
+        .ancestry(&kind, &namespace, &name, &ctx.access())
         .ok_or_else(|| not_found_by_name(&kind, &namespace, &name))?;
     let mut out = Vec::new();
     out.extend_from_slice(b"{\"rootEntityRef\":");
@@ -314,7 +314,7 @@ pub async fn by_refs(
             None => p,
         });
     }
-    let access = access(&ctx);
+    let access = ctx.access();
     let catalog = state.catalog.clone();
     let docs = tokio::task::spawn_blocking(move || {
         catalog.get_by_refs(&refs, predicate.as_ref(), &access)

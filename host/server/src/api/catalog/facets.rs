@@ -1,7 +1,7 @@
 //! `GET|POST /entity-facets`: `{facets: {<facet>: [{value, count}]}}`.
 
 use super::entities::filter_predicate;
-use super::{JsonObject, QueryPairs, access};
+use super::{JsonObject, QueryPairs};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
@@ -21,7 +21,7 @@ async fn answer(
             "Missing facet parameter: name at least one facet",
         ));
     }
-    let access = access(&ctx);
+    let access = ctx.access();
     let catalog = state.catalog.clone();
     let counts =
         tokio::task::spawn_blocking(move || catalog.facets(&facets, predicate.as_ref(), &access))

@@ -123,12 +123,15 @@ pub async fn delete(
 /// `GET /locations/by-entity/:kind/:namespace/:name`.
 pub async fn by_entity(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<LocationInfo>, ApiError> {
-    Ok(Json(
-        state.catalog.location_by_entity(&kind, &namespace, &name)?,
-    ))
+    Ok(Json(state.catalog.location_by_entity(
+        &kind,
+        &namespace,
+        &name,
+        &ctx.access(),
+    )?))
 }
 
 /// `POST /locations/by-query` with `{query?, cursor?, limit?}`.

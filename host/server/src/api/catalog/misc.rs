@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portal_catalog::ingest::{Outcome, ReadContext};
 use portal_catalog_model::parse_location_ref;
 use serde_json::{Value, json};
 
@@ -116,44 +115,24 @@ pub async fn analyze_location(
         .map(|l| (l.type_, l.target))
         .collect();
     let (t2, f2) = (type_.clone(), file_target.clone());
-    let read = tokio::task::spawn_blocking(move || {
-        let processor = catalog.processor();
-        match processor.read_target(&t2, &f2) {
-            Ok(text) => {
-                let ctx = ReadContext {
-                    location_type: t2.clone(),
-                    location_target: f2.clone(),
-                    origin: format!("{t2}:{f2}"),
-                };
-                let mut deps = Vec::new();
-                processor
-                    .process_text(&text, &ctx, &mut deps)
-                    .map(Some)
-                    .map_err(|item| item.message)
-            }
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.to_string()),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-    .map_err(ApiError::input)?;
+    let read = tokio::task::spawn_blocking(move || catalog.read_entities(&t2, &f2))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
     match read {
-        Some(outcomes) => {
+        Some(entities) => {
             let is_registered = registered
                 .iter()
                 .any(|(t, x)| *t == type_ && (*x == file_target || *x == target));
-            let mut existing = Vec::new();
-            for o in outcomes {
-                match o {
-                    Outcome::Entity(e) => existing.push(json!({
-                        "entity": e.entity.to_value(),
+            let existing: Vec<Value> = entities
+                .into_iter()
+                .map(|entity| {
+                    json!({
+                        "entity": entity,
                         "isRegistered": is_registered,
                         "location": {"type": type_, "target": file_target},
-                    })),
-                    Outcome::Failed { item, .. } => return Err(ApiError::input(item.message)),
-                }
-            }
+                    })
+                })
+                .collect();
             Ok(Json(
                 json!({"existingEntityFiles": existing, "generateEntities": []}),
             ))
@@ -188,9 +167,9 @@ pub async fn analyze_location(
 }
 
 /// `GET /sources`: Portal's view of every source (not in Backstage).
-pub async fn sources(State(state): State<AppState>, _ctx: RequestContext) -> Json<Value> {
+pub async fn sources(State(state): State<AppState>, ctx: RequestContext) -> Json<Value> {
     Json(json!({
         "stats": state.catalog.stats(),
-        "items": state.catalog.sources(),
+        "items": state.catalog.sources(&ctx.access()),
     }))
 }

@@ -2,8 +2,8 @@
 //! `@backstage/catalog-client` (same paths, parameters, bodies, cursors,
 //! error bodies and status codes).
 //!
-//! Every read derives an [`Access`] from the [`RequestContext`] (today:
-//! everyone sees everything), so permissions can plug in here later.
+//! Every read takes its `Access` from the `RequestContext`
+//! (`RequestContext::access`, in `request.rs`), so permissions plug in there.
 
 mod entities;
 mod facets;
@@ -13,14 +13,13 @@ mod query;
 
 use super::error::ApiError;
 use crate::AppState;
-use crate::request::{Principal, RequestContext};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use portal_catalog::{Access, CatalogError};
+use portal_catalog::CatalogError;
 use serde_json::{Map, Value};
 
 pub fn router() -> Router<AppState> {
@@ -60,13 +59,6 @@ pub fn router() -> Router<AppState> {
         .route("/analyze-location", post(misc::analyze_location))
         .route("/validate-entity", post(misc::validate_entity))
         .route("/sources", get(misc::sources))
-}
-
-/// What the asking principal may see in the catalog.
-pub fn access(ctx: &RequestContext) -> Access {
-    match ctx.principal {
-        Principal::Anonymous => Access::all(),
-    }
 }
 
 impl From<CatalogError> for ApiError {

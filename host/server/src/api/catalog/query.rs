@@ -8,7 +8,7 @@
 //! switches to POST exactly when a cursor contains `query`.
 
 use super::entities::{field_set, filter_predicate, write_entity};
-use super::{JsonObject, QueryPairs, access, decode_cursor, encode_cursor, json_bytes};
+use super::{JsonObject, QueryPairs, decode_cursor, encode_cursor, json_bytes};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
@@ -305,7 +305,7 @@ async fn run(state: AppState, ctx: RequestContext, req: Request) -> Result<Respo
         full_text: req.full_text.clone(),
         page,
     };
-    let access = access(&ctx);
+    let access = ctx.access();
     let catalog = state.catalog.clone();
     let result = tokio::task::spawn_blocking(move || catalog.query(&query, &access))
         .await
