@@ -174,7 +174,6 @@ impl PortalData for WebData {
                 CallError::Timeout { .. } | CallError::CpuLimit { .. } => {
                     PanelError::Timeout(e.to_string())
                 }
-                CallError::Busy { .. } => PanelError::Busy(e.to_string()),
                 _ => PanelError::Failed(e.to_string()),
             }),
         }
