@@ -37,6 +37,8 @@ fn inspect_shows_contract_extension_points_and_requests() {
     for expected in [
         "portal:plugin@1.0.0",
         "compat 1.0.0",
+        // Its file is named compat-1.0.0.wasm; installed, it must be compat.wasm.
+        "Install as:  compat.wasm",
         "Panel:       echo",
         "Provider:    fixed",
         "Action:      compat:write-file",

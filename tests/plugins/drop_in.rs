@@ -144,15 +144,16 @@ fn compiling_never_blocks_and_broken_replacements_keep_the_old_version() {
     install_plugin(&dir, &built_plugin("compat.wasm"), "compat.wasm");
     wait_loaded(&portal, "compat.wasm", "1.0.0");
 
-    // A fresh copy with a new hash, so nothing is cached: it has to compile.
+    // A fresh copy with a new hash, so nothing is cached: it has to compile. (Its
+    // file is named after the plugin, as every plugin's must be.)
     let mut bytes = std::fs::read(built_plugin("quick-links-2.0.0.wasm")).unwrap();
     bytes.extend_from_slice(&custom_section(
         "portal-test-nonce",
         &std::process::id().to_le_bytes(),
     ));
-    let tmp = dir.join(".big.tmp");
+    let tmp = dir.join(".quick-links.tmp");
     std::fs::write(&tmp, &bytes).unwrap();
-    std::fs::rename(&tmp, dir.join("big.wasm")).unwrap();
+    std::fs::rename(&tmp, dir.join("quick-links.wasm")).unwrap();
 
     let mut served_while_loading = 0;
     let loaded = wait_for(Duration::from_secs(120), || {
@@ -161,7 +162,7 @@ fn compiling_never_blocks_and_broken_replacements_keep_the_old_version() {
             code, 200,
             "compat answers while another plugin compiles: {body}"
         );
-        match status(&portal, "big.wasm") {
+        match status(&portal, "quick-links.wasm") {
             Some(s) if s["state"] == "loaded" => Some(s),
             _ => {
                 served_while_loading += 1;
@@ -169,7 +170,7 @@ fn compiling_never_blocks_and_broken_replacements_keep_the_old_version() {
             }
         }
     })
-    .expect("big.wasm loads");
+    .expect("quick-links.wasm loads");
     assert!(
         served_while_loading > 0,
         "the compile was observed in progress"

@@ -6,6 +6,7 @@ mod cli;
 mod drop_in;
 mod grants;
 mod hostile;
+mod identity;
 mod provider;
 mod upgrade_safety;
 

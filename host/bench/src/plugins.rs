@@ -193,7 +193,7 @@ async fn startup(args: &Args) -> anyhow::Result<()> {
         let loaded = host
             .statuses()
             .iter()
-            .filter(|s| s.state == "loaded")
+            .filter(|s| s.state == portal_plugin_host::PluginState::Loaded)
             .count();
         assert!(
             loaded >= 7,
@@ -202,7 +202,7 @@ async fn startup(args: &Args) -> anyhow::Result<()> {
     }
     let s = Summary::of(runs);
     println!(
-        "Host created and all {} files loaded from the cache (7 distinct plugins; the 3 second versions are refused as duplicate names after a full load): median {} over {} runs\n",
+        "Host created and all {} files loaded from the cache (7 distinct plugins; the 3 second versions are refused after a full load: their file names are not their plugin names): median {} over {} runs\n",
         STARTUP_FILES.len(),
         human(s.median),
         s.count

@@ -104,6 +104,42 @@ pub struct Grant {
     /// Per-extension-point limit overrides.
     #[serde(default)]
     pub limits: BTreeMap<ExtensionPoint, LimitsPatch>,
+    /// Pins the plugin to one build: a file declaring this name whose SHA-256
+    /// differs is refused. (The name itself is bound to the file name: only
+    /// `<name>.wasm` may declare `<name>`.)
+    #[serde(default)]
+    pub sha256: Option<Sha256Pin>,
+}
+
+/// A SHA-256 content hash, 64 hexadecimal digits (stored lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Sha256Pin(String);
+
+impl Sha256Pin {
+    pub fn as_hex(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `hex` (any case) is this hash.
+    pub fn matches(&self, hex: &str) -> bool {
+        self.0.eq_ignore_ascii_case(hex)
+    }
+}
+
+impl TryFrom<String> for Sha256Pin {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Sha256Pin, String> {
+        let hex = text.trim();
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Sha256Pin(hex.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{text}` is not a SHA-256 hash (64 hexadecimal digits, as `sha256sum` prints)"
+            ))
+        }
+    }
 }
 
 impl Default for Grant {
@@ -116,6 +152,7 @@ impl Default for Grant {
             catalog_read: None,
             storage: None,
             limits: BTreeMap::new(),
+            sha256: None,
         }
     }
 }
@@ -129,6 +166,15 @@ pub enum ExtensionPoint {
     Panel,
     Provider,
     Action,
+}
+
+impl ExtensionPoint {
+    pub const ALL: [ExtensionPoint; 4] = [
+        ExtensionPoint::Describe,
+        ExtensionPoint::Panel,
+        ExtensionPoint::Provider,
+        ExtensionPoint::Action,
+    ];
 }
 
 /// Limits for one call into a plugin.
@@ -429,6 +475,24 @@ mod tests {
             "*",
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn sha256_pins() {
+        let hash = "AB".repeat(32);
+        let yaml = format!("grants:\n  c-panel:\n    sha256: {hash}\n");
+        let config: PluginsConfig = serde_saphyr::from_str(&yaml).unwrap();
+        let pin = config.grant("c-panel").sha256.unwrap();
+        assert_eq!(pin.as_hex(), "ab".repeat(32));
+        assert!(pin.matches(&hash));
+        assert!(!pin.matches(&"ac".repeat(32)));
+        assert_eq!(config.grant("other").sha256, None);
+
+        for bad in ["abc", "zz", &"a".repeat(63), &"g".repeat(64)] {
+            let yaml = format!("grants:\n  c-panel:\n    sha256: \"{bad}\"\n");
+            let err = serde_saphyr::from_str::<PluginsConfig>(&yaml).unwrap_err();
+            assert!(err.to_string().contains("SHA-256"), "{bad}: {err}");
         }
     }
 

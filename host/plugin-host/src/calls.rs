@@ -1,36 +1,119 @@
-//! Calls into loaded plugins, one method per extension point: find the
-//! plugin, call it through `invoke` with that extension point's limits, check
-//! what it returned, and record the outcome for its health.
+//! Calls into loaded plugins. One generic path ([`call`]) serves every
+//! extension point: call it through `invoke` with that extension point's limits
+//! and transfer cap, check what it returned with the extension point's own check,
+//! and (for loaded plugins) record the outcome for its health. The public methods
+//! only say which extension point and which plugin.
 
 use crate::PluginHost;
-use crate::capabilities::LogSink;
+use crate::capabilities::{HostState, LogSink, PluginContext};
 use crate::error::CallError;
+use crate::extensions::entity_provider::EntityProvider;
+use crate::extensions::panel::{Panel, RenderRequest};
+use crate::extensions::template_action::TemplateAction;
+use crate::extensions::{Declared, ExtensionPoint};
 use crate::invoke::{self, CallOptions, CallReport};
 use crate::loader::LoadedPlugin;
 use crate::model::{self, ProvidedEntity, Widget};
-use crate::wit::Exports;
+use crate::wit::{Bound, Exports};
+use portal_config::ExtensionLimits;
 use std::path::Path;
-use wasmtime::Store;
-use wasmtime::component::Instance;
+use std::sync::Arc;
+use wasmtime::Engine;
+use wasmtime::component::InstancePre;
+
+/// What a call gets beyond its extension point's defaults.
+#[derive(Default)]
+pub(crate) struct Extras<'a> {
+    /// The only directory the plugin sees (template actions).
+    pub workspace: Option<&'a Path>,
+    pub log_sink: Option<LogSink>,
+}
+
+/// Calls extension point `E` on a fresh instance and checks what it returned.
+pub(crate) async fn call<E: Bound>(
+    engine: &Engine,
+    pre: &InstancePre<HostState>,
+    exports: &Exports,
+    context: Arc<PluginContext>,
+    limits: ExtensionLimits,
+    extras: Extras<'_>,
+    request: E::Request,
+) -> CallReport<E::Output> {
+    let plugin = context.name.clone();
+    let options = CallOptions {
+        limits,
+        max_transfer_bytes: E::TRANSFER_BYTES,
+        workspace: extras.workspace,
+        log_sink: extras.log_sink,
+    };
+    let report = invoke::invoke(
+        engine,
+        pre,
+        exports,
+        context,
+        options,
+        async |store, instance, exports| exports.call::<E>(store, instance, request).await,
+    )
+    .await;
+    let result = match report.result {
+        Ok(Ok(returned)) => E::check_output(returned).map_err(|reason| CallError::InvalidOutput {
+            plugin: plugin.clone(),
+            reason,
+        }),
+        Ok(Err(e)) => Err(CallError::Plugin {
+            plugin: plugin.clone(),
+            code: e.code,
+            message: e.message,
+        }),
+        Err(e) => Err(e),
+    };
+    CallReport {
+        result,
+        denials: report.denials,
+    }
+}
 
 impl PluginHost {
-    /// The loaded plugin `plugin`, if it offers the extension `kind` `id`.
-    fn offering(
+    /// The loaded plugin `plugin`, if it declares the extension `E` `id`.
+    fn offering<E: Declared>(
         &self,
         plugin: &str,
-        kind: &'static str,
         id: &str,
-        offers: impl Fn(&LoadedPlugin) -> bool,
-    ) -> Result<std::sync::Arc<LoadedPlugin>, CallError> {
+    ) -> Result<Arc<LoadedPlugin>, CallError> {
         let loaded = self.loaded(plugin)?;
-        if !offers(&loaded) {
+        if !E::declared(&loaded.info).iter().any(|x| E::id(x) == id) {
             return Err(CallError::NoSuchExtension {
                 plugin: plugin.to_owned(),
-                kind,
+                kind: E::KIND,
                 id: id.to_owned(),
             });
         }
         Ok(loaded)
+    }
+
+    /// Calls extension point `E` of a loaded plugin and records the outcome.
+    async fn call_loaded<E: Bound>(
+        &self,
+        loaded: &LoadedPlugin,
+        extras: Extras<'_>,
+        request: E::Request,
+    ) -> Result<E::Output, CallError> {
+        let report = call::<E>(
+            &loaded.engine(&self.inner.engines).engine,
+            &loaded.pre,
+            &loaded.exports,
+            loaded.context.clone(),
+            loaded.limits.get(E::LIMITS),
+            extras,
+            request,
+        )
+        .await;
+        self.inner.registry.record_call(
+            loaded.name(),
+            report.result.as_ref().err(),
+            &report.denials,
+        );
+        report.result
     }
 
     /// Renders one panel for one entity (Backstage-shaped JSON).
@@ -41,25 +124,13 @@ impl PluginHost {
         panel_id: &str,
         entity_json: &str,
     ) -> Result<Widget, CallError> {
-        let loaded = self.offering(plugin, "panel", panel_id, |p| {
-            p.info.panels.iter().any(|x| x.id == panel_id)
-        })?;
-        let report = self
-            .call(
-                &loaded,
-                CallOptions {
-                    limits: loaded.limits.panel,
-                    max_transfer_bytes: invoke::TRANSFER_PANEL,
-                    workspace: None,
-                    log_sink: None,
-                },
-                async |store, instance, exports| match exports {
-                    Exports::V1(v1) => v1.render(store, instance, panel_id, entity_json).await,
-                },
-            )
-            .await;
-        let result = flatten(plugin, report.result);
-        self.record(plugin, result, &report.denials)
+        let loaded = self.offering::<Panel>(plugin, panel_id)?;
+        let request = RenderRequest {
+            panel_id: panel_id.to_owned(),
+            entity_json: entity_json.to_owned(),
+        };
+        self.call_loaded::<Panel>(&loaded, Extras::default(), request)
+            .await
     }
 
     /// Runs one discovery pass of an entity provider.
@@ -69,28 +140,9 @@ impl PluginHost {
         plugin: &str,
         provider_id: &str,
     ) -> Result<Vec<ProvidedEntity>, CallError> {
-        let loaded = self.offering(plugin, "entity provider", provider_id, |p| {
-            p.info.providers.iter().any(|x| x.id == provider_id)
-        })?;
-        let report = self
-            .call(
-                &loaded,
-                CallOptions {
-                    limits: loaded.limits.provider,
-                    max_transfer_bytes: invoke::TRANSFER_PROVIDER,
-                    workspace: None,
-                    log_sink: None,
-                },
-                async |store, instance, exports| match exports {
-                    Exports::V1(v1) => v1.discover(store, instance, provider_id).await,
-                },
-            )
-            .await;
-        let result = report
-            .result
-            .and_then(|r| r.map_err(|e| plugin_error(plugin, e)))
-            .and_then(|entities| check_provided(plugin, entities));
-        self.record(plugin, result, &report.denials)
+        let loaded = self.offering::<EntityProvider>(plugin, provider_id)?;
+        self.call_loaded::<EntityProvider>(&loaded, Extras::default(), provider_id.to_owned())
+            .await
     }
 
     /// Runs a template action with `workspace` as its only directory.
@@ -109,29 +161,15 @@ impl PluginHost {
             .find(|p| p.info.actions.iter().any(|a| a.id == request.action_id))
             .ok_or_else(|| CallError::NoSuchExtension {
                 plugin: "(any)".into(),
-                kind: "template action",
+                kind: TemplateAction::KIND,
                 id: request.action_id.clone(),
             })?;
-        let plugin = loaded.name().to_owned();
-        let report = self
-            .call(
-                &loaded,
-                CallOptions {
-                    limits: loaded.limits.action,
-                    max_transfer_bytes: invoke::TRANSFER_ACTION,
-                    workspace: Some(workspace),
-                    log_sink,
-                },
-                async |store, instance, exports| match exports {
-                    Exports::V1(v1) => v1.execute(store, instance, request).await,
-                },
-            )
-            .await;
-        let result = report
-            .result
-            .and_then(|r| r.map_err(|e| plugin_error(&plugin, e)))
-            .and_then(|output| parse_action_output(&plugin, &output));
-        self.record(&plugin, result, &report.denials)
+        let extras = Extras {
+            workspace: Some(workspace),
+            log_sink,
+        };
+        self.call_loaded::<TemplateAction>(&loaded, extras, request.clone())
+            .await
     }
 
     /// Benchmark support: instantiates a panel's plugin once and renders `calls`
@@ -146,134 +184,41 @@ impl PluginHost {
         calls: usize,
     ) -> Result<Vec<std::time::Duration>, CallError> {
         let loaded = self.loaded(plugin)?;
-        let mut limits = loaded.limits.panel;
+        let mut limits = loaded.limits.get(Panel::LIMITS);
         limits.timeout_ms = limits.timeout_ms.max(600_000);
         limits.cpu_ms = limits.cpu_ms.max(600_000);
-        let report = self
-            .call(
-                &loaded,
-                CallOptions {
-                    limits,
-                    max_transfer_bytes: invoke::TRANSFER_PANEL,
-                    workspace: None,
-                    log_sink: None,
-                },
-                async |store, instance, exports| {
-                    let mut times = Vec::with_capacity(calls);
-                    for _ in 0..calls {
-                        let started = std::time::Instant::now();
-                        match exports {
-                            Exports::V1(v1) => {
-                                let _ = v1.render(store, instance, panel_id, entity_json).await?;
-                            }
-                        }
-                        times.push(started.elapsed());
-                    }
-                    Ok(times)
-                },
-            )
-            .await;
-        report.result
-    }
-
-    async fn call<R>(
-        &self,
-        loaded: &LoadedPlugin,
-        options: CallOptions<'_>,
-        op: impl AsyncFnOnce(
-            &mut Store<crate::capabilities::HostState>,
-            &Instance,
-            &Exports,
-        ) -> wasmtime::Result<R>,
-    ) -> CallReport<R> {
-        invoke::invoke(
+        let request = RenderRequest {
+            panel_id: panel_id.to_owned(),
+            entity_json: entity_json.to_owned(),
+        };
+        let report = invoke::invoke(
             &loaded.engine(&self.inner.engines).engine,
             &loaded.pre,
             &loaded.exports,
             loaded.context.clone(),
-            options,
-            op,
+            CallOptions {
+                limits,
+                max_transfer_bytes: Panel::TRANSFER_BYTES,
+                workspace: None,
+                log_sink: None,
+            },
+            async |store, instance, exports| {
+                let mut times = Vec::with_capacity(calls);
+                for _ in 0..calls {
+                    let started = std::time::Instant::now();
+                    // The same work as a real call: the call, then the check.
+                    if let Ok(view) = exports
+                        .call::<Panel>(store, instance, request.clone())
+                        .await?
+                    {
+                        let _ = Panel::check_output(view);
+                    }
+                    times.push(started.elapsed());
+                }
+                Ok(times)
+            },
         )
-        .await
-    }
-
-    /// Counts the call towards the plugin's health (errors, denied requests).
-    fn record<R>(
-        &self,
-        plugin: &str,
-        result: Result<R, CallError>,
-        denials: &[String],
-    ) -> Result<R, CallError> {
-        self.inner
-            .registry
-            .record_call(plugin, result.as_ref().err(), denials);
-        result
-    }
-}
-
-fn plugin_error(plugin: &str, e: model::PluginError) -> CallError {
-    CallError::Plugin {
-        plugin: plugin.to_owned(),
-        code: e.code,
-        message: e.message,
-    }
-}
-
-fn flatten(
-    plugin: &str,
-    result: Result<Result<Result<Widget, String>, model::PluginError>, CallError>,
-) -> Result<Widget, CallError> {
-    match result? {
-        Ok(Ok(widget)) => Ok(widget),
-        Ok(Err(reason)) => Err(CallError::InvalidOutput {
-            plugin: plugin.to_owned(),
-            reason,
-        }),
-        Err(e) => Err(plugin_error(plugin, e)),
-    }
-}
-
-const MAX_PROVIDED_ENTITIES: usize = 100_000;
-const MAX_PROVIDED_BYTES: usize = 256 << 20;
-const MAX_ACTION_OUTPUT_BYTES: usize = 1 << 20;
-
-fn check_provided(
-    plugin: &str,
-    entities: Vec<ProvidedEntity>,
-) -> Result<Vec<ProvidedEntity>, CallError> {
-    let bytes: usize = entities
-        .iter()
-        .map(|e| e.body.len() + e.location.len())
-        .sum();
-    if entities.len() > MAX_PROVIDED_ENTITIES || bytes > MAX_PROVIDED_BYTES {
-        return Err(CallError::InvalidOutput {
-            plugin: plugin.to_owned(),
-            reason: format!(
-                "{} entities in {bytes} bytes is over the limit of {MAX_PROVIDED_ENTITIES} entities / {MAX_PROVIDED_BYTES} bytes per discovery",
-                entities.len()
-            ),
-        });
-    }
-    Ok(entities)
-}
-
-fn parse_action_output(plugin: &str, output: &str) -> Result<serde_json::Value, CallError> {
-    let invalid = |reason: String| CallError::InvalidOutput {
-        plugin: plugin.to_owned(),
-        reason,
-    };
-    if output.len() > MAX_ACTION_OUTPUT_BYTES {
-        return Err(invalid(format!(
-            "action output is {} bytes, over the limit of {MAX_ACTION_OUTPUT_BYTES}",
-            output.len()
-        )));
-    }
-    if output.trim().is_empty() {
-        return Ok(serde_json::json!({}));
-    }
-    match serde_json::from_str::<serde_json::Value>(output) {
-        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
-        Ok(_) => Err(invalid("action output must be a JSON object".into())),
-        Err(e) => Err(invalid(format!("action output is not JSON: {e}"))),
+        .await;
+        report.result
     }
 }

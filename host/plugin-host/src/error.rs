@@ -1,7 +1,8 @@
 //! Errors, as types: what went wrong loading a plugin file, and what went wrong
 //! calling one. Each message names the plugin or file and says what to do.
 
-use std::path::PathBuf;
+use crate::registry::PluginState;
+use std::path::{Path, PathBuf};
 
 /// Why a plugin file could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -43,6 +44,15 @@ pub enum LoadError {
     #[error("{file}: invalid plugin metadata: {reason}")]
     InvalidMetadata { file: PathBuf, reason: String },
     #[error(
+        "{file} declares plugin `{name}`, but a plugin's name is bound to its file name: only {owner_file} may provide `{name}` and receive its grants (rename the file to {owner_file} if it is meant to be that plugin)"
+    )]
+    NameNotFileName {
+        file: PathBuf,
+        name: String,
+        /// The file that holds the name: `<name>.wasm`.
+        owner_file: String,
+    },
+    #[error(
         "{file} declares plugin `{name}`, which {other} already provides; remove one of the two files"
     )]
     DuplicateName {
@@ -50,20 +60,60 @@ pub enum LoadError {
         name: String,
         other: String,
     },
+    #[error(
+        "{file} (plugin `{name}`) has SHA-256 {actual}, but plugins.grants.{name}.sha256 pins {expected}; refused (update the pin if this build is trusted)"
+    )]
+    HashMismatch {
+        file: PathBuf,
+        name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("plugin `{name}` ({file}) is disabled by plugins.grants.{name}.enabled")]
     Disabled { file: PathBuf, name: String },
 }
 
 impl LoadError {
-    /// `rejected` for files refused on inspection, `failed` for files that broke
+    /// `Rejected` for files refused on inspection, `Failed` for files that broke
     /// while being compiled or started.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> PluginState {
         match self {
             LoadError::Compile { .. } | LoadError::Describe { .. } | LoadError::Read { .. } => {
-                "failed"
+                PluginState::Failed
             }
-            LoadError::Disabled { .. } => "disabled",
-            _ => "rejected",
+            LoadError::Disabled { .. } => PluginState::Disabled,
+            _ => PluginState::Rejected,
+        }
+    }
+
+    /// The same error with its file shown relative to `dir` (the plugins
+    /// directory), or by its name alone if it is not under `dir` as spelt, so
+    /// that what the API and pages show holds no server paths.
+    pub fn relative_to(mut self, dir: &Path) -> LoadError {
+        let file = self.file_mut();
+        let shown = match file.strip_prefix(dir) {
+            Ok(relative) => relative.to_owned(),
+            Err(_) => file.file_name().map(PathBuf::from).unwrap_or_default(),
+        };
+        *file = shown;
+        self
+    }
+
+    fn file_mut(&mut self) -> &mut PathBuf {
+        match self {
+            LoadError::Read { file, .. }
+            | LoadError::TooLarge { file, .. }
+            | LoadError::NotAComponent { file, .. }
+            | LoadError::NotAPlugin { file }
+            | LoadError::UnsupportedWitVersion { file, .. }
+            | LoadError::Compile { file, .. }
+            | LoadError::Link { file, .. }
+            | LoadError::Describe { file, .. }
+            | LoadError::InvalidMetadata { file, .. }
+            | LoadError::NameNotFileName { file, .. }
+            | LoadError::DuplicateName { file, .. }
+            | LoadError::HashMismatch { file, .. }
+            | LoadError::Disabled { file, .. } => file,
         }
     }
 }
@@ -103,8 +153,6 @@ pub enum CallError {
     },
     #[error("plugin `{plugin}` returned output the portal refuses: {reason}")]
     InvalidOutput { plugin: String, reason: String },
-    #[error("plugin `{plugin}`: too many calls at once, try again")]
-    Busy { plugin: String },
     #[error("plugin `{plugin}`: internal error: {message}")]
     Internal { plugin: String, message: String },
 }
@@ -122,8 +170,35 @@ impl CallError {
             CallError::Trap { .. } => "trap",
             CallError::Plugin { .. } => "plugin-error",
             CallError::InvalidOutput { .. } => "invalid-output",
-            CallError::Busy { .. } => "busy",
             CallError::Internal { .. } => "internal",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_shown_relative_to_the_plugins_dir() {
+        let dir = Path::new("/srv/portal/plugins");
+        let error = LoadError::NameNotFileName {
+            file: dir.join("x.wasm"),
+            name: "c-panel".into(),
+            owner_file: "c-panel.wasm".into(),
+        };
+        let shown = error.relative_to(dir).to_string();
+        assert!(!shown.contains("/srv"), "{shown}");
+        assert!(
+            shown.starts_with("x.wasm declares plugin `c-panel`")
+                && shown.contains("only c-panel.wasm may provide"),
+            "{shown}"
+        );
+        // A path spelt differently (a symlink, `..`) still shows no server path.
+        let elsewhere = LoadError::NotAPlugin {
+            file: "/srv/portal/../portal/plugins/y.wasm".into(),
+        };
+        let shown = elsewhere.relative_to(dir).to_string();
+        assert!(shown.starts_with("y.wasm does not implement"), "{shown}");
     }
 }

@@ -16,19 +16,12 @@ use std::time::Duration;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
-/// Bytes the host copies out of a plugin per call, by extension point: panels and
-/// actions return small structures; providers may return a whole organisation.
-pub(crate) const TRANSFER_DESCRIBE: usize = 4 << 20;
-pub(crate) const TRANSFER_PANEL: usize = 8 << 20;
-pub(crate) const TRANSFER_PROVIDER: usize = 320 << 20;
-pub(crate) const TRANSFER_ACTION: usize = 8 << 20;
-
 /// What a call needs beyond the plugin itself.
 pub(crate) struct CallOptions<'a> {
     pub limits: ExtensionLimits,
     /// How many bytes the host will copy out of the plugin for this call (its
-    /// results). Bounds host memory even when a plugin returns many references to
-    /// the same bytes.
+    /// results; each extension point's `TRANSFER_BYTES`). Bounds host memory even
+    /// when a plugin returns many references to the same bytes.
     pub max_transfer_bytes: usize,
     pub workspace: Option<&'a Path>,
     pub log_sink: Option<LogSink>,

@@ -6,6 +6,8 @@
 //! - `inspect`: reading a `.wasm` without running it;
 //! - `engine`, `cache`: compiling (Cranelift, optionally Winch first) and caching;
 //! - `wit`: the contract versions and their bindings, one module per major;
+//! - `extensions`: the extension points (describe, panel, entity provider,
+//!   template action), one module each, and `calls`: one generic call path;
 //! - `capabilities`: what a plugin can reach, one module per capability;
 //! - `loader`, `registry`, `watcher`: drop-in install and atomic swaps;
 //! - `invoke`: one sandboxed call with memory, CPU and time limits.
@@ -18,6 +20,7 @@ mod calls;
 mod capabilities;
 mod engine;
 pub mod error;
+mod extensions;
 mod filter;
 pub mod inspect;
 mod invoke;
@@ -33,7 +36,7 @@ pub use capabilities::{EffectiveGrants, LogSink};
 pub use engine::Tier;
 pub use error::{CallError, LoadError};
 pub use loader::LoadedPlugin;
-pub use registry::{ErrorRecord, Health, PluginStatus};
+pub use registry::{ErrorRecord, Health, PluginState, PluginStatus};
 pub use watcher::DirectoryWatch;
 
 use crate::loader::LoadEnv;
@@ -98,8 +101,32 @@ pub enum HostError {
 pub struct PluginEvent {
     pub file: String,
     pub plugin: Option<String>,
-    /// `loaded`, `upgraded`, `rejected` or `unloaded`.
-    pub kind: &'static str,
+    pub kind: PluginEventKind,
+}
+
+/// What happened to a plugin file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginEventKind {
+    /// A version of it now serves.
+    Loaded,
+    /// It now runs optimised (Cranelift) code.
+    Upgraded,
+    /// Its newest version was refused or failed to load.
+    Rejected,
+    /// Its file was deleted.
+    Unloaded,
+}
+
+impl std::fmt::Display for PluginEventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            PluginEventKind::Loaded => "loaded",
+            PluginEventKind::Upgraded => "upgraded",
+            PluginEventKind::Rejected => "rejected",
+            PluginEventKind::Unloaded => "unloaded",
+        })
+    }
 }
 
 /// A panel some plugin contributes.
@@ -174,7 +201,7 @@ impl PluginHost {
     /// Loads every plugin file in the directory, returning once each has reached a
     /// first outcome (loaded, possibly on the fast tier, or refused).
     pub async fn load_all(&self) {
-        let files: Vec<PathBuf> = match std::fs::read_dir(&self.inner.options.plugins_dir) {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.inner.options.plugins_dir) {
             Ok(entries) => entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| watcher::is_plugin_file(p))
@@ -184,6 +211,9 @@ impl PluginHost {
                 return;
             }
         };
+        // Names are bound to file names, so no load order can let one file take
+        // another's name; sorting just keeps the log in the same order.
+        files.sort();
         let loads = files.iter().map(|file| self.sync_file(file));
         futures::future::join_all(loads).await;
     }
@@ -222,7 +252,7 @@ impl PluginHost {
         if !file.exists() {
             if let Some(old) = self.inner.registry.remove(file) {
                 tracing::info!(file = %file.display(), plugin = old.name(), "plugin file removed; unloaded");
-                self.emit(file, Some(old.name()), "unloaded");
+                self.emit(file, Some(old.name()), PluginEventKind::Unloaded);
             }
             return;
         }
@@ -266,21 +296,28 @@ impl PluginHost {
                 self.emit(
                     file,
                     Some(&name),
-                    if loaded_ok { "loaded" } else { "rejected" },
+                    if loaded_ok {
+                        PluginEventKind::Loaded
+                    } else {
+                        PluginEventKind::Rejected
+                    },
                 );
                 if loaded_ok && let Some(bytes) = loaded.upgrade {
                     self.spawn_upgrade(plugin, generation, bytes);
                 }
             }
             Err(error) => {
-                tracing::error!("{error}");
+                // The log may name the full path; what the API and pages show
+                // is relative to the plugins directory.
+                tracing::error!(file = %file.display(), "{error}");
+                let error = error.relative_to(&self.inner.options.plugins_dir);
                 if self
                     .inner
                     .registry
                     .finish(file, generation, Err(error))
                     .is_ok()
                 {
-                    self.emit(file, None, "rejected");
+                    self.emit(file, None, PluginEventKind::Rejected);
                 }
             }
         }
@@ -305,7 +342,7 @@ impl PluginHost {
                             plugin = plugin.name(),
                             "now running optimised (Cranelift) code"
                         );
-                        host.emit(&plugin.file, Some(plugin.name()), "upgraded");
+                        host.emit(&plugin.file, Some(plugin.name()), PluginEventKind::Upgraded);
                     }
                 }
                 Err(e) => {
@@ -323,6 +360,7 @@ impl PluginHost {
 
     fn load_env(&self) -> LoadEnv<'_> {
         LoadEnv {
+            names_bound_to_files: true,
             engines: &self.inner.engines,
             cache: &self.inner.cache,
             config: &self.inner.options.plugins,
@@ -332,7 +370,7 @@ impl PluginHost {
         }
     }
 
-    fn emit(&self, file: &Path, plugin: Option<&str>, kind: &'static str) {
+    fn emit(&self, file: &Path, plugin: Option<&str>, kind: PluginEventKind) {
         let _ = self.inner.events.send(PluginEvent {
             file: file
                 .file_name()
@@ -442,18 +480,22 @@ impl PluginHost {
             .ok_or_else(|| CallError::NoSuchPlugin(name.to_owned()))
     }
 
-    /// Loads a file outside the registry, to inspect or check it (CLI).
+    /// Loads a file outside the registry, to inspect or check it (CLI). Its file
+    /// name need not match its plugin name (it is not installed); install it as
+    /// `<name>.wasm`.
     pub async fn load_detached(&self, file: &Path) -> Result<LoadedPlugin, LoadError> {
         let bytes = loader::read(file, &self.inner.options.plugins)?;
-        let env = self.load_env();
+        let env = LoadEnv {
+            names_bound_to_files: false,
+            ..self.load_env()
+        };
         loader::load(&env, file, bytes).await.map(|l| l.plugin)
     }
 }
 
 /// The largest memory limit any plugin can get, which sizes the instance pool.
 fn max_memory_mb(config: &PluginsConfig) -> u64 {
-    use portal_config::ExtensionPoint::*;
-    let mut max = [Describe, Panel, Provider, Action]
+    let mut max = portal_config::ExtensionPoint::ALL
         .into_iter()
         .map(|p| config.limits.get(p).memory_mb)
         .max()

@@ -4,15 +4,18 @@
 //! here runs off the request path; nothing here touches the registry.
 
 use crate::cache::ArtifactCache;
+use crate::calls::{self, Extras};
 use crate::capabilities::{EffectiveGrants, HostState, PluginContext};
 use crate::engine::{EngineSet, Engines, Tier};
-use crate::error::{CallError, LoadError};
+use crate::error::LoadError;
+use crate::extensions::ExtensionPoint as _;
+use crate::extensions::describe::{self, Describe};
 use crate::inspect::{self, ComponentSummary};
-use crate::invoke::{self, CallOptions};
 use crate::model::PluginInfo;
 use crate::services::Services;
 use crate::wit::{self, Exports};
 use portal_config::{ExtensionLimits, ExtensionPoint, PluginsConfig, Secrets};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -38,11 +41,22 @@ pub struct LoadedPlugin {
 }
 
 /// The limits of each extension point for one plugin, overrides applied.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PluginLimits {
-    pub panel: ExtensionLimits,
-    pub provider: ExtensionLimits,
-    pub action: ExtensionLimits,
+#[derive(Debug, Clone)]
+pub(crate) struct PluginLimits(BTreeMap<ExtensionPoint, ExtensionLimits>);
+
+impl PluginLimits {
+    fn of(config: &PluginsConfig, plugin: &str) -> PluginLimits {
+        PluginLimits(
+            ExtensionPoint::ALL
+                .into_iter()
+                .map(|point| (point, config.limits_for(plugin, point)))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn get(&self, point: ExtensionPoint) -> ExtensionLimits {
+        self.0[&point]
+    }
 }
 
 impl LoadedPlugin {
@@ -63,6 +77,9 @@ pub(crate) struct LoadEnv<'a> {
     pub secrets: &'a Arc<Secrets>,
     pub services: &'a Services,
     pub compile_gate: &'a tokio::sync::Semaphore,
+    /// Whether a plugin's name must match its file name (files in the plugins
+    /// directory; not a file merely inspected).
+    pub names_bound_to_files: bool,
 }
 
 /// How the loader compiled the file, so the caller can schedule the second tier.
@@ -206,14 +223,8 @@ async fn finish(
     let engine_set = env.engines.get(tier);
     let pre = engine_set.linker.instantiate_pre(&component).map_err(|e| {
         let mut reason = format!("{e:#}");
-        if let Ok(host) = semver::Version::parse(crate::wit::v1::VERSION)
-            && summary.wit_version.major == host.major
-            && summary.wit_version > host
-        {
-            reason.push_str(&format!(
-                " (it was built against portal:plugin@{}, newer than this portal's {host}: upgrade the portal or rebuild the plugin against {host})",
-                summary.wit_version
-            ));
+        if let Some(hint) = wit::newer_minor_hint(&summary.wit_version) {
+            reason.push_str(&format!(" ({hint})"));
         }
         LoadError::Link {
             file: file.to_owned(),
@@ -227,27 +238,25 @@ async fn finish(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let anonymous = Arc::new(PluginContext::anonymous(&label, env.services.clone()));
-    let report = invoke::invoke(
+    let report = calls::call::<Describe>(
         &engine_set.engine,
         &pre,
         &exports,
         anonymous,
-        CallOptions {
-            limits: env.config.limits.get(ExtensionPoint::Describe),
-            max_transfer_bytes: invoke::TRANSFER_DESCRIBE,
-            workspace: None,
-            log_sink: None,
-        },
-        async |store, instance, exports| match exports {
-            Exports::V1(v1) => v1.describe(store, instance).await,
-        },
+        env.config.limits.get(Describe::LIMITS),
+        Extras::default(),
+        (),
     )
     .await;
-    let info = report.result.map_err(|e: CallError| LoadError::Describe {
+    let info = report.result.map_err(|e| LoadError::Describe {
         file: file.to_owned(),
         source: Box::new(e),
     })?;
-    validate_info(file, &info, &exports)?;
+    describe::validate(&info, &exports).map_err(|reason| LoadError::InvalidMetadata {
+        file: file.to_owned(),
+        reason,
+    })?;
+    check_identity(env, file, &info.name, &summary.sha256)?;
 
     let grant = env.config.grant(&info.name);
     if !grant.enabled {
@@ -268,11 +277,7 @@ async fn finish(
         services: env.services.clone(),
         secrets: env.secrets.clone(),
     });
-    let limits = PluginLimits {
-        panel: env.config.limits_for(&info.name, ExtensionPoint::Panel),
-        provider: env.config.limits_for(&info.name, ExtensionPoint::Provider),
-        action: env.config.limits_for(&info.name, ExtensionPoint::Action),
-    };
+    let limits = PluginLimits::of(env.config, &info.name);
     Ok(LoadedPlugin {
         file: file.to_owned(),
         summary,
@@ -289,103 +294,32 @@ async fn finish(
     })
 }
 
-/// Plugin and extension ids: lowercase letters, digits and `-`, 1 to 63 long.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 63
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-}
-
-/// Template action ids follow Backstage's style: `acme:ticket:create`.
-fn valid_action_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.'))
-}
-
-fn validate_info(file: &Path, info: &PluginInfo, exports: &Exports) -> Result<(), LoadError> {
-    let invalid = |reason: String| LoadError::InvalidMetadata {
-        file: file.to_owned(),
-        reason,
-    };
-    if !valid_id(&info.name) {
-        return Err(invalid(format!(
-            "name `{}` must be 1-63 lowercase letters, digits and dashes",
-            info.name
-        )));
+/// A plugin's name, and with it its grants, belongs to the file the operator
+/// named after it (`<name>.wasm`), and, when the configuration pins a hash, to
+/// that build only. So no other file can take a name, whatever the load order.
+fn check_identity(
+    env: &LoadEnv<'_>,
+    file: &Path,
+    name: &str,
+    sha256: &str,
+) -> Result<(), LoadError> {
+    let owner_file = format!("{name}.wasm");
+    if env.names_bound_to_files && file.file_name() != Some(std::ffi::OsStr::new(&owner_file)) {
+        return Err(LoadError::NameNotFileName {
+            file: file.to_owned(),
+            name: name.to_owned(),
+            owner_file,
+        });
     }
-    if semver::Version::parse(&info.version).is_err() {
-        return Err(invalid(format!(
-            "version `{}` is not a semantic version such as 1.2.0",
-            info.version
-        )));
-    }
-    let Exports::V1(v1) = exports;
-    let mut seen = std::collections::HashSet::new();
-    for panel in &info.panels {
-        if !valid_id(&panel.id) {
-            return Err(invalid(format!(
-                "panel id `{}` must be 1-63 lowercase letters, digits and dashes",
-                panel.id
-            )));
-        }
-        if !seen.insert(("panel", panel.id.as_str())) {
-            return Err(invalid(format!(
-                "panel id `{}` is declared twice",
-                panel.id
-            )));
-        }
-        if let Err(e) = crate::filter::PanelFilter::parse(&panel.applies_to) {
-            return Err(invalid(format!("panel `{}` applies-to: {e}", panel.id)));
-        }
-    }
-    for provider in &info.providers {
-        if !valid_id(&provider.id) {
-            return Err(invalid(format!(
-                "provider id `{}` must be 1-63 lowercase letters, digits and dashes",
-                provider.id
-            )));
-        }
-        if !seen.insert(("provider", provider.id.as_str())) {
-            return Err(invalid(format!(
-                "provider id `{}` is declared twice",
-                provider.id
-            )));
-        }
-    }
-    for action in &info.actions {
-        if !valid_action_id(&action.id) {
-            return Err(invalid(format!(
-                "action id `{}` may only hold letters, digits and : - _ .",
-                action.id
-            )));
-        }
-        if !seen.insert(("action", action.id.as_str())) {
-            return Err(invalid(format!(
-                "action id `{}` is declared twice",
-                action.id
-            )));
-        }
-    }
-    let missing_export = |what: &str, iface: &str| {
-        invalid(format!(
-            "it declares {what} but does not export `portal:plugin/{iface}`"
-        ))
-    };
-    if !info.panels.is_empty() && !v1.has_panel() {
-        return Err(missing_export("panels", "panel"));
-    }
-    if !info.providers.is_empty() && !v1.has_provider() {
-        return Err(missing_export("entity providers", "entity-provider"));
-    }
-    if !info.actions.is_empty() && !v1.has_action() {
-        return Err(missing_export("template actions", "template-action"));
+    if let Some(pin) = env.config.grants.get(name).and_then(|g| g.sha256.as_ref())
+        && !pin.matches(sha256)
+    {
+        return Err(LoadError::HashMismatch {
+            file: file.to_owned(),
+            name: name.to_owned(),
+            expected: pin.as_hex().to_owned(),
+            actual: sha256.to_owned(),
+        });
     }
     Ok(())
 }

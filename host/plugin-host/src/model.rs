@@ -23,17 +23,7 @@ pub struct PluginInfo {
 impl PluginInfo {
     /// The extension points the plugin provides, by name.
     pub fn extension_points(&self) -> Vec<&'static str> {
-        let mut points = Vec::new();
-        if !self.panels.is_empty() {
-            points.push("panel");
-        }
-        if !self.providers.is_empty() {
-            points.push("entity-provider");
-        }
-        if !self.actions.is_empty() {
-            points.push("template-action");
-        }
-        points
+        crate::extensions::declared_points(self)
     }
 }
 

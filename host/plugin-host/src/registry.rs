@@ -46,13 +46,47 @@ pub struct ErrorRecord {
     pub at: SystemTime,
 }
 
+/// Where a plugin file stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginState {
+    /// Its first load has not finished.
+    Loading,
+    /// It serves (possibly an older version, if the newest failed to load).
+    Loaded,
+    /// Refused on inspection: not a plugin, wrong contract, bad metadata, a name
+    /// it may not take.
+    Rejected,
+    /// It broke while being read, compiled or started.
+    Failed,
+    /// Installed, but `plugins.grants.<name>.enabled` is false.
+    Disabled,
+}
+
+impl PluginState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginState::Loading => "loading",
+            PluginState::Loaded => "loaded",
+            PluginState::Rejected => "rejected",
+            PluginState::Failed => "failed",
+            PluginState::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Everything the portal shows about one plugin file (`GET /api/plugins`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PluginStatus {
     pub file: String,
-    /// `loading`, `loaded`, `rejected`, `failed` or `disabled`.
-    pub state: &'static str,
+    pub state: PluginState,
     pub name: Option<String>,
     pub version: Option<String>,
     pub description: Option<String>,
@@ -106,7 +140,7 @@ impl Registry {
         let outcome = match outcome {
             Ok(plugin) => match Self::name_taken(&slots, file, plugin.name()) {
                 Some(other) => Err(LoadError::DuplicateName {
-                    file: file.to_owned(),
+                    file: file.file_name().map(PathBuf::from).unwrap_or_default(),
                     name: plugin.name().to_owned(),
                     other,
                 }),
@@ -141,7 +175,11 @@ impl Registry {
             .iter()
             .filter(|(path, _)| path.as_path() != file)
             .find(|(_, slot)| slot.active.as_ref().is_some_and(|p| p.name() == name))
-            .map(|(path, _)| path.display().to_string())
+            .map(|(path, _)| {
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
     }
 
     /// Swaps in the Cranelift build of a plugin that is running on Winch, if the
@@ -259,13 +297,13 @@ impl Registry {
                 let active = slot.active.as_deref();
                 let name = active.map(|p| p.info.name.clone());
                 let state = if slot.loading_since.is_some() && active.is_none() {
-                    "loading"
+                    PluginState::Loading
                 } else if active.is_some() {
-                    "loaded"
+                    PluginState::Loaded
                 } else if let Some((e, _)) = &slot.error {
                     e.state()
                 } else {
-                    "loading"
+                    PluginState::Loading
                 };
                 PluginStatus {
                     file: file
@@ -292,7 +330,7 @@ impl Registry {
                     loaded_at: active.map(|p| p.loaded_at),
                     compile_ms: active.map(|p| p.compile_ms),
                     load_error: slot.error.as_ref().map(|(e, at)| ErrorRecord {
-                        kind: e.state().to_owned(),
+                        kind: e.state().to_string(),
                         message: e.to_string(),
                         at: *at,
                     }),

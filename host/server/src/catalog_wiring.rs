@@ -6,8 +6,8 @@
 use crate::request::RequestContext;
 use portal_catalog::{Access, Catalog, EntityQuery, Page, ProvidedDocument};
 use portal_catalog_model::EntityFilter;
-use portal_plugin_host::PluginHost;
 use portal_plugin_host::services::{CatalogReader, ServiceError};
+use portal_plugin_host::{PluginEventKind, PluginHost};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -151,7 +151,7 @@ pub fn spawn_providers(plugins: PluginHost, catalog: Catalog) -> tokio::task::Jo
                         Ok(event) => {
                             let plugin = event.plugin.clone().unwrap_or_default();
                             match event.kind {
-                                "loaded" | "upgraded" => {
+                                PluginEventKind::Loaded | PluginEventKind::Upgraded => {
                                     reschedule(&mut schedule);
                                     for ((p, _), (at, _)) in schedule.iter_mut() {
                                         if *p == plugin {
@@ -159,7 +159,7 @@ pub fn spawn_providers(plugins: PluginHost, catalog: Catalog) -> tokio::task::Jo
                                         }
                                     }
                                 }
-                                "unloaded" => {
+                                PluginEventKind::Unloaded => {
                                     reschedule(&mut schedule);
                                     for key in catalog.provider_keys() {
                                         if key.split('/').next() == Some(plugin.as_str())
@@ -170,7 +170,7 @@ pub fn spawn_providers(plugins: PluginHost, catalog: Catalog) -> tokio::task::Jo
                                         }
                                     }
                                 }
-                                _ => {}
+                                PluginEventKind::Rejected => {}
                             }
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => reschedule(&mut schedule),

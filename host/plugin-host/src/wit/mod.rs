@@ -1,17 +1,20 @@
 //! The versions of Portal's WIT contract this host speaks, and the single place
-//! that dispatches on them. Each major version has one module (`v1.rs`, later
-//! `v2.rs`) holding its bindings and the conversions between its types and the
-//! host's own (`crate::model`). Minor versions need no module: wasmtime binds a
-//! plugin built against `1.0.0` to this host's newest `1.x` interfaces, because a
-//! minor version only ever adds host functions (see `wit/README.md`).
+//! that dispatches on them: nothing outside this module matches on a contract
+//! major. Each major version has one module (`v1.rs`, later `v2.rs`) holding its
+//! bindings and host functions; each extension point (`crate::extensions`)
+//! implements that module's `Binding` to be called on it. Minor versions need no
+//! module: wasmtime binds a plugin built against `1.0.0` to this host's newest
+//! `1.x` interfaces, because a minor version only ever adds host functions (see
+//! `wit/README.md`).
 
 pub(crate) mod v1;
 
 use crate::capabilities::HostState;
 use crate::error::LoadError;
+use crate::model;
 use std::path::Path;
-use wasmtime::Engine;
-use wasmtime::component::{InstancePre, Linker};
+use wasmtime::component::{Instance, InstancePre, Linker};
+use wasmtime::{Engine, Store};
 
 /// The newest contract version this host implements, per supported major.
 pub const SUPPORTED: &[&str] = &[v1::VERSION];
@@ -42,6 +45,32 @@ pub(crate) enum Exports {
     V1(v1::Exports),
 }
 
+/// An extension point every supported major can call (`v1::Binding`, later
+/// `+ v2::Binding`).
+pub(crate) trait Bound: v1::Binding {}
+impl<E: v1::Binding> Bound for E {}
+
+impl Exports {
+    /// Whether the plugin exports extension point `E`.
+    pub(crate) fn offers<E: Bound>(&self) -> bool {
+        match self {
+            Exports::V1(exports) => exports.offers::<E>(),
+        }
+    }
+
+    /// Calls extension point `E` on an instance of the plugin.
+    pub(crate) async fn call<E: Bound>(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+        request: E::Request,
+    ) -> wasmtime::Result<Result<E::Returned, model::PluginError>> {
+        match self {
+            Exports::V1(exports) => exports.call::<E>(store, instance, request).await,
+        }
+    }
+}
+
 /// Checks a plugin's contract version and finds its exports.
 pub(crate) fn bind(
     file: &Path,
@@ -60,6 +89,20 @@ pub(crate) fn unsupported(file: &Path, version: &semver::Version) -> LoadError {
         found: version.to_string(),
         supported: supported_description(),
     }
+}
+
+/// Why a plugin of a supported major may fail to link: it was built against a
+/// newer minor than this host implements.
+pub(crate) fn newer_minor_hint(version: &semver::Version) -> Option<String> {
+    let host = SUPPORTED
+        .iter()
+        .filter_map(|v| semver::Version::parse(v).ok())
+        .find(|v| v.major == version.major)?;
+    (*version > host).then(|| {
+        format!(
+            "it was built against portal:plugin@{version}, newer than this portal's {host}: upgrade the portal or rebuild the plugin against {host}"
+        )
+    })
 }
 
 /// Whether this host can load a plugin built against `version` at all.

@@ -1,12 +1,18 @@
-//! `portal:plugin@1.x`: bindings generated from `wit/1.1.0` (the newest 1.x), the
-//! host-function implementations for it, and conversions between its types and
-//! the host's model. Adding a 1.x minor version means regenerating from the new
-//! folder and implementing the added host functions here, nothing else.
+//! `portal:plugin@1.x`: bindings generated from `wit/1.1.0` (the newest 1.x),
+//! the host-function implementations for it, and how an extension point is
+//! called on a 1.x plugin ([`Binding`], implemented by each module of
+//! `crate::extensions`, which also converts that extension point's types).
+//! Adding a 1.x minor version means regenerating from the new folder and
+//! implementing the added host functions here, nothing else.
 
 use crate::LogLevel;
 use crate::capabilities::{self, HostCallError, HostState};
 use crate::error::LoadError;
+use crate::extensions::describe::Describe;
+use crate::extensions::{self, Declared, ExtensionPoint, Visit};
 use crate::model;
+use crate::wit::Bound;
+use std::any::{Any, TypeId};
 use std::path::Path;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
@@ -20,122 +26,90 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-use exports::portal::plugin::{entity_provider, meta, panel, template_action};
-use portal::plugin::types::{HostError, PluginError};
+pub(crate) use exports::portal::plugin::{entity_provider, meta, panel, template_action};
+use portal::plugin::types::HostError;
 
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Plugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }
 
+/// How one extension point is called on a 1.x plugin.
+pub(crate) trait Binding: ExtensionPoint {
+    /// Where the plugin's export is, found once when the plugin is linked.
+    type Indices: Send + Sync + 'static;
+
+    fn indices(pre: &InstancePre<HostState>) -> wasmtime::Result<Self::Indices>;
+
+    /// Calls the export and converts what it returns into the host's types.
+    fn call<'a>(
+        indices: &'a Self::Indices,
+        store: &'a mut Store<HostState>,
+        instance: &'a Instance,
+        request: Self::Request,
+    ) -> impl Future<Output = wasmtime::Result<Result<Self::Returned, model::PluginError>>> + Send + 'a;
+}
+
 /// The exports of a 1.x plugin. `meta` is required; the extension points are
 /// optional and probed, so adding a new one in a later 1.x is not a breaking change.
 pub(crate) struct Exports {
-    meta: meta::GuestIndices,
-    panel: Option<panel::GuestIndices>,
-    provider: Option<entity_provider::GuestIndices>,
-    action: Option<template_action::GuestIndices>,
+    /// The indices of every export found, by extension point.
+    found: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
 }
 
 impl Exports {
     pub(crate) fn bind(file: &Path, pre: &InstancePre<HostState>) -> Result<Exports, LoadError> {
-        let meta = meta::GuestIndices::new(pre).map_err(|e| LoadError::Link {
+        let describe = Describe::indices(pre).map_err(|e| LoadError::Link {
             file: file.to_owned(),
             reason: format!("it does not export `portal:plugin/meta` (every plugin must): {e}"),
         })?;
-        Ok(Exports {
-            meta,
-            panel: panel::GuestIndices::new(pre).ok(),
-            provider: entity_provider::GuestIndices::new(pre).ok(),
-            action: template_action::GuestIndices::new(pre).ok(),
-        })
-    }
-
-    pub(crate) fn has_panel(&self) -> bool {
-        self.panel.is_some()
-    }
-    pub(crate) fn has_provider(&self) -> bool {
-        self.provider.is_some()
-    }
-    pub(crate) fn has_action(&self) -> bool {
-        self.action.is_some()
-    }
-
-    pub(crate) async fn describe(
-        &self,
-        store: &mut Store<HostState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<model::PluginInfo> {
-        let guest = self.meta.load(&mut *store, instance)?;
-        let info = guest.call_describe(&mut *store).await?;
-        Ok(convert::plugin_info(info))
-    }
-
-    pub(crate) async fn render(
-        &self,
-        store: &mut Store<HostState>,
-        instance: &Instance,
-        panel_id: &str,
-        entity_json: &str,
-    ) -> wasmtime::Result<Result<Result<model::Widget, String>, model::PluginError>> {
-        let indices = self
-            .panel
-            .as_ref()
-            .ok_or_else(|| wasmtime::format_err!("no panel export"))?;
-        let guest = indices.load(&mut *store, instance)?;
-        let request = panel::RenderRequest {
-            panel_id: panel_id.to_owned(),
-            entity: entity_json.to_owned(),
+        struct Probe<'a> {
+            pre: &'a InstancePre<HostState>,
+            found: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
+        }
+        impl Visit for Probe<'_> {
+            fn visit<E: Declared + Bound>(&mut self) {
+                if let Ok(indices) = E::indices(self.pre) {
+                    self.found.push((TypeId::of::<E>(), Box::new(indices)));
+                }
+            }
+        }
+        let mut probe = Probe {
+            pre,
+            found: vec![(TypeId::of::<Describe>(), Box::new(describe))],
         };
-        let result = guest.call_render(&mut *store, &request).await?;
-        Ok(result
-            .map(|v| convert::flat_view(v).into_tree().map_err(|e| e.to_string()))
-            .map_err(convert::plugin_error))
+        extensions::each_declared(&mut probe);
+        Ok(Exports { found: probe.found })
     }
 
-    pub(crate) async fn discover(
+    fn indices<E: Binding>(&self) -> Option<&E::Indices> {
+        self.found
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<E>())
+            .and_then(|(_, indices)| (**indices).downcast_ref::<E::Indices>())
+    }
+
+    pub(crate) fn offers<E: Binding>(&self) -> bool {
+        self.indices::<E>().is_some()
+    }
+
+    pub(crate) async fn call<E: Binding>(
         &self,
         store: &mut Store<HostState>,
         instance: &Instance,
-        provider_id: &str,
-    ) -> wasmtime::Result<Result<Vec<model::ProvidedEntity>, model::PluginError>> {
+        request: E::Request,
+    ) -> wasmtime::Result<Result<E::Returned, model::PluginError>> {
         let indices = self
-            .provider
-            .as_ref()
-            .ok_or_else(|| wasmtime::format_err!("no entity-provider export"))?;
-        let guest = indices.load(&mut *store, instance)?;
-        let result = guest.call_discover(&mut *store, provider_id).await?;
-        Ok(result
-            .map(|entities| {
-                entities
-                    .into_iter()
-                    .map(|e| model::ProvidedEntity {
-                        body: e.body,
-                        location: e.location,
-                    })
-                    .collect()
-            })
-            .map_err(convert::plugin_error))
+            .indices::<E>()
+            .ok_or_else(|| wasmtime::format_err!("the plugin exports no {}", E::KIND))?;
+        E::call(indices, store, instance, request).await
     }
+}
 
-    pub(crate) async fn execute(
-        &self,
-        store: &mut Store<HostState>,
-        instance: &Instance,
-        request: &model::ActionRequest,
-    ) -> wasmtime::Result<Result<String, model::PluginError>> {
-        let indices = self
-            .action
-            .as_ref()
-            .ok_or_else(|| wasmtime::format_err!("no template-action export"))?;
-        let guest = indices.load(&mut *store, instance)?;
-        let request = template_action::ActionRequest {
-            action_id: request.action_id.clone(),
-            input: request.input.to_string(),
-            task_id: request.task_id.clone(),
-            dry_run: request.dry_run,
-        };
-        let result = guest.call_execute(&mut *store, &request).await?;
-        Ok(result.map(|r| r.output).map_err(convert::plugin_error))
+/// A plugin's own error, in the host's terms.
+pub(crate) fn plugin_error(e: portal::plugin::types::PluginError) -> model::PluginError {
+    model::PluginError {
+        code: e.code,
+        message: e.message,
     }
 }
 
@@ -206,130 +180,5 @@ impl portal::plugin::config::Host for HostState {
 
     async fn get_secret(&mut self, name: String) -> Result<String, HostError> {
         capabilities::config::get_secret(self, &name).map_err(host_error)
-    }
-}
-
-// ---- conversions ----------------------------------------------------------
-
-mod convert {
-    use super::*;
-    use portal_types::widget::flat::{FlatNode, FlatView};
-
-    pub(super) fn plugin_error(e: PluginError) -> model::PluginError {
-        model::PluginError {
-            code: e.code,
-            message: e.message,
-        }
-    }
-
-    fn schema(text: String) -> Option<serde_json::Value> {
-        if text.trim().is_empty() {
-            None
-        } else {
-            Some(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
-        }
-    }
-
-    pub(super) fn plugin_info(info: meta::PluginInfo) -> model::PluginInfo {
-        model::PluginInfo {
-            name: info.name,
-            version: info.version,
-            description: info.description,
-            panels: info
-                .panels
-                .into_iter()
-                .map(|p| model::PanelInfo {
-                    id: p.id,
-                    title: p.title,
-                    placement: match p.placement {
-                        meta::PanelPlacement::Card => model::Placement::Card,
-                        meta::PanelPlacement::Tab => model::Placement::Tab,
-                    },
-                    applies_to: p.applies_to,
-                })
-                .collect(),
-            providers: info
-                .providers
-                .into_iter()
-                .map(|p| model::ProviderInfo {
-                    id: p.id,
-                    description: p.description,
-                    refresh_interval_seconds: p.refresh_interval_seconds,
-                })
-                .collect(),
-            actions: info
-                .actions
-                .into_iter()
-                .map(|a| model::ActionInfo {
-                    id: a.id,
-                    description: a.description,
-                    input_schema: schema(a.input_schema),
-                    output_schema: schema(a.output_schema),
-                })
-                .collect(),
-            requests: model::CapabilityRequests {
-                http_hosts: info.requests.http_hosts,
-                secrets: info.requests.secrets,
-                config_keys: info.requests.config_keys,
-                catalog_read: info.requests.catalog_read,
-                storage: info.requests.storage,
-            },
-        }
-    }
-
-    fn tone(t: panel::Tone) -> model::Tone {
-        match t {
-            panel::Tone::Neutral => model::Tone::Neutral,
-            panel::Tone::Info => model::Tone::Info,
-            panel::Tone::Success => model::Tone::Success,
-            panel::Tone::Warning => model::Tone::Warning,
-            panel::Tone::Danger => model::Tone::Danger,
-        }
-    }
-
-    pub(super) fn flat_view(view: panel::View) -> FlatView {
-        let nodes = view
-            .nodes
-            .into_iter()
-            .map(|node| match node {
-                panel::Node::Text(text) => FlatNode::Text(text),
-                panel::Node::Markdown(md) => FlatNode::Markdown(md),
-                panel::Node::Link(l) => FlatNode::Link {
-                    label: l.label,
-                    url: l.url,
-                },
-                panel::Node::Badge(b) => FlatNode::Badge {
-                    label: b.label,
-                    tone: tone(b.tone),
-                },
-                panel::Node::Stat(s) => FlatNode::Stat {
-                    label: s.label,
-                    value: s.value,
-                    tone: tone(s.tone),
-                },
-                panel::Node::Code(c) => FlatNode::Code {
-                    language: c.language,
-                    content: c.content,
-                },
-                panel::Node::Empty(message) => FlatNode::Empty(message),
-                panel::Node::Card(c) => FlatNode::Card {
-                    title: c.title,
-                    children: c.children,
-                },
-                panel::Node::KeyValues(items) => {
-                    FlatNode::KeyValues(items.into_iter().map(|kv| (kv.key, kv.value)).collect())
-                }
-                panel::Node::Table(t) => FlatNode::Table {
-                    columns: t.columns,
-                    rows: t.rows,
-                },
-                panel::Node::Stack(children) => FlatNode::Stack(children),
-                panel::Node::Row(children) => FlatNode::Row(children),
-            })
-            .collect();
-        FlatView {
-            nodes,
-            root: view.root,
-        }
     }
 }

@@ -161,7 +161,14 @@ fn plugin_json(p: &LoadedPlugin) -> serde_json::Value {
         "missingGrants": p.missing_grants,
         "compiler": p.tier,
         "compileMs": p.compile_ms,
+        "installAs": install_as(p),
     })
+}
+
+/// The file name the plugin must have in the plugins directory: a plugin's name
+/// (and with it its grants) is bound to its file name.
+fn install_as(p: &LoadedPlugin) -> String {
+    format!("{}.wasm", p.info.name)
 }
 
 fn print_plugin(p: &LoadedPlugin, check: bool) {
@@ -178,6 +185,10 @@ fn print_plugin(p: &LoadedPlugin, check: bool) {
         portal_plugin_host::wit::supported_description()
     );
     println!("Plugin:      {} {} — {}", i.name, i.version, i.description);
+    println!(
+        "Install as:  {} (a plugin's name is bound to its file name)",
+        install_as(p)
+    );
     for panel in &i.panels {
         let applies = if panel.applies_to.is_empty() {
             "every entity"

@@ -119,7 +119,6 @@ pub fn call_error(e: CallError) -> ApiError {
             return ApiError::not_found(e.to_string());
         }
         CallError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-        CallError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         CallError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_GATEWAY,
     };
