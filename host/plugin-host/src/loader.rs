@@ -267,6 +267,8 @@ async fn finish(
         config_values: grant.config.clone(),
         services: env.services.clone(),
         secrets: env.secrets.clone(),
+        quotas: env.config.quotas_for(&info.name),
+        usage: Default::default(),
     });
     let limits = PluginLimits {
         panel: env.config.limits_for(&info.name, ExtensionPoint::Panel),
