@@ -342,7 +342,10 @@ fn attack(portal: &PortalProcess, mode: &str, arg: &str) -> (u16, String, Durati
     let text = if code == 200 {
         texts(&body["view"]).join(" ")
     } else {
-        body["error"]["message"].as_str().unwrap_or_default().to_owned()
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     };
     (code, text, elapsed)
 }
@@ -413,7 +416,10 @@ fn host_call_floods_end_at_their_limit_while_the_portal_keeps_answering() {
         while attackers.iter().any(|a| !a.is_finished()) {
             let started = Instant::now();
             let (code, body) = render(&portal, "compat", "echo", &component("good"));
-            assert_eq!(code, 200, "the good plugin answers during the attack: {body}");
+            assert_eq!(
+                code, 200,
+                "the good plugin answers during the attack: {body}"
+            );
             good.push(started.elapsed());
         }
         busy.store(false, Ordering::SeqCst);
@@ -474,7 +480,10 @@ fn the_storage_quota_is_enforced_and_freed_by_deleting() {
     );
     // Deleting frees the quota.
     let (_, text, _) = attack(&portal, "storage-free", "");
-    assert!(text.contains("deleted 15; write after delete: ok"), "{text}");
+    assert!(
+        text.contains("deleted 15; write after delete: ok"),
+        "{text}"
+    );
     let quotas = status(&portal, "hostile.wasm").unwrap()["quotas"].clone();
     assert_eq!(quotas["storageKeys"], 1, "{quotas}");
     // The key quota: tiny values until 100 keys.
@@ -484,7 +493,10 @@ fn the_storage_quota_is_enforced_and_freed_by_deleting() {
         "{text}"
     );
     let (_, text, _) = attack(&portal, "storage-free", "");
-    assert!(text.contains("deleted 99; write after delete: ok"), "{text}");
+    assert!(
+        text.contains("deleted 99; write after delete: ok"),
+        "{text}"
+    );
     // The quota holds across a restart (usage is counted from the store).
     let portal = portal.restart().expect("portal restarts");
     wait_loaded(&portal, "hostile.wasm", "1.0.0");
@@ -513,7 +525,10 @@ fn a_log_flood_is_capped_per_window_with_one_summary_line() {
     let (_, text, _) = attack(&portal, "log-flood", "50");
     assert!(text.contains("logged 50 lines"), "{text}");
     let log = portal.log();
-    let summaries: Vec<&str> = log.lines().filter(|l| l.contains("lines dropped")).collect();
+    let summaries: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("lines dropped"))
+        .collect();
     assert_eq!(summaries.len(), 1, "{summaries:?}");
     assert!(
         summaries[0].contains("1900 lines dropped") && summaries[0].contains("hostile"),
@@ -532,15 +547,25 @@ fn a_log_message_cannot_forge_a_log_line() {
     assert_eq!(code, 200, "{text}");
     let log = portal.log();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("FORGED")).collect();
-    assert_eq!(lines.len(), 1, "one line holds the whole message: {lines:?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line holds the whole message: {lines:?}"
+    );
     let line = lines[0];
     assert!(
         line.contains("plugin=\"hostile\"") || line.contains("plugin=hostile"),
         "{line}"
     );
     assert!(line.contains(r#"message_text="innocent\n2026-12-06T00:00:00.000000Z  INFO portal: FORGED admin signed in\r\u{1b}[2Kcleared\u{2028}U2028\u{85}NEL""#), "{line}");
-    assert!(!log.lines().any(|l| l.starts_with("2026-12-06T00:00:00")), "a forged line");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-12-06T00:00:00")),
+        "a forged line"
+    );
     assert!(!log.contains('\r') && !log.contains('\u{2028}') && !log.contains('\u{85}'));
-    assert!(!log.contains("\u{1b}[2K"), "the plugin's escape sequence reached the log raw");
+    assert!(
+        !log.contains("\u{1b}[2K"),
+        "the plugin's escape sequence reached the log raw"
+    );
     assert_healthy(&portal);
 }

@@ -339,15 +339,23 @@ mod tests {
         let parsed = FilterConjunction::parse(&filter).unwrap().unwrap();
         let elapsed = started.elapsed();
         assert_eq!(parsed.all_of.len(), keys);
-        assert_eq!(parsed.all_of[keys - 1].key(), format!("metadata.annotations.k{}", keys - 1));
+        assert_eq!(
+            parsed.all_of[keys - 1].key(),
+            format!("metadata.annotations.k{}", keys - 1)
+        );
         // Generous even for a debug build on a busy machine; quadratic parsing
         // needs 7.2e9 key comparisons here.
         assert!(elapsed.as_secs() < 5, "parsing took {elapsed:?}");
         // Repeated keys still merge into one condition, in order of first appearance.
-        let f = FilterConjunction::parse("b=1,a=2,b=3,a=4,c").unwrap().unwrap();
+        let f = FilterConjunction::parse("b=1,a=2,b=3,a=4,c")
+            .unwrap()
+            .unwrap();
         let keys: Vec<&str> = f.all_of.iter().map(|c| c.key()).collect();
         assert_eq!(keys, ["b", "a", "c"]);
-        assert_eq!(f.all_of[0].values(), Some(&["1".to_string(), "3".to_string()][..]));
+        assert_eq!(
+            f.all_of[0].values(),
+            Some(&["1".to_string(), "3".to_string()][..])
+        );
     }
 
     #[test]

@@ -543,7 +543,10 @@ mod tests {
         assert_eq!(noisy.storage_keys, 10);
         assert_eq!(noisy.storage_bytes, Quotas::default().storage_bytes);
         let other = config.quotas_for("other");
-        assert_eq!(other.log_lines_per_window, Quotas::default().log_lines_per_window);
+        assert_eq!(
+            other.log_lines_per_window,
+            Quotas::default().log_lines_per_window
+        );
         assert_eq!(other.storage_keys, 10);
         let bad = "quotas: { storage_byte: 10 }\n";
         assert!(serde_saphyr::from_str::<PluginsConfig>(bad).is_err());

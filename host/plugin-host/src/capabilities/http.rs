@@ -97,7 +97,10 @@ impl WasiHttpHooks for HttpGate {
         options: Option<wasmtime_wasi_http::RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        if let Err(message) = self.check(request.uri()).and_then(|()| self.count_request()) {
+        if let Err(message) = self
+            .check(request.uri())
+            .and_then(|()| self.count_request())
+        {
             tracing::warn!(plugin = %self.plugin.name, "{message}");
             self.denials.push(message);
             // Let the guest finish sending its (discarded) body before refusing, so

@@ -123,11 +123,21 @@ pub(crate) fn log(state: &mut HostState, level: LogLevel, message: &str) {
     // `?` writes the text as a quoted, escaped string: whatever the plugin sends
     // stays inside this one field of this one line.
     match level {
-        LogLevel::Trace => tracing::trace!(target: "plugin", plugin = name, message_text = ?message, "plugin log"),
-        LogLevel::Debug => tracing::debug!(target: "plugin", plugin = name, message_text = ?message, "plugin log"),
-        LogLevel::Info => tracing::info!(target: "plugin", plugin = name, message_text = ?message, "plugin log"),
-        LogLevel::Warn => tracing::warn!(target: "plugin", plugin = name, message_text = ?message, "plugin log"),
-        LogLevel::Error => tracing::error!(target: "plugin", plugin = name, message_text = ?message, "plugin log"),
+        LogLevel::Trace => {
+            tracing::trace!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
+        }
+        LogLevel::Debug => {
+            tracing::debug!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
+        }
+        LogLevel::Info => {
+            tracing::info!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
+        }
+        LogLevel::Warn => {
+            tracing::warn!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
+        }
+        LogLevel::Error => {
+            tracing::error!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
+        }
     }
     if let Some(sink) = &state.call.log_sink {
         sink(level, message);
@@ -180,7 +190,10 @@ mod tests {
         window.roll("p", minute, start + Duration::from_secs(59));
         assert_eq!(window.dropped, 1, "the window is not over yet");
         window.roll("p", minute, start + minute);
-        assert_eq!((window.lines, window.dropped, window.dropped_total), (0, 0, 1));
+        assert_eq!(
+            (window.lines, window.dropped, window.dropped_total),
+            (0, 0, 1)
+        );
         assert!(!window.admit(101, 2, 100), "over the byte quota");
         assert!(window.admit(100, 2, 100));
     }

@@ -12,10 +12,10 @@ pub(crate) mod output;
 pub(crate) mod storage;
 pub(crate) mod workspace;
 
+use crate::engine::TICK;
 use crate::limits::CallLimiter;
 use crate::model::CapabilityRequests;
 use crate::services::Services;
-use crate::engine::TICK;
 use portal_config::{ExtensionLimits, Grant, HostPattern, PluginsConfig, Quotas, Secrets};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -257,7 +257,8 @@ impl CallState {
 
     /// CPU time left before the call is over its budget.
     pub(crate) fn cpu_remaining(&self) -> Duration {
-        let budget = TICK * u32::try_from(self.cpu_budget_ticks.saturating_add(1)).unwrap_or(u32::MAX);
+        let budget =
+            TICK * u32::try_from(self.cpu_budget_ticks.saturating_add(1)).unwrap_or(u32::MAX);
         let own = TICK * u32::try_from(self.cpu_ticks).unwrap_or(u32::MAX);
         budget.saturating_sub(own).saturating_sub(self.host_time)
     }

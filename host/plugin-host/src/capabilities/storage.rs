@@ -34,7 +34,10 @@ fn map(state: &mut HostState, e: ServiceError) -> HostCallError {
     }
 }
 
-pub(crate) async fn get(state: &mut HostState, key: String) -> Result<Option<Vec<u8>>, HostFailure> {
+pub(crate) async fn get(
+    state: &mut HostState,
+    key: String,
+) -> Result<Option<Vec<u8>>, HostFailure> {
     check(state, "key", &key)?;
     let kv = state.plugin.services.kv.clone();
     let name = state.plugin.name.clone();

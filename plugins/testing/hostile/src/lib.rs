@@ -284,7 +284,10 @@ fn storage_free() -> String {
     }
     match storage::set("after-free", b"fits again") {
         Ok(()) => format!("deleted {deleted}; write after delete: ok"),
-        Err(e) => format!("deleted {deleted}; write after delete: {}", describe_error(&e)),
+        Err(e) => format!(
+            "deleted {deleted}; write after delete: {}",
+            describe_error(&e)
+        ),
     }
 }
 
