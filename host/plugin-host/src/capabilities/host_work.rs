@@ -38,7 +38,7 @@ pub(crate) async fn run<T: Send + 'static>(
         work()
     });
     let outcome = tokio::time::timeout(remaining, task).await;
-    state.call.host_time += started.elapsed();
+    state.call.charge_host_work(started.elapsed());
     match outcome {
         Ok(Ok(value)) if !state.call.over_cpu_budget() => Ok(value),
         Ok(Ok(_)) | Err(_) => Err(exhausted(state)),

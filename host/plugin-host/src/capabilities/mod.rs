@@ -230,9 +230,11 @@ pub(crate) struct CallState {
     pub cpu_ticks: u64,
     pub cpu_budget_ticks: u64,
     pub cpu_exhausted: bool,
-    /// Time spent in host work for the plugin (catalog, storage): charged to
-    /// its CPU budget like ticks of its own code.
-    pub host_time: Duration,
+    /// Whole ticks spent in host work for the plugin (catalog, storage),
+    /// charged to its CPU budget like ticks of its own code. Counted per host
+    /// call rounded down: the one epoch tick the plugin sees when it resumes
+    /// after the call already stands for the fraction.
+    pub host_ticks: u64,
     pub catalog_calls: u64,
     pub catalog_bytes: u64,
     pub log_lines: u32,
@@ -244,9 +246,15 @@ pub(crate) struct CallState {
 impl CallState {
     /// CPU used so far in ticks: the plugin's own ticks plus host work.
     fn cpu_used_ticks(&self) -> u64 {
-        let host_ticks = self.host_time.as_nanos() / TICK.as_nanos();
-        self.cpu_ticks
-            .saturating_add(u64::try_from(host_ticks).unwrap_or(u64::MAX))
+        self.cpu_ticks.saturating_add(self.host_ticks)
+    }
+
+    /// Charges host work that took `elapsed` to the call.
+    pub(crate) fn charge_host_work(&mut self, elapsed: Duration) {
+        let ticks = elapsed.as_nanos() / TICK.as_nanos();
+        self.host_ticks = self
+            .host_ticks
+            .saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
     }
 
     /// Whether the call has used more CPU than its budget (the budget's last
@@ -257,10 +265,32 @@ impl CallState {
 
     /// CPU time left before the call is over its budget.
     pub(crate) fn cpu_remaining(&self) -> Duration {
-        let budget =
-            TICK * u32::try_from(self.cpu_budget_ticks.saturating_add(1)).unwrap_or(u32::MAX);
-        let own = TICK * u32::try_from(self.cpu_ticks).unwrap_or(u32::MAX);
-        budget.saturating_sub(own).saturating_sub(self.host_time)
+        let left = (self.cpu_budget_ticks + 1).saturating_sub(self.cpu_used_ticks());
+        TICK * u32::try_from(left).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_work_counts_against_the_cpu_budget() {
+        let mut call = CallState {
+            cpu_budget_ticks: 100, // 1 s
+            ..CallState::default()
+        };
+        call.cpu_ticks = 30;
+        assert_eq!(call.cpu_remaining(), TICK * 71);
+        // A 0.6 s catalog query: 60 ticks; short calls round down (the tick the
+        // plugin sees on resuming counts the fraction).
+        call.charge_host_work(Duration::from_millis(605));
+        call.charge_host_work(Duration::from_millis(4));
+        assert_eq!(call.cpu_used_ticks(), 90);
+        assert!(!call.over_cpu_budget());
+        call.charge_host_work(Duration::from_millis(110));
+        assert!(call.over_cpu_budget());
+        assert_eq!(call.cpu_remaining(), Duration::ZERO);
     }
 }
 
