@@ -545,7 +545,7 @@ fn a_log_message_cannot_forge_a_log_line() {
     let forged = "innocent\n2026-12-06T00:00:00.000000Z  INFO portal: FORGED admin signed in\r\u{1b}[2Kcleared\u{2028}U2028\u{85}NEL";
     let (code, text, _) = attack(&portal, "log-forge", forged);
     assert_eq!(code, 200, "{text}");
-    let log = portal.log();
+    let log = without_colours(&portal.log());
     let lines: Vec<&str> = log.lines().filter(|l| l.contains("FORGED")).collect();
     assert_eq!(
         lines.len(),
@@ -568,4 +568,26 @@ fn a_log_message_cannot_forge_a_log_line() {
         "the plugin's escape sequence reached the log raw"
     );
     assert_healthy(&portal);
+}
+
+/// The log without the formatter's own colour codes (`ESC [ … m`), which sit
+/// between a field's name and its value.
+fn without_colours(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            let rest: String = chars.clone().take(12).collect();
+            if let Some(end) = rest.find('m')
+                && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';')
+            {
+                for _ in 0..=end {
+                    chars.next();
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
