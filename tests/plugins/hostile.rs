@@ -4,6 +4,8 @@
 use crate::{assert_healthy, component, render, start, status, texts, wait_loaded};
 use portal_tests::{PortalProcess, built_plugin, install_plugin, stand_in::StandIn};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 fn portal_with_hostile(grants: &str, extra: &str) -> PortalProcess {
     let grants = format!("    compat:\n      config: {{ greeting: hi }}\n{grants}");
@@ -321,4 +323,271 @@ fn output_that_aliases_one_buffer_many_times_is_refused() {
         "{message}"
     );
     assert_healthy(&portal);
+}
+
+// ---- attacks on host functions (second line) -------------------------------
+
+/// An entity that the host-function attacks apply to, with their argument.
+fn attack_entity(arg: &str) -> Value {
+    let mut entity = entity_with_arg(arg);
+    entity["metadata"]["annotations"]["hostile/attack"] = Value::String("yes".into());
+    entity
+}
+
+/// Renders an attack panel; returns (status, the text or error, how long it took).
+fn attack(portal: &PortalProcess, mode: &str, arg: &str) -> (u16, String, Duration) {
+    let started = Instant::now();
+    let (code, body) = render(portal, "hostile", mode, &attack_entity(arg));
+    let elapsed = started.elapsed();
+    let text = if code == 200 {
+        texts(&body["view"]).join(" ")
+    } else {
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (code, text, elapsed)
+}
+
+/// The slowest of `/healthcheck` answers probed while `busy` says an attack runs.
+fn probe_health_while(portal: &PortalProcess, busy: &AtomicBool) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    while busy.load(Ordering::SeqCst) || latencies.len() < 5 {
+        let started = Instant::now();
+        let response = portal
+            .get("/healthcheck")
+            .timeout(Duration::from_secs(30))
+            .send()
+            .expect("healthcheck answers during the attack");
+        assert!(response.status().is_success());
+        latencies.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    latencies
+}
+
+#[test]
+fn a_huge_filter_is_refused_at_once_naming_the_limit() {
+    let portal = portal_with_hostile("", "");
+    // 118,000 keys, 3.9 MB: once 21 s of parsing against a 3 s limit.
+    let (code, text, elapsed) = attack(&portal, "huge-filter", "118000");
+    assert_eq!(code, 200, "{text}");
+    assert!(
+        text.contains("limit-exceeded") && text.contains("over the limit of 16384 bytes"),
+        "{text}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    // Under the byte limit but over the statement limit.
+    let (_, text, _) = attack(&portal, "huge-filter", "300");
+    assert!(
+        text.contains("limit-exceeded") && text.contains("300 statements"),
+        "{text}"
+    );
+    // The largest filter accepted is answered.
+    let (_, text, _) = attack(&portal, "huge-filter", "200");
+    assert!(text.contains("answered 0 entities"), "{text}");
+    assert_healthy(&portal);
+}
+
+#[test]
+fn host_call_floods_end_at_their_limit_while_the_portal_keeps_answering() {
+    let portal = portal_with_hostile("", "");
+    let busy = AtomicBool::new(true);
+    let limit = Duration::from_millis(3_000); // the panel's wall-clock limit
+    std::thread::scope(|scope| {
+        // Two attackers at once, one per core: a query flood and every host
+        // function with its largest arguments.
+        let attackers: Vec<_> = ["query-flood", "host-max"]
+            .into_iter()
+            .map(|mode| {
+                let portal = &portal;
+                scope.spawn(move || {
+                    let mut outcomes = Vec::new();
+                    for _ in 0..3 {
+                        outcomes.push(attack(portal, mode, ""));
+                    }
+                    (mode, outcomes)
+                })
+            })
+            .collect();
+        let prober = scope.spawn(|| probe_health_while(&portal, &busy));
+        let mut good = Vec::new();
+        while attackers.iter().any(|a| !a.is_finished()) {
+            let started = Instant::now();
+            let (code, body) = render(&portal, "compat", "echo", &component("good"));
+            assert_eq!(
+                code, 200,
+                "the good plugin answers during the attack: {body}"
+            );
+            good.push(started.elapsed());
+        }
+        busy.store(false, Ordering::SeqCst);
+        for attacker in attackers {
+            let (mode, outcomes) = attacker.join().unwrap();
+            for (code, message, elapsed) in outcomes {
+                assert_eq!(code, 502, "{mode}: {message}");
+                assert!(
+                    message.contains("CPU time") && message.contains("hostile"),
+                    "{mode}: {message}"
+                );
+                // The CPU limit (1 s) cuts it off; never later than the wall clock.
+                assert!(elapsed < limit, "{mode} ran {elapsed:?}");
+            }
+        }
+        let health = prober.join().unwrap();
+        let slowest_health = health.iter().max().unwrap();
+        let slowest_good = good.iter().max().unwrap();
+        eprintln!(
+            "during the attack: /healthcheck slowest {slowest_health:?} of {}, good panel slowest {slowest_good:?} of {}",
+            health.len(),
+            good.len()
+        );
+        // Generous bounds: timing on a shared 2-core machine; the failure this
+        // guards against took 21 s.
+        assert!(*slowest_health < Duration::from_secs(1), "{health:?}");
+        assert!(*slowest_good < Duration::from_secs(2), "{good:?}");
+    });
+    assert_healthy(&portal);
+}
+
+#[test]
+fn the_storage_quota_is_enforced_and_freed_by_deleting() {
+    let portal = portal_with_hostile(
+        "    hostile:\n      quotas: { storage_bytes: 1048576, storage_keys: 100 }\n",
+        "",
+    );
+    // 64 KiB values: the 16th would take it over 1 MiB.
+    let (code, text, _) = attack(&portal, "storage-fill", "65536");
+    assert_eq!(code, 200, "{text}");
+    assert!(
+        text.contains("stored 15 values")
+            && text.contains("limit-exceeded")
+            && text.contains("storage quota of 1048576 bytes")
+            && text.contains("plugins.grants.hostile.quotas.storage_bytes"),
+        "{text}"
+    );
+    let hostile = status(&portal, "hostile.wasm").unwrap();
+    let quotas = &hostile["quotas"];
+    assert_eq!(quotas["limits"]["storageBytes"], 1048576, "{quotas}");
+    assert_eq!(quotas["storageKeys"], 15, "{quotas}");
+    assert!(
+        hostile["health"]["lastDenial"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("storage quota"),
+        "{hostile}"
+    );
+    // Deleting frees the quota.
+    let (_, text, _) = attack(&portal, "storage-free", "");
+    assert!(
+        text.contains("deleted 15; write after delete: ok"),
+        "{text}"
+    );
+    let quotas = status(&portal, "hostile.wasm").unwrap()["quotas"].clone();
+    assert_eq!(quotas["storageKeys"], 1, "{quotas}");
+    // The key quota: tiny values until 100 keys.
+    let (_, text, _) = attack(&portal, "storage-fill", "1");
+    assert!(
+        text.contains("stored 99 values") && text.contains("storage quota of 100 keys"),
+        "{text}"
+    );
+    let (_, text, _) = attack(&portal, "storage-free", "");
+    assert!(
+        text.contains("deleted 99; write after delete: ok"),
+        "{text}"
+    );
+    // The quota holds across a restart (usage is counted from the store).
+    let portal = portal.restart().expect("portal restarts");
+    wait_loaded(&portal, "hostile.wasm", "1.0.0");
+    wait_loaded(&portal, "compat.wasm", "1.0.0");
+    let (_, text, _) = attack(&portal, "storage-fill", "65536");
+    assert!(text.contains("stored 15 values"), "{text}");
+    assert_healthy(&portal);
+}
+
+#[test]
+fn a_log_flood_is_capped_per_window_with_one_summary_line() {
+    let portal = portal_with_hostile(
+        "    hostile:\n      quotas: { log_lines_per_window: 100, log_window_seconds: 3 }\n",
+        "",
+    );
+    let (code, text, _) = attack(&portal, "log-flood", "5000");
+    assert_eq!(code, 200, "{text}");
+    let flood_lines = |log: &str| log.lines().filter(|l| l.contains("flood line")).count();
+    // 100 lines in the window; the per-call cap (2,000) stops the rest first.
+    assert_eq!(flood_lines(&portal.log()), 100);
+    let quotas = status(&portal, "hostile.wasm").unwrap()["quotas"].clone();
+    assert_eq!(quotas["logLinesDropped"], 1900, "{quotas}");
+    // After the window, the next call reports what was dropped, once, and the
+    // plugin may log again.
+    std::thread::sleep(Duration::from_millis(3_200));
+    let (_, text, _) = attack(&portal, "log-flood", "50");
+    assert!(text.contains("logged 50 lines"), "{text}");
+    let log = portal.log();
+    let summaries: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("lines dropped"))
+        .collect();
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert!(
+        summaries[0].contains("1900 lines dropped") && summaries[0].contains("hostile"),
+        "{}",
+        summaries[0]
+    );
+    assert_eq!(flood_lines(&log), 150);
+    assert_healthy(&portal);
+}
+
+#[test]
+fn a_log_message_cannot_forge_a_log_line() {
+    let portal = portal_with_hostile("", "");
+    let forged = "innocent\n2026-12-06T00:00:00.000000Z  INFO portal: FORGED admin signed in\r\u{1b}[2Kcleared\u{2028}U2028\u{85}NEL";
+    let (code, text, _) = attack(&portal, "log-forge", forged);
+    assert_eq!(code, 200, "{text}");
+    let log = without_colours(&portal.log());
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("FORGED")).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line holds the whole message: {lines:?}"
+    );
+    let line = lines[0];
+    assert!(
+        line.contains("plugin=\"hostile\"") || line.contains("plugin=hostile"),
+        "{line}"
+    );
+    assert!(line.contains(r#"message_text="innocent\n2026-12-06T00:00:00.000000Z  INFO portal: FORGED admin signed in\r\u{1b}[2Kcleared\u{2028}U2028\u{85}NEL""#), "{line}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("2026-12-06T00:00:00")),
+        "a forged line"
+    );
+    assert!(!log.contains('\r') && !log.contains('\u{2028}') && !log.contains('\u{85}'));
+    assert!(
+        !log.contains("\u{1b}[2K"),
+        "the plugin's escape sequence reached the log raw"
+    );
+    assert_healthy(&portal);
+}
+
+/// The log without the formatter's own colour codes (`ESC [ … m`), which sit
+/// between a field's name and its value.
+fn without_colours(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            let rest: String = chars.clone().take(12).collect();
+            if let Some(end) = rest.find('m')
+                && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';')
+            {
+                for _ in 0..=end {
+                    chars.next();
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }

@@ -8,7 +8,7 @@ mod server;
 
 pub use plugins::{
     CompileConfig, DefaultGrants, ExtensionLimits, ExtensionPoint, Grant, HostPattern, Limits,
-    LimitsPatch, PluginsConfig,
+    LimitsPatch, PluginsConfig, Quotas, QuotasPatch,
 };
 pub use secrets::{SecretSource, Secrets};
 pub use server::{AppConfig, ServerConfig};
@@ -97,7 +97,15 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if self.plugins.quotas.log_window_seconds == 0 {
+            return Err("plugins.quotas.log_window_seconds must be at least 1".into());
+        }
         for (plugin, grant) in &self.plugins.grants {
+            if grant.quotas.log_window_seconds == Some(0) {
+                return Err(format!(
+                    "plugins.grants.{plugin}.quotas.log_window_seconds must be at least 1"
+                ));
+            }
             for secret in &grant.secrets {
                 if !self.secrets.contains(secret) {
                     return Err(format!(

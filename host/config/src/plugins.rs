@@ -1,4 +1,4 @@
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -22,6 +22,10 @@ pub struct PluginsConfig {
     /// Per-call limits for each extension point.
     #[serde(default)]
     pub limits: Limits,
+    /// What each plugin may use of the host's shared resources (storage, log,
+    /// catalog, outbound HTTP); overridden per plugin under `grants.<name>.quotas`.
+    #[serde(default)]
+    pub quotas: Quotas,
     #[serde(default)]
     pub compile: CompileConfig,
 }
@@ -34,6 +38,7 @@ impl Default for PluginsConfig {
             default_grants: DefaultGrants::default(),
             grants: BTreeMap::new(),
             limits: Limits::default(),
+            quotas: Quotas::default(),
             compile: CompileConfig::default(),
         }
     }
@@ -51,6 +56,14 @@ impl PluginsConfig {
         match self.grants.get(plugin).and_then(|g| g.limits.get(&point)) {
             Some(patch) => patch.apply(base),
             None => base,
+        }
+    }
+
+    /// The quotas of one plugin, its overrides applied.
+    pub fn quotas_for(&self, plugin: &str) -> Quotas {
+        match self.grants.get(plugin) {
+            Some(grant) => grant.quotas.apply(&self.quotas),
+            None => self.quotas.clone(),
         }
     }
 }
@@ -109,6 +122,9 @@ pub struct Grant {
     /// `<name>.wasm` may declare `<name>`.)
     #[serde(default)]
     pub sha256: Option<Sha256Pin>,
+    /// Quota overrides for this plugin (unset keys keep `plugins.quotas`).
+    #[serde(default)]
+    pub quotas: QuotasPatch,
 }
 
 /// A SHA-256 content hash, 64 hexadecimal digits (stored lowercase).
@@ -153,6 +169,7 @@ impl Default for Grant {
             storage: None,
             limits: BTreeMap::new(),
             sha256: None,
+            quotas: QuotasPatch::default(),
         }
     }
 }
@@ -269,6 +286,91 @@ impl Default for Limits {
             panel: Self::default_panel(),
             provider: Self::default_provider(),
             action: Self::default_action(),
+        }
+    }
+}
+
+/// What one plugin may use of the host's shared resources. Storage and log
+/// quotas hold across calls (storage for good, log per window); the catalog and
+/// HTTP quotas hold per call into the plugin. Going over is refused with a
+/// `limit-exceeded` host error naming the quota.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default, rename_all(serialize = "camelCase"))]
+pub struct Quotas {
+    /// Bytes of keys plus values in the plugin's storage.
+    pub storage_bytes: u64,
+    /// Keys in the plugin's storage.
+    pub storage_keys: u64,
+    /// Log lines per window; beyond it lines are dropped, and one line says how
+    /// many when the window ends.
+    pub log_lines_per_window: u64,
+    /// Log bytes per window (after each line's own cap of 8 KiB).
+    pub log_bytes_per_window: u64,
+    /// The log window, in seconds.
+    pub log_window_seconds: u64,
+    /// Catalog host calls (`get-entity`, `query-entities`) per plugin call.
+    pub catalog_calls_per_call: u64,
+    /// Bytes of entity JSON read from the catalog per plugin call.
+    pub catalog_bytes_per_call: u64,
+    /// Outbound HTTP requests per plugin call.
+    pub http_requests_per_call: u64,
+    /// Outbound HTTP bytes (request and response bodies) per plugin call.
+    pub http_bytes_per_call: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            storage_bytes: 64 << 20,
+            storage_keys: 100_000,
+            log_lines_per_window: 1_000,
+            log_bytes_per_window: 1 << 20,
+            log_window_seconds: 60,
+            catalog_calls_per_call: 1_000,
+            catalog_bytes_per_call: 64 << 20,
+            http_requests_per_call: 100,
+            http_bytes_per_call: 64 << 20,
+        }
+    }
+}
+
+/// Per-plugin quota overrides; each key left out keeps `plugins.quotas`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotasPatch {
+    pub storage_bytes: Option<u64>,
+    pub storage_keys: Option<u64>,
+    pub log_lines_per_window: Option<u64>,
+    pub log_bytes_per_window: Option<u64>,
+    pub log_window_seconds: Option<u64>,
+    pub catalog_calls_per_call: Option<u64>,
+    pub catalog_bytes_per_call: Option<u64>,
+    pub http_requests_per_call: Option<u64>,
+    pub http_bytes_per_call: Option<u64>,
+}
+
+impl QuotasPatch {
+    fn apply(&self, base: &Quotas) -> Quotas {
+        Quotas {
+            storage_bytes: self.storage_bytes.unwrap_or(base.storage_bytes),
+            storage_keys: self.storage_keys.unwrap_or(base.storage_keys),
+            log_lines_per_window: self
+                .log_lines_per_window
+                .unwrap_or(base.log_lines_per_window),
+            log_bytes_per_window: self
+                .log_bytes_per_window
+                .unwrap_or(base.log_bytes_per_window),
+            log_window_seconds: self.log_window_seconds.unwrap_or(base.log_window_seconds),
+            catalog_calls_per_call: self
+                .catalog_calls_per_call
+                .unwrap_or(base.catalog_calls_per_call),
+            catalog_bytes_per_call: self
+                .catalog_bytes_per_call
+                .unwrap_or(base.catalog_bytes_per_call),
+            http_requests_per_call: self
+                .http_requests_per_call
+                .unwrap_or(base.http_requests_per_call),
+            http_bytes_per_call: self.http_bytes_per_call.unwrap_or(base.http_bytes_per_call),
         }
     }
 }
@@ -494,6 +596,24 @@ mod tests {
             let err = serde_saphyr::from_str::<PluginsConfig>(&yaml).unwrap_err();
             assert!(err.to_string().contains("SHA-256"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn quota_overrides() {
+        let yaml = "quotas: { storage_keys: 10 }\ngrants:\n  noisy:\n    quotas: { log_lines_per_window: 5 }\n";
+        let config: PluginsConfig = serde_saphyr::from_str(yaml).unwrap();
+        let noisy = config.quotas_for("noisy");
+        assert_eq!(noisy.log_lines_per_window, 5);
+        assert_eq!(noisy.storage_keys, 10);
+        assert_eq!(noisy.storage_bytes, Quotas::default().storage_bytes);
+        let other = config.quotas_for("other");
+        assert_eq!(
+            other.log_lines_per_window,
+            Quotas::default().log_lines_per_window
+        );
+        assert_eq!(other.storage_keys, 10);
+        let bad = "quotas: { storage_byte: 10 }\n";
+        assert!(serde_saphyr::from_str::<PluginsConfig>(bad).is_err());
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub(crate) async fn invoke<R>(
     store.epoch_deadline_callback(|mut ctx| {
         let call = &mut ctx.data_mut().call;
         call.cpu_ticks += 1;
-        if call.cpu_ticks > call.cpu_budget_ticks {
+        // Host work done for the plugin (`capabilities::host_work`) counts too.
+        if call.over_cpu_budget() {
             call.cpu_exhausted = true;
             return Err(Trap::Interrupt.into());
         }

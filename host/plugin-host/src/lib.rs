@@ -32,7 +32,7 @@ pub mod services;
 mod watcher;
 pub mod wit;
 
-pub use capabilities::{EffectiveGrants, LogSink};
+pub use capabilities::{EffectiveGrants, LogSink, QuotaStatus};
 pub use engine::Tier;
 pub use error::{CallError, LoadError};
 pub use loader::LoadedPlugin;

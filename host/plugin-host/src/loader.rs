@@ -276,6 +276,8 @@ async fn finish(
         config_values: grant.config.clone(),
         services: env.services.clone(),
         secrets: env.secrets.clone(),
+        quotas: env.config.quotas_for(&info.name),
+        usage: Default::default(),
     });
     let limits = PluginLimits::of(env.config, &info.name);
     Ok(LoadedPlugin {

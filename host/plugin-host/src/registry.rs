@@ -110,6 +110,8 @@ pub struct PluginStatus {
     /// portal is still serving the previous version.
     pub load_error: Option<ErrorRecord>,
     pub health: Health,
+    /// The plugin's quotas and what it uses of them.
+    pub quotas: Option<crate::capabilities::QuotaStatus>,
 }
 
 impl Registry {
@@ -334,6 +336,7 @@ impl Registry {
                         message: e.to_string(),
                         at: *at,
                     }),
+                    quotas: active.map(|p| p.context.quota_status()),
                     health: name
                         .as_ref()
                         .and_then(|n| health.get(n).cloned())

@@ -13,7 +13,16 @@ pub(crate) fn get(state: &mut HostState, key: &str) -> Option<String> {
         })
 }
 
+/// Secret names are short identifiers from the configuration.
+const MAX_SECRET_NAME_BYTES: usize = 256;
+
 pub(crate) fn get_secret(state: &mut HostState, name: &str) -> Result<String, HostCallError> {
+    if name.len() > MAX_SECRET_NAME_BYTES {
+        return Err(state.over_limit(format!(
+            "secret name is {} bytes, over the limit of {MAX_SECRET_NAME_BYTES} bytes",
+            name.len()
+        )));
+    }
     let plugin = state.plugin.name.clone();
     if !state.plugin.grants.secrets.contains(name) {
         return Err(state.deny(format!(

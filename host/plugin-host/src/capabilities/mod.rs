@@ -5,19 +5,22 @@
 
 pub(crate) mod catalog;
 pub(crate) mod config;
+pub(crate) mod host_work;
 pub(crate) mod http;
 pub(crate) mod log;
 pub(crate) mod output;
 pub(crate) mod storage;
 pub(crate) mod workspace;
 
+use crate::engine::TICK;
 use crate::limits::CallLimiter;
 use crate::model::CapabilityRequests;
 use crate::services::Services;
-use portal_config::{ExtensionLimits, Grant, HostPattern, PluginsConfig, Secrets};
+use portal_config::{ExtensionLimits, Grant, HostPattern, PluginsConfig, Quotas, Secrets};
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -30,6 +33,27 @@ pub(crate) enum HostCallError {
     Invalid(String),
     LimitExceeded(String),
     Unavailable(String),
+}
+
+/// How a host function ends when it does not return a value: refused (the
+/// plugin gets a `host-error` and carries on), or a trap that ends the call
+/// (its CPU budget ran out during host work).
+#[derive(Debug)]
+pub(crate) enum HostFailure {
+    Refused(HostCallError),
+    Trap(wasmtime::Error),
+}
+
+impl From<HostCallError> for HostFailure {
+    fn from(e: HostCallError) -> Self {
+        HostFailure::Refused(e)
+    }
+}
+
+impl From<wasmtime::Error> for HostFailure {
+    fn from(e: wasmtime::Error) -> Self {
+        HostFailure::Trap(e)
+    }
 }
 
 /// A sink for a plugin's log lines during one call (a template task's live log).
@@ -131,6 +155,43 @@ pub(crate) struct PluginContext {
     pub config_values: serde_json::Map<String, serde_json::Value>,
     pub services: Services,
     pub secrets: Arc<Secrets>,
+    /// The operator's quotas for this plugin (`plugins.quotas`, overrides applied).
+    pub quotas: Quotas,
+    /// What the plugin has used across calls (log window, host work running).
+    pub usage: Arc<PluginUsage>,
+}
+
+/// What one loaded plugin uses across its calls.
+pub(crate) struct PluginUsage {
+    pub log: Mutex<log::LogWindow>,
+    /// Host work (catalog, storage) of this plugin running on the blocking pool
+    /// at once, including work whose call already ended: it cannot pile up.
+    pub host_work: Arc<tokio::sync::Semaphore>,
+}
+
+/// Blocking host calls one plugin may have running at once.
+const HOST_WORK_PER_PLUGIN: usize = 2;
+
+impl Default for PluginUsage {
+    fn default() -> Self {
+        PluginUsage {
+            log: Mutex::new(log::LogWindow::default()),
+            host_work: Arc::new(tokio::sync::Semaphore::new(HOST_WORK_PER_PLUGIN)),
+        }
+    }
+}
+
+/// A plugin's quotas and what it uses of them, for its status (`GET /api/plugins`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaStatus {
+    pub limits: Quotas,
+    pub storage_bytes: u64,
+    pub storage_keys: u64,
+    pub log_lines_in_window: u64,
+    pub log_bytes_in_window: u64,
+    /// Log lines dropped over the quota since the plugin was loaded.
+    pub log_lines_dropped: u64,
 }
 
 impl PluginContext {
@@ -143,6 +204,22 @@ impl PluginContext {
             config_values: Default::default(),
             services,
             secrets: Arc::new(Secrets::default()),
+            quotas: Quotas::default(),
+            usage: Arc::default(),
+        }
+    }
+
+    /// The plugin's quotas and its use of them.
+    pub(crate) fn quota_status(&self) -> QuotaStatus {
+        let storage = self.services.kv.usage(&self.name).unwrap_or_default();
+        let log = self.usage.log.lock().unwrap_or_else(|e| e.into_inner());
+        QuotaStatus {
+            limits: self.quotas.clone(),
+            storage_bytes: storage.bytes,
+            storage_keys: storage.keys,
+            log_lines_in_window: log.lines,
+            log_bytes_in_window: log.bytes,
+            log_lines_dropped: log.dropped_total,
         }
     }
 }
@@ -153,10 +230,68 @@ pub(crate) struct CallState {
     pub cpu_ticks: u64,
     pub cpu_budget_ticks: u64,
     pub cpu_exhausted: bool,
+    /// Whole ticks spent in host work for the plugin (catalog, storage),
+    /// charged to its CPU budget like ticks of its own code. Counted per host
+    /// call rounded down: the one epoch tick the plugin sees when it resumes
+    /// after the call already stands for the fraction.
+    pub host_ticks: u64,
+    pub catalog_calls: u64,
+    pub catalog_bytes: u64,
     pub log_lines: u32,
     pub log_sink: Option<LogSink>,
     /// Capabilities the plugin tried to use and was refused, for the operator.
     pub denials: Vec<String>,
+}
+
+impl CallState {
+    /// CPU used so far in ticks: the plugin's own ticks plus host work.
+    fn cpu_used_ticks(&self) -> u64 {
+        self.cpu_ticks.saturating_add(self.host_ticks)
+    }
+
+    /// Charges host work that took `elapsed` to the call.
+    pub(crate) fn charge_host_work(&mut self, elapsed: Duration) {
+        let ticks = elapsed.as_nanos() / TICK.as_nanos();
+        self.host_ticks = self
+            .host_ticks
+            .saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
+    }
+
+    /// Whether the call has used more CPU than its budget (the budget's last
+    /// tick included, as for the plugin's own code).
+    pub(crate) fn over_cpu_budget(&self) -> bool {
+        self.cpu_used_ticks() > self.cpu_budget_ticks
+    }
+
+    /// CPU time left before the call is over its budget.
+    pub(crate) fn cpu_remaining(&self) -> Duration {
+        let left = (self.cpu_budget_ticks + 1).saturating_sub(self.cpu_used_ticks());
+        TICK * u32::try_from(left).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_work_counts_against_the_cpu_budget() {
+        let mut call = CallState {
+            cpu_budget_ticks: 100, // 1 s
+            ..CallState::default()
+        };
+        call.cpu_ticks = 30;
+        assert_eq!(call.cpu_remaining(), TICK * 71);
+        // A 0.6 s catalog query: 60 ticks; short calls round down (the tick the
+        // plugin sees on resuming counts the fraction).
+        call.charge_host_work(Duration::from_millis(605));
+        call.charge_host_work(Duration::from_millis(4));
+        assert_eq!(call.cpu_used_ticks(), 90);
+        assert!(!call.over_cpu_budget());
+        call.charge_host_work(Duration::from_millis(110));
+        assert!(call.over_cpu_budget());
+        assert_eq!(call.cpu_remaining(), Duration::ZERO);
+    }
 }
 
 /// The data of one `Store`: one call into one plugin.
@@ -185,6 +320,8 @@ impl HostState {
             workspace::preopen(&mut builder, dir)?;
         }
         let http_gate = http::HttpGate::new(plugin.clone());
+        // A log window that ended since the plugin's last line says now what it dropped.
+        log::roll_window(&plugin);
         Ok(HostState {
             call: CallState {
                 log_sink,
@@ -211,6 +348,14 @@ impl HostState {
         tracing::warn!(plugin = %self.plugin.name, "denied: {message}");
         self.call.denials.push(message.clone());
         HostCallError::Denied(message)
+    }
+
+    /// Refuses a call over a size limit or quota; the refusal shows in the
+    /// plugin's health like a denial, so the operator sees which quota it hit.
+    pub(crate) fn over_limit(&mut self, message: String) -> HostCallError {
+        tracing::warn!(plugin = %self.plugin.name, "limit exceeded: {message}");
+        self.call.denials.push(message.clone());
+        HostCallError::LimitExceeded(message)
     }
 }
 

@@ -6,7 +6,7 @@
 //! implementing the added host functions here, nothing else.
 
 use crate::LogLevel;
-use crate::capabilities::{self, HostCallError, HostState};
+use crate::capabilities::{self, HostCallError, HostFailure, HostState};
 use crate::error::LoadError;
 use crate::extensions::describe::Describe;
 use crate::extensions::{self, Declared, ExtensionPoint, Visit};
@@ -22,7 +22,7 @@ pub const VERSION: &str = "1.1.0";
 wasmtime::component::bindgen!({
     path: "../../wit/1.1.0",
     world: "portal:plugin/plugin",
-    imports: { default: async | tracing },
+    imports: { default: async | trappable | tracing },
     exports: { default: async },
 });
 
@@ -114,6 +114,10 @@ pub(crate) fn plugin_error(e: portal::plugin::types::PluginError) -> model::Plug
 }
 
 // ---- host functions -------------------------------------------------------
+// Each returns `Ok(Err(host-error))` when it refuses, and a trap (`Err`) only
+// when the call must end: its CPU budget ran out during host work.
+
+type HostResult<T> = wasmtime::Result<Result<T, HostError>>;
 
 fn host_error(e: HostCallError) -> HostError {
     match e {
@@ -124,10 +128,22 @@ fn host_error(e: HostCallError) -> HostError {
     }
 }
 
+fn finish<T>(result: Result<T, HostFailure>) -> HostResult<T> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(HostFailure::Refused(e)) => Ok(Err(host_error(e))),
+        Err(HostFailure::Trap(trap)) => Err(trap),
+    }
+}
+
 impl portal::plugin::types::Host for HostState {}
 
 impl portal::plugin::log::Host for HostState {
-    async fn log(&mut self, level: portal::plugin::log::Level, message: String) {
+    async fn log(
+        &mut self,
+        level: portal::plugin::log::Level,
+        message: String,
+    ) -> wasmtime::Result<()> {
         use portal::plugin::log::Level;
         let level = match level {
             Level::Trace => LogLevel::Trace,
@@ -137,48 +153,45 @@ impl portal::plugin::log::Host for HostState {
             Level::Error => LogLevel::Error,
         };
         capabilities::log::log(self, level, &message);
+        Ok(())
     }
 }
 
 impl portal::plugin::catalog::Host for HostState {
-    async fn get_entity(&mut self, entity_ref: String) -> Result<Option<String>, HostError> {
-        capabilities::catalog::get_entity(self, &entity_ref).map_err(host_error)
+    async fn get_entity(&mut self, entity_ref: String) -> HostResult<Option<String>> {
+        finish(capabilities::catalog::get_entity(self, entity_ref).await)
     }
 
-    async fn query_entities(
-        &mut self,
-        filter: String,
-        limit: u32,
-    ) -> Result<Vec<String>, HostError> {
-        capabilities::catalog::query_entities(self, &filter, limit).map_err(host_error)
+    async fn query_entities(&mut self, filter: String, limit: u32) -> HostResult<Vec<String>> {
+        finish(capabilities::catalog::query_entities(self, filter, limit).await)
     }
 }
 
 impl portal::plugin::storage::Host for HostState {
-    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, HostError> {
-        capabilities::storage::get(self, &key).map_err(host_error)
+    async fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
+        finish(capabilities::storage::get(self, key).await)
     }
 
-    async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), HostError> {
-        capabilities::storage::set(self, &key, &value).map_err(host_error)
+    async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<()> {
+        finish(capabilities::storage::set(self, key, value).await)
     }
 
-    async fn delete(&mut self, key: String) -> Result<(), HostError> {
-        capabilities::storage::delete(self, &key).map_err(host_error)
+    async fn delete(&mut self, key: String) -> HostResult<()> {
+        finish(capabilities::storage::delete(self, key).await)
     }
 
     /// Added in 1.1.0.
-    async fn list_keys(&mut self, prefix: String, limit: u32) -> Result<Vec<String>, HostError> {
-        capabilities::storage::list_keys(self, &prefix, limit).map_err(host_error)
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
+        finish(capabilities::storage::list_keys(self, prefix, limit).await)
     }
 }
 
 impl portal::plugin::config::Host for HostState {
-    async fn get(&mut self, key: String) -> Option<String> {
-        capabilities::config::get(self, &key)
+    async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(capabilities::config::get(self, &key))
     }
 
-    async fn get_secret(&mut self, name: String) -> Result<String, HostError> {
-        capabilities::config::get_secret(self, &name).map_err(host_error)
+    async fn get_secret(&mut self, name: String) -> HostResult<String> {
+        finish(capabilities::config::get_secret(self, &name).map_err(HostFailure::from))
     }
 }

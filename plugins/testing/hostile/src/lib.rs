@@ -1,8 +1,11 @@
 //! A deliberately badly behaved plugin, for the sandbox tests. Each panel id is
 //! one misbehaviour; the host must survive every one of them, stop it with a
-//! specific error, and keep serving other plugins.
+//! specific error, and keep serving other plugins. The attacks on host functions
+//! (`ATTACKS`) apply only to entities annotated `hostile/attack`, so they never
+//! run on an ordinary entity page.
 
-use portal_plugin_sdk::{self as sdk, Plugin, PluginError, meta, panel};
+use portal_plugin_sdk::{self as sdk, HostError, Plugin, PluginError, meta, panel};
+use sdk::{catalog, config, log, storage};
 
 struct Hostile;
 
@@ -24,6 +27,17 @@ const MODES: &[&str] = &[
     "ok",
 ];
 
+/// Attacks on the host functions; the entity's `hostile/arg` annotation tunes them.
+const ATTACKS: &[&str] = &[
+    "huge-filter",
+    "query-flood",
+    "storage-fill",
+    "storage-free",
+    "log-flood",
+    "log-forge",
+    "host-max",
+];
+
 impl Plugin for Hostile {
     fn describe() -> meta::PluginInfo {
         let mut info = sdk::info(
@@ -31,9 +45,19 @@ impl Plugin for Hostile {
             env!("CARGO_PKG_VERSION"),
             "Misbehaves on purpose (tests only)",
         )
-        .secret("own-token");
+        .secret("own-token")
+        .catalog_read()
+        .storage();
         for mode in MODES {
             info = info.panel(mode, mode, meta::PanelPlacement::Card, "");
+        }
+        for attack in ATTACKS {
+            info = info.panel(
+                attack,
+                attack,
+                meta::PanelPlacement::Card,
+                "metadata.annotations.hostile/attack",
+            );
         }
         info.build()
     }
@@ -96,6 +120,16 @@ impl Plugin for Hostile {
             "panic" => panic!("hostile plugin panicked on purpose"),
             "remember" => remember(&arg),
             "recall" => recall(),
+            "huge-filter" => huge_filter(arg.parse().unwrap_or(118_000)),
+            "query-flood" => query_flood(),
+            "storage-fill" => storage_fill(arg.parse().unwrap_or(64 * 1024)),
+            "storage-free" => storage_free(),
+            "log-flood" => log_flood(arg.parse().unwrap_or(5_000)),
+            "log-forge" => {
+                log::log(log::Level::Info, &arg);
+                "logged".to_owned()
+            }
+            "host-max" => host_max(),
             _ => "ok".to_owned(),
         };
         let mut view = sdk::ViewBuilder::new();
@@ -177,6 +211,112 @@ fn recall() -> String {
     // The marker's text also sits in this plugin's own data: a handful of hits is
     // normal; a leak from a previous instance would show thousands.
     format!("pages {pages_before}; markers found: {found}")
+}
+
+fn describe_error(e: &HostError) -> String {
+    match e {
+        HostError::Denied(m) => format!("denied: {m}"),
+        HostError::NotFound(m) => format!("not-found: {m}"),
+        HostError::Invalid(m) => format!("invalid: {m}"),
+        HostError::LimitExceeded(m) => format!("limit-exceeded: {m}"),
+        HostError::Unavailable(m) => format!("unavailable: {m}"),
+    }
+}
+
+/// One `query-entities` call with a filter of `keys` distinct keys (118,000
+/// keys is 3.9 MB: once 21 s of quadratic parsing on an async worker).
+fn huge_filter(keys: usize) -> String {
+    let filter: Vec<String> = (0..keys)
+        .map(|i| format!("metadata.annotations.attack-key-{i}=v{i}"))
+        .collect();
+    match catalog::query_entities(&filter.join(","), 1_000) {
+        Ok(entities) => format!("answered {} entities", entities.len()),
+        Err(e) => describe_error(&e),
+    }
+}
+
+/// The largest filter the host accepts (256 statements, under 16 KiB).
+fn max_filter() -> String {
+    (0..256)
+        .map(|i| format!("metadata.annotations.k{i}=v{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Catalog queries as fast as the host answers, whatever it answers, until the
+/// host stops the call.
+fn query_flood() -> String {
+    let filter = max_filter();
+    loop {
+        let _ = std::hint::black_box(catalog::query_entities(&filter, 1_000));
+        let _ = std::hint::black_box(catalog::query_entities("", 1_000));
+    }
+}
+
+/// Writes values of `value_bytes` under `fill/<n>` until the host refuses.
+fn storage_fill(value_bytes: usize) -> String {
+    let value = vec![7u8; value_bytes];
+    for n in 0u64.. {
+        if let Err(e) = storage::set(&format!("fill/{n:08}"), &value) {
+            return format!("stored {n} values; then {}", describe_error(&e));
+        }
+    }
+    unreachable!()
+}
+
+/// Deletes every `fill/` key, then writes one more value.
+fn storage_free() -> String {
+    let mut deleted = 0;
+    loop {
+        let keys = match storage::list_keys("fill/", 1_000) {
+            Ok(keys) => keys,
+            Err(e) => return format!("list failed: {}", describe_error(&e)),
+        };
+        if keys.is_empty() {
+            break;
+        }
+        for key in keys {
+            if let Err(e) = storage::delete(&key) {
+                return format!("delete failed: {}", describe_error(&e));
+            }
+            deleted += 1;
+        }
+    }
+    match storage::set("after-free", b"fits again") {
+        Ok(()) => format!("deleted {deleted}; write after delete: ok"),
+        Err(e) => format!(
+            "deleted {deleted}; write after delete: {}",
+            describe_error(&e)
+        ),
+    }
+}
+
+fn log_flood(lines: u32) -> String {
+    for i in 0..lines {
+        log::log(log::Level::Info, &format!("flood line {i}"));
+    }
+    format!("logged {lines} lines")
+}
+
+/// Every host function with its largest accepted arguments, in a loop, until
+/// the host stops the call.
+fn host_max() -> String {
+    let message = "m".repeat(8 * 1024);
+    let entity_ref = format!("component:default/{}", "n".repeat(1_000));
+    let filter = max_filter();
+    let key = "k".repeat(512);
+    let value = vec![1u8; 1 << 20];
+    loop {
+        log::log(log::Level::Debug, &message);
+        let _ = std::hint::black_box(catalog::get_entity(&entity_ref));
+        let _ = std::hint::black_box(catalog::query_entities(&filter, 1_000));
+        let _ = std::hint::black_box(storage::set(&key, &value));
+        let _ = std::hint::black_box(storage::get(&key));
+        let _ = std::hint::black_box(storage::list_keys(&key, 10_000));
+        let _ = std::hint::black_box(storage::delete(&key));
+        let _ = std::hint::black_box(config::get(&key));
+        let _ = std::hint::black_box(config::get_secret(&key[..256]));
+    }
 }
 
 sdk::export!(Hostile);
