@@ -104,30 +104,8 @@ pub struct PluginEvent {
     pub kind: PluginEventKind,
 }
 
-/// What happened to a plugin file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PluginEventKind {
-    /// A version of it now serves.
-    Loaded,
-    /// It now runs optimised (Cranelift) code.
-    Upgraded,
-    /// Its newest version was refused or failed to load.
-    Rejected,
-    /// Its file was deleted.
-    Unloaded,
-}
-
-impl std::fmt::Display for PluginEventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(match self {
-            PluginEventKind::Loaded => "loaded",
-            PluginEventKind::Upgraded => "upgraded",
-            PluginEventKind::Rejected => "rejected",
-            PluginEventKind::Unloaded => "unloaded",
-        })
-    }
-}
+/// What happened to a plugin file (shared with the web UI).
+pub use portal_types::PluginEventKind;
 
 /// A panel some plugin contributes.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -46,40 +46,8 @@ pub struct ErrorRecord {
     pub at: SystemTime,
 }
 
-/// Where a plugin file stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PluginState {
-    /// Its first load has not finished.
-    Loading,
-    /// It serves (possibly an older version, if the newest failed to load).
-    Loaded,
-    /// Refused on inspection: not a plugin, wrong contract, bad metadata, a name
-    /// it may not take.
-    Rejected,
-    /// It broke while being read, compiled or started.
-    Failed,
-    /// Installed, but `plugins.grants.<name>.enabled` is false.
-    Disabled,
-}
-
-impl PluginState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PluginState::Loading => "loading",
-            PluginState::Loaded => "loaded",
-            PluginState::Rejected => "rejected",
-            PluginState::Failed => "failed",
-            PluginState::Disabled => "disabled",
-        }
-    }
-}
-
-impl std::fmt::Display for PluginState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+/// Where a plugin file stands (shared with the web UI).
+pub use portal_types::PluginState;
 
 /// Everything the portal shows about one plugin file (`GET /api/plugins`).
 #[derive(Debug, Clone, Serialize)]

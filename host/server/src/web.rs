@@ -11,7 +11,7 @@ use portal_catalog::{EntityQuery as CatalogQuery, FullTextFilter, OrderField, Pa
 use portal_catalog_model::Predicate;
 use portal_plugin_host::CallError;
 use portal_plugin_host::PluginStatus;
-use portal_types::{PanelFailure, PanelFailureKind, PluginState, Widget};
+use portal_types::{PanelFailure, PanelFailureKind, Widget};
 use portal_web::model::{CapabilityRow, PluginRow};
 use portal_web::ssr::data::{
     DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelInfo, PortalData,
@@ -181,16 +181,8 @@ impl PortalData for WebData {
             .collect()
     }
 
-    /// The plugins directory as the operator configured it relative to where
-    /// the portal runs; never an absolute server path on a page.
     fn plugins_dir(&self) -> Option<String> {
-        let dir = self.state.plugins.plugins_dir();
-        let shown = std::env::current_dir()
-            .ok()
-            .and_then(|cwd| dir.strip_prefix(cwd).ok().map(|d| d.to_path_buf()))
-            .or_else(|| dir.is_relative().then(|| dir.to_path_buf()))
-            .or_else(|| dir.file_name().map(std::path::PathBuf::from))?;
-        Some(shown.display().to_string())
+        shown_plugins_dir(&self.state)
     }
 
     fn plugin_changes(&self) -> BoxStream<'static, String> {
@@ -266,7 +258,7 @@ fn plugin_row(s: PluginStatus) -> PluginRow {
         format!("{}: {} ({})", e.kind, e.message, rfc3339(unix_ms(e.at)))
     };
     PluginRow {
-        state: plugin_state(s.state),
+        state: s.state,
         name: s.name,
         version: s.version,
         description: s.description,
@@ -302,12 +294,15 @@ fn unix_ms(t: std::time::SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-fn plugin_state(state: &str) -> PluginState {
-    match state {
-        "loading" => PluginState::Loading,
-        "loaded" => PluginState::Loaded,
-        "disabled" => PluginState::Disabled,
-        "failed" => PluginState::Failed,
-        _ => PluginState::Rejected,
-    }
+/// The plugins directory as shown in pages and API answers: relative to where
+/// the portal runs (as the operator configured it), or only its name; never an
+/// absolute server path.
+pub(crate) fn shown_plugins_dir(state: &AppState) -> Option<String> {
+    let dir = state.plugins.plugins_dir();
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| dir.strip_prefix(cwd).ok().map(|d| d.to_path_buf()))
+        .or_else(|| dir.is_relative().then(|| dir.to_path_buf()))
+        .or_else(|| dir.file_name().map(std::path::PathBuf::from))?;
+    Some(shown.display().to_string())
 }

@@ -6,8 +6,8 @@
 use super::{Declared, ExtensionPoint};
 use crate::capabilities::HostState;
 use crate::model::{self, PanelInfo, Placement, PluginInfo, Widget};
-use portal_types::widget::flat::{FlatNode, FlatView};
 use crate::wit::v1::{self, meta, panel};
+use portal_types::widget::flat::{FlatNode, FlatView};
 use wasmtime::Store;
 use wasmtime::component::{Instance, InstancePre};
 

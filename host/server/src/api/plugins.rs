@@ -31,7 +31,7 @@ async fn list(State(state): State<AppState>, _ctx: RequestContext) -> Json<Value
     Json(json!({
         "items": state.plugins.statuses(),
         "supportedWitVersions": portal_plugin_host::wit::SUPPORTED,
-        "pluginsDir": state.plugins.plugins_dir(),
+        "pluginsDir": crate::web::shown_plugins_dir(&state),
     }))
 }
 
