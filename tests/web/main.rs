@@ -414,6 +414,34 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
         portal.url
     ))
     .unwrap();
+    // Fifteen panels from one plugin do not crowd the others off the page: it
+    // shows its share (the first four), folds the rest under "More from
+    // hostile", and the ownership panel is still there.
+    let looping = b
+        .find("section.panel[data-plugin='hostile'][data-panel='loop'] .panel-error")
+        .unwrap();
+    assert!(
+        b.text(&looping).unwrap().contains("CPU") || b.text(&looping).unwrap().contains("too long")
+    );
+    assert_eq!(
+        b.find_all("section.panel[data-plugin='hostile']")
+            .unwrap()
+            .len(),
+        4,
+        "the hostile plugin shows more than its share"
+    );
+    let fold = b.find("details.panel-fold[data-plugin='hostile']").unwrap();
+    assert!(
+        b.text(&fold)
+            .unwrap()
+            .contains("More from hostile (11 panels)"),
+        "{}",
+        b.text(&fold).unwrap()
+    );
+    b.find("section.panel[data-plugin='ownership']").unwrap();
+    let entity_url = format!("{}/catalog/default/component/payments-service", portal.url);
+    // A folded panel opens as a tab of its own: a working one renders...
+    b.goto(&format!("{entity_url}/hostile.ok")).unwrap();
     let ok = b
         .find("section.panel[data-plugin='hostile'][data-panel='ok']")
         .unwrap();
@@ -424,6 +452,8 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
         "{}",
         b.text(&ok).unwrap()
     );
+    // ...and a failing one is contained.
+    b.goto(&format!("{entity_url}/hostile.panic")).unwrap();
     let panic = b
         .find("section.panel[data-plugin='hostile'][data-panel='panic'] .panel-error")
         .unwrap();
@@ -432,12 +462,7 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
         message.contains("failed") || message.contains("crashed"),
         "{message}"
     );
-    let looping = b
-        .find("section.panel[data-plugin='hostile'][data-panel='loop'] .panel-error")
-        .unwrap();
-    assert!(
-        b.text(&looping).unwrap().contains("CPU") || b.text(&looping).unwrap().contains("too long")
-    );
+    b.goto(&entity_url).unwrap();
     // The rest of the page is intact.
     assert!(
         b.text(&b.find("section.about").unwrap())

@@ -407,7 +407,9 @@ impl PluginHost {
                 })
             })
             .collect();
-        panels.sort_by(|a, b| (&a.plugin, &a.panel.id).cmp(&(&b.plugin, &b.panel.id)));
+        // By plugin; each plugin's panels in the order it declares them (its
+        // most important first: the entity page shows a share of each plugin's).
+        panels.sort_by(|a, b| a.plugin.cmp(&b.plugin));
         panels
     }
 
