@@ -406,6 +406,15 @@ fn dropped_plugin_appears_live_and_a_failing_panel_is_contained() {
         "the plugins page reloaded instead of updating"
     );
     wait_loaded(&portal, "hostile.wasm");
+    // Each loaded plugin shows its quotas and its use of them.
+    b.wait_until("quotas on the plugins page", WAIT, |b| {
+        let text = b.body_text()?;
+        Ok((text.contains("Quotas")
+            && text.contains("Storage keys")
+            && text.contains("HTTP requests per call"))
+        .then_some(()))
+    })
+    .unwrap();
     shot(&b, "plugins");
 
     // Its panels appear on entity pages; the ones that fail are contained.

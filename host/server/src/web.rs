@@ -12,7 +12,7 @@ use portal_catalog_model::Predicate;
 use portal_plugin_host::CallError;
 use portal_plugin_host::PluginStatus;
 use portal_types::{PanelFailure, PanelFailureKind, Widget};
-use portal_web::model::{CapabilityRow, PluginRow};
+use portal_web::model::{CapabilityRow, PluginRow, QuotaRow};
 use portal_web::ssr::data::{
     DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelInfo, PortalData,
 };
@@ -276,6 +276,7 @@ fn plugin_row(s: PluginStatus) -> PluginRow {
             })
             .collect(),
         capabilities,
+        quotas: s.quotas.as_ref().map(quota_rows).unwrap_or_default(),
         missing_grants: s.missing_grants,
         compiler: s.compiler.map(|t| t.name().to_owned()),
         calls: s.health.calls,
@@ -305,4 +306,57 @@ pub(crate) fn shown_plugins_dir(state: &AppState) -> Option<String> {
         .or_else(|| dir.is_relative().then(|| dir.to_path_buf()))
         .or_else(|| dir.file_name().map(std::path::PathBuf::from))?;
     Some(shown.display().to_string())
+}
+
+/// The plugins page's quota table for one plugin.
+fn quota_rows(q: &portal_plugin_host::QuotaStatus) -> Vec<QuotaRow> {
+    let n = portal_web::model::fmt_count;
+    let window = q.limits.log_window_seconds;
+    let row = |quota: String, used: Option<String>, limit: String| QuotaRow { quota, used, limit };
+    vec![
+        row(
+            "Storage".into(),
+            Some(format!("{} bytes", n(q.storage_bytes))),
+            format!("{} bytes", n(q.limits.storage_bytes)),
+        ),
+        row(
+            "Storage keys".into(),
+            Some(n(q.storage_keys)),
+            n(q.limits.storage_keys),
+        ),
+        row(
+            format!("Log lines per {window} s"),
+            Some(format!(
+                "{} ({} dropped since loaded)",
+                n(q.log_lines_in_window),
+                n(q.log_lines_dropped)
+            )),
+            n(q.limits.log_lines_per_window),
+        ),
+        row(
+            format!("Log bytes per {window} s"),
+            Some(n(q.log_bytes_in_window)),
+            n(q.limits.log_bytes_per_window),
+        ),
+        row(
+            "Catalog calls per call".into(),
+            None,
+            n(q.limits.catalog_calls_per_call),
+        ),
+        row(
+            "Catalog bytes read per call".into(),
+            None,
+            n(q.limits.catalog_bytes_per_call),
+        ),
+        row(
+            "HTTP requests per call".into(),
+            None,
+            n(q.limits.http_requests_per_call),
+        ),
+        row(
+            "HTTP bytes per call".into(),
+            None,
+            n(q.limits.http_bytes_per_call),
+        ),
+    ]
 }

@@ -18,3 +18,16 @@ pub use search::*;
 pub use url::*;
 
 pub use portal_types::{KeyValue, PanelFailure, PanelFailureKind, PluginState, Tone, Widget};
+
+/// `12345` → `12,345`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -15,6 +15,8 @@ pub struct PluginRow {
     pub extension_points: Vec<String>,
     pub panels: Vec<String>,
     pub capabilities: Vec<CapabilityRow>,
+    /// Its quotas and its use of them (empty until it has loaded).
+    pub quotas: Vec<QuotaRow>,
     pub missing_grants: Vec<String>,
     pub compiler: Option<String>,
     pub calls: u64,
@@ -23,6 +25,15 @@ pub struct PluginRow {
     pub last_denial: Option<String>,
     pub load_error: Option<String>,
     pub loaded_at: Option<String>,
+}
+
+/// One quota of a plugin: what it limits, how much is used (for quotas counted
+/// over time), and the limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaRow {
+    pub quota: String,
+    pub used: Option<String>,
+    pub limit: String,
 }
 
 /// A capability: asked for, granted, both or neither.

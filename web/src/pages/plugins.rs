@@ -214,6 +214,32 @@ fn PluginCard(plugin: PluginRow) -> impl IntoView {
             {(!plugin.missing_grants.is_empty()).then(|| view! {
                 <p class="secondary">"Missing grants: " {plugin.missing_grants.join(", ")}</p>
             })}
+            {(!plugin.quotas.is_empty()).then(|| {
+                let quotas = plugin.quotas.clone();
+                view! {
+                    <h3 class="label">"Quotas"</h3>
+                    <div class="table-wrap">
+                        <table class="w-table quotas">
+                            <caption class="visually-hidden">"Quotas and their use"</caption>
+                            <thead>
+                                <tr><th scope="col">"Quota"</th><th scope="col">"Used"</th><th scope="col">"Limit"</th></tr>
+                            </thead>
+                            <tbody>
+                                {quotas
+                                    .into_iter()
+                                    .map(|q| view! {
+                                        <tr>
+                                            <td>{q.quota}</td>
+                                            <td>{q.used.unwrap_or_else(|| "per call".into())}</td>
+                                            <td>{q.limit}</td>
+                                        </tr>
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+            })}
             <h3 class="label">"Health"</h3>
             <dl class="about-fields">
                 <div><dt>"Calls"</dt><dd>{fmt_count(plugin.calls)}</dd></div>

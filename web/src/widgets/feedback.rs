@@ -3,18 +3,7 @@
 use crate::app::Icon;
 use leptos::prelude::*;
 
-/// `12345` → `12,345`.
-pub fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::fmt_count;
 
 #[component]
 pub fn Loading() -> impl IntoView {
