@@ -12,6 +12,9 @@
 //!   sidebar:                         # replaces the default entries
 //!     - { label: Catalog, path: /catalog, icon: catalog }
 //!     - { label: Runbooks, url: "https://wiki.example.com/runbooks" }
+//!   entity_page:                     # how plugin panels share an entity's page
+//!     plugin_order: [ownership]      # these plugins first, then the rest by name
+//!     panels_per_plugin: 4           # the rest fold under "More from <plugin>"
 //! ```
 //!
 //! Unknown keys and invalid colours are configuration errors, reported at start.
