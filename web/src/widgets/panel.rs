@@ -155,3 +155,28 @@ pub fn render(w: Widget, depth: usize) -> AnyView {
         .into_any(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_titled_like_its_panel_is_not_titled_twice() {
+        let card = Widget::Card {
+            title: " Ownership ".into(),
+            children: vec![Widget::Text { text: "x".into() }],
+        };
+        assert!(matches!(
+            without_repeated_title(card, "ownership"),
+            Widget::Stack { children } if children.len() == 1
+        ));
+        let other = Widget::Card {
+            title: "CI".into(),
+            children: Vec::new(),
+        };
+        assert!(matches!(
+            without_repeated_title(other, "Ownership"),
+            Widget::Card { .. }
+        ));
+    }
+}
