@@ -313,7 +313,17 @@ fn quota_rows(q: &portal_plugin_host::QuotaStatus) -> Vec<QuotaRow> {
     let n = portal_web::model::fmt_count;
     let window = q.limits.log_window_seconds;
     let row = |quota: String, used: Option<String>, limit: String| QuotaRow { quota, used, limit };
-    vec![
+    let per_call = [
+        ("Catalog calls per call", q.limits.catalog_calls_per_call),
+        (
+            "Catalog bytes read per call",
+            q.limits.catalog_bytes_per_call,
+        ),
+        ("HTTP requests per call", q.limits.http_requests_per_call),
+        ("HTTP bytes per call", q.limits.http_bytes_per_call),
+    ]
+    .map(|(quota, limit)| row(quota.into(), None, n(limit)));
+    let mut rows = vec![
         row(
             "Storage".into(),
             Some(format!("{} bytes", n(q.storage_bytes))),
@@ -338,25 +348,7 @@ fn quota_rows(q: &portal_plugin_host::QuotaStatus) -> Vec<QuotaRow> {
             Some(n(q.log_bytes_in_window)),
             n(q.limits.log_bytes_per_window),
         ),
-        row(
-            "Catalog calls per call".into(),
-            None,
-            n(q.limits.catalog_calls_per_call),
-        ),
-        row(
-            "Catalog bytes read per call".into(),
-            None,
-            n(q.limits.catalog_bytes_per_call),
-        ),
-        row(
-            "HTTP requests per call".into(),
-            None,
-            n(q.limits.http_requests_per_call),
-        ),
-        row(
-            "HTTP bytes per call".into(),
-            None,
-            n(q.limits.http_bytes_per_call),
-        ),
-    ]
+    ];
+    rows.extend(per_call);
+    rows
 }
