@@ -1,6 +1,7 @@
 //! `portal-bench`: Portal's benchmarks. Each area has its own subcommand and
 //! module; this file only dispatches.
 
+mod attack;
 mod catalog;
 mod plugins;
 mod portal_process;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Plugin runtime: compile, start-up, instantiate + call, drop-in to live.
     Plugins(plugins::Args),
+    /// Plugin sandbox: what two hostile plugins running flat out cost others.
+    PluginsAttack(attack::AttackArgs),
     /// Catalog: ingest time, RSS, and HTTP latency/throughput under load.
     Catalog(catalog::CatalogArgs),
     /// Web UI: server time and size of the catalog and entity pages, bundle size.
@@ -41,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Plugins(args) => plugins::run(args).await,
+            Command::PluginsAttack(args) => attack::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Web(args) => web::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,

@@ -4,7 +4,6 @@
 //! call only.
 
 use crate::capabilities::{HostState, LogSink, PluginContext};
-use crate::engine::TICK;
 use crate::error::CallError;
 use crate::wit::Exports;
 use futures::FutureExt;
@@ -12,7 +11,7 @@ use portal_config::ExtensionLimits;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
@@ -56,15 +55,12 @@ pub(crate) async fn invoke<R>(
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
     store.set_hostcall_fuel(transfer_limit);
-    let budget = limits.cpu_ms.div_ceil(TICK.as_millis() as u64).max(1);
-    store.data_mut().call.cpu_budget_ticks = budget;
+    let meter = store.data().call.cpu.clone();
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx| {
-        let call = &mut ctx.data_mut().call;
-        call.cpu_ticks += 1;
-        // Host work done for the plugin (`capabilities::host_work`) counts too.
-        if call.over_cpu_budget() {
-            call.cpu_exhausted = true;
+        // Busy time includes host work done for the plugin (`capabilities::host_work`).
+        if ctx.data().call.cpu.over_budget() {
+            ctx.data_mut().call.cpu_exhausted = true;
             return Err(Trap::Interrupt.into());
         }
         // Yield to the async runtime on every tick, so a busy plugin shares the
@@ -72,12 +68,22 @@ pub(crate) async fn invoke<R>(
         Ok(UpdateDeadline::Yield(1))
     });
 
+    let started = Instant::now();
     let run = async {
         let instance = pre.instantiate_async(&mut store).await?;
         op(&mut store, &instance, exports).await
     };
-    let guarded = AssertUnwindSafe(run).catch_unwind();
+    let guarded = meter.measure(AssertUnwindSafe(run).catch_unwind());
     let outcome = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), guarded).await;
+    if store.data().call.cpu_exhausted {
+        tracing::info!(
+            plugin,
+            busy_ms = meter.used().as_millis() as u64,
+            wall_ms = started.elapsed().as_millis() as u64,
+            limit_ms = limits.cpu_ms,
+            "call stopped at its CPU limit"
+        );
+    }
 
     let state = store.data();
     let denials = state.denials();

@@ -18,6 +18,7 @@
 mod cache;
 mod calls;
 mod capabilities;
+mod cpu_meter;
 mod engine;
 pub mod error;
 mod extensions;

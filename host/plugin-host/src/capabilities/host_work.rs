@@ -1,7 +1,7 @@
 //! Host work done for a plugin that can take long (catalog queries, storage):
 //! it runs on tokio's blocking pool, never on an async worker, so the portal
 //! keeps answering and the call's wall-clock timeout can fire while it runs.
-//! Its time is charged to the calling plugin's CPU budget, and the plugin's
+//! Its time is charged to the calling plugin's busy time (`cpu_meter`), and the plugin's
 //! call ends (a CPU-limit trap) at the moment that budget runs out, whether the
 //! time went to the plugin's own code or to host work.
 //!
@@ -19,10 +19,11 @@ pub(crate) async fn run<T: Send + 'static>(
     state: &mut HostState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> wasmtime::Result<T> {
-    if state.call.over_cpu_budget() {
+    let meter = state.call.cpu.clone();
+    if meter.over_budget() {
         return Err(exhausted(state));
     }
-    // Waiting for a slot is not CPU: only the wall-clock timeout bounds it.
+    // Waiting for a slot is not busy time: only the wall-clock timeout bounds it.
     let permit = state
         .plugin
         .usage
@@ -31,16 +32,22 @@ pub(crate) async fn run<T: Send + 'static>(
         .acquire_owned()
         .await
         .map_err(|_| wasmtime::format_err!("the plugin host is shutting down"))?;
-    let remaining = state.call.cpu_remaining();
-    let started = Instant::now();
+    let remaining = meter.remaining();
+    let charged = meter.clone();
     let task = tokio::task::spawn_blocking(move || {
         let _slot = permit;
-        work()
+        // Measured where it runs, so time queued for a blocking thread is not
+        // charged, and work that outlives its call still adds up.
+        let started = Instant::now();
+        let value = work();
+        charged.charge(started.elapsed());
+        value
     });
+    // Work cannot be stopped once started; the call stops waiting for it when
+    // its budget would be used up, as the plugin's own code would be stopped.
     let outcome = tokio::time::timeout(remaining, task).await;
-    state.call.charge_host_work(started.elapsed());
     match outcome {
-        Ok(Ok(value)) if !state.call.over_cpu_budget() => Ok(value),
+        Ok(Ok(value)) if !meter.over_budget() => Ok(value),
         Ok(Ok(_)) | Err(_) => Err(exhausted(state)),
         // A panic in host work fails this call as a host-function panic would.
         Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),

@@ -12,7 +12,7 @@ pub(crate) mod output;
 pub(crate) mod storage;
 pub(crate) mod workspace;
 
-use crate::engine::TICK;
+use crate::cpu_meter::CpuMeter;
 use crate::limits::CallLimiter;
 use crate::model::CapabilityRequests;
 use crate::services::Services;
@@ -227,71 +227,16 @@ impl PluginContext {
 /// Per-call bookkeeping the host reads after the call to explain a failure.
 #[derive(Default)]
 pub(crate) struct CallState {
-    pub cpu_ticks: u64,
-    pub cpu_budget_ticks: u64,
+    /// The call's busy time against its CPU budget: the plugin's own code and
+    /// the host's work for it alike.
+    pub cpu: Arc<CpuMeter>,
     pub cpu_exhausted: bool,
-    /// Whole ticks spent in host work for the plugin (catalog, storage),
-    /// charged to its CPU budget like ticks of its own code. Counted per host
-    /// call rounded down: the one epoch tick the plugin sees when it resumes
-    /// after the call already stands for the fraction.
-    pub host_ticks: u64,
     pub catalog_calls: u64,
     pub catalog_bytes: u64,
     pub log_lines: u32,
     pub log_sink: Option<LogSink>,
     /// Capabilities the plugin tried to use and was refused, for the operator.
     pub denials: Vec<String>,
-}
-
-impl CallState {
-    /// CPU used so far in ticks: the plugin's own ticks plus host work.
-    fn cpu_used_ticks(&self) -> u64 {
-        self.cpu_ticks.saturating_add(self.host_ticks)
-    }
-
-    /// Charges host work that took `elapsed` to the call.
-    pub(crate) fn charge_host_work(&mut self, elapsed: Duration) {
-        let ticks = elapsed.as_nanos() / TICK.as_nanos();
-        self.host_ticks = self
-            .host_ticks
-            .saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
-    }
-
-    /// Whether the call has used more CPU than its budget (the budget's last
-    /// tick included, as for the plugin's own code).
-    pub(crate) fn over_cpu_budget(&self) -> bool {
-        self.cpu_used_ticks() > self.cpu_budget_ticks
-    }
-
-    /// CPU time left before the call is over its budget.
-    pub(crate) fn cpu_remaining(&self) -> Duration {
-        let left = (self.cpu_budget_ticks + 1).saturating_sub(self.cpu_used_ticks());
-        TICK * u32::try_from(left).unwrap_or(u32::MAX)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_work_counts_against_the_cpu_budget() {
-        let mut call = CallState {
-            cpu_budget_ticks: 100, // 1 s
-            ..CallState::default()
-        };
-        call.cpu_ticks = 30;
-        assert_eq!(call.cpu_remaining(), TICK * 71);
-        // A 0.6 s catalog query: 60 ticks; short calls round down (the tick the
-        // plugin sees on resuming counts the fraction).
-        call.charge_host_work(Duration::from_millis(605));
-        call.charge_host_work(Duration::from_millis(4));
-        assert_eq!(call.cpu_used_ticks(), 90);
-        assert!(!call.over_cpu_budget());
-        call.charge_host_work(Duration::from_millis(110));
-        assert!(call.over_cpu_budget());
-        assert_eq!(call.cpu_remaining(), Duration::ZERO);
-    }
 }
 
 /// The data of one `Store`: one call into one plugin.
@@ -324,6 +269,7 @@ impl HostState {
         log::roll_window(&plugin);
         Ok(HostState {
             call: CallState {
+                cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
                 log_sink,
                 ..CallState::default()
             },
