@@ -507,6 +507,54 @@ fn the_storage_quota_is_enforced_and_freed_by_deleting() {
 }
 
 #[test]
+fn http_quotas_end_a_call_that_asks_too_much_and_reset_for_the_next() {
+    let target = StandIn::serve(|_| {
+        axum::Router::new()
+            .route("/small", axum::routing::get(|| async { "small answer" }))
+            .route("/big", axum::routing::get(|| async { "b".repeat(2 << 20) }))
+    });
+    let portal = portal_with_hostile(
+        &format!(
+            "    hostile:\n      allowed_hosts: [\"{}\"]\n      quotas: {{ http_requests_per_call: 5, http_bytes_per_call: 1048576 }}\n",
+            target.addr
+        ),
+        "",
+    );
+    // Requests: the sixth in one call is refused before it is sent.
+    let (code, text, _) = attack(&portal, "http-flood", &format!("{}/small", target.url()));
+    assert_eq!(code, 200, "{text}");
+    assert!(
+        text.contains("made 5 requests") && text.contains("HttpRequestDenied"),
+        "{text}"
+    );
+    assert_eq!(target.request_count(), 5);
+    let hostile = status(&portal, "hostile.wasm").unwrap();
+    let denial = hostile["health"]["lastDenial"]["message"].as_str().unwrap();
+    assert!(
+        denial.contains("HTTP request quota of 5 per call")
+            && denial.contains("plugins.grants.hostile.quotas.http_requests_per_call"),
+        "{denial}"
+    );
+    assert_eq!(
+        hostile["quotas"]["limits"]["httpRequestsPerCall"], 5,
+        "{hostile}"
+    );
+    // Bytes: a 2 MiB answer stops at the 1 MiB quota, naming it.
+    let (code, message) = provoke(&portal, "http", &format!("{}/big", target.url()));
+    assert_eq!(code, 502, "{message}");
+    assert!(
+        message.contains("http-failed") && message.contains("HTTP byte quota of 1048576 per call"),
+        "{message}"
+    );
+    // Quotas are per call: the next call starts afresh.
+    let (code, message) = provoke(&portal, "http", &format!("{}/small", target.url()));
+    assert_eq!(code, 200, "{message}");
+    let (_, text, _) = attack(&portal, "http-flood", &format!("{}/small", target.url()));
+    assert!(text.contains("made 5 requests"), "{text}");
+    assert_healthy(&portal);
+}
+
+#[test]
 fn a_log_flood_is_capped_per_window_with_one_summary_line() {
     let portal = portal_with_hostile(
         "    hostile:\n      quotas: { log_lines_per_window: 100, log_window_seconds: 3 }\n",

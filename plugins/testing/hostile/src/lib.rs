@@ -36,6 +36,7 @@ const ATTACKS: &[&str] = &[
     "log-flood",
     "log-forge",
     "host-max",
+    "http-flood",
 ];
 
 impl Plugin for Hostile {
@@ -130,6 +131,7 @@ impl Plugin for Hostile {
                 "logged".to_owned()
             }
             "host-max" => host_max(),
+            "http-flood" => http_flood(&arg),
             _ => "ok".to_owned(),
         };
         let mut view = sdk::ViewBuilder::new();
@@ -317,6 +319,16 @@ fn host_max() -> String {
         let _ = std::hint::black_box(config::get(&key));
         let _ = std::hint::black_box(config::get_secret(&key[..256]));
     }
+}
+
+/// GETs `url` until the host refuses; says how many requests got through.
+fn http_flood(url: &str) -> String {
+    for n in 0u64.. {
+        if let Err(e) = sdk::http::get(url, &[]) {
+            return format!("made {n} requests; then {e}");
+        }
+    }
+    unreachable!()
 }
 
 sdk::export!(Hostile);
