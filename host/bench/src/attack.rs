@@ -29,6 +29,9 @@ pub struct AttackArgs {
     /// Seconds of each phase (idle, attack).
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// The hostile plugin's storage quota in bytes (default: the portal's default).
+    #[arg(long)]
+    storage_quota: Option<u64>,
     /// Where the built plugins are (default: $PORTAL_TEST_PLUGINS).
     #[arg(long, env = "PORTAL_TEST_PLUGINS")]
     plugins: PathBuf,
@@ -56,11 +59,19 @@ pub async fn run(args: AttackArgs) -> anyhow::Result<()> {
         })?;
     }
     let data_dir = dir.path().join("data");
+    let hostile_quota = args
+        .storage_quota
+        .map(|bytes| {
+            format!(
+                "    hostile:\n      quotas: {{ storage_bytes: {bytes}, storage_keys: 1000000 }}\n"
+            )
+        })
+        .unwrap_or_default();
     let config = dir.path().join("portal.yaml");
     std::fs::write(
         &config,
         format!(
-            "data_dir: {data}\nplugins:\n  dir: {plugins}\n  cache_dir: {cache}\n  grants:\n    compat:\n      config: {{ greeting: hi }}\ncatalog:\n  locations:\n    - type: file\n      target: {catalog}\n",
+            "data_dir: {data}\nplugins:\n  dir: {plugins}\n  cache_dir: {cache}\n  grants:\n    compat:\n      config: {{ greeting: hi }}\n{hostile_quota}catalog:\n  locations:\n    - type: file\n      target: {catalog}\n",
             data = data_dir.display(),
             plugins = plugins_dir.display(),
             cache = std::env::current_dir()?
@@ -85,7 +96,7 @@ pub async fn run(args: AttackArgs) -> anyhow::Result<()> {
         pid: child.id(),
         client: reqwest::Client::builder().no_proxy().build()?,
         plugins_dir,
-        storage_dir: data_dir.join("plugin-storage"),
+        storage: data_dir.join("plugin-storage.redb"),
     };
     let result = measure(&portal, &args, expected).await;
     let _ = child.kill();
@@ -100,7 +111,7 @@ struct Portal {
     pid: u32,
     client: reqwest::Client,
     plugins_dir: PathBuf,
-    storage_dir: PathBuf,
+    storage: PathBuf,
 }
 
 impl Portal {
@@ -169,22 +180,23 @@ impl Portal {
     }
 
     fn disk_mib(&self) -> f64 {
-        dir_size(&self.storage_dir) as f64 / (1024.0 * 1024.0)
+        dir_size(&self.storage) as f64 / (1024.0 * 1024.0)
     }
 }
 
+/// Bytes a file, or a directory tree, takes on disk (allocated blocks).
 fn dir_size(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.blocks() * 512;
+    }
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
+    entries.flatten().map(|e| dir_size(&e.path())).sum()
 }
 
 fn entity(name: &str, attack_arg: Option<&str>) -> Value {
@@ -215,6 +227,7 @@ async fn probe(portal: &Portal, seconds: u64) -> anyhow::Result<(Vec<Duration>, 
 
 async fn measure(portal: &Portal, args: &AttackArgs, expected: usize) -> anyhow::Result<String> {
     wait_ready(portal, expected).await?;
+    let at_start = (portal.rss_mib(), portal.disk_mib());
     let mut report = format!(
         "# portal-bench plugins-attack ({expected} entities; two attacks at once, {} s per phase; CPU limit {})\n\n",
         args.seconds,
@@ -313,11 +326,13 @@ async fn measure(portal: &Portal, args: &AttackArgs, expected: usize) -> anyhow:
     std::fs::remove_file(portal.plugins_dir.join("hostile.wasm"))?;
     let removed_at = Instant::now();
     report.push_str(&format!(
-        "\nstorage quota filled in {} ({} bytes in {} keys; the plugin was told: {})\n\n| when | host RSS | plugin storage on disk |\n|---|---|---|\n| before | {:.1} MiB | {:.1} MiB |\n| quota full | {:.1} MiB | {:.1} MiB |\n",
+        "\nstorage quota filled in {} ({} bytes in {} keys; the plugin was told: {})\n\n| when | host RSS | plugin storage on disk |\n|---|---|---|\n| portal ready | {:.1} MiB | {:.1} MiB |\n| after the attacks | {:.1} MiB | {:.1} MiB |\n| quota full | {:.1} MiB | {:.1} MiB |\n",
         human(started.elapsed()),
         quota["storageBytes"],
         quota["storageKeys"],
         filled.split("then ").nth(1).unwrap_or(&filled).trim_end_matches(['"', '}', ']']),
+        at_start.0,
+        at_start.1,
         baseline.0,
         baseline.1,
         full.0,

@@ -8,7 +8,7 @@
 
 use crate::stats::{Summary, human};
 use portal_config::Config;
-use portal_plugin_host::services::{CatalogReader, ServiceError, Services, SledKeyValueStore};
+use portal_plugin_host::services::{CatalogReader, PluginStore, ServiceError, Services};
 use portal_plugin_host::{HostOptions, PluginHost};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -109,7 +109,7 @@ impl Scratch {
         let mut options = HostOptions::from_config(&config);
         options.plugins_dir = self.dir.path().join("plugins");
         options.cache_dir = cache.to_owned();
-        let kv = SledKeyValueStore::open(&self.dir.path().join(format!("kv-{}", nonce())))?;
+        let kv = PluginStore::open(&self.dir.path().join(format!("kv-{}", nonce())))?;
         let services = Services {
             catalog: Arc::new(BenchCatalog),
             kv: Arc::new(kv),

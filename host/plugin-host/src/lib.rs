@@ -30,6 +30,7 @@ mod loader;
 pub mod model;
 mod registry;
 pub mod services;
+mod store;
 mod watcher;
 pub mod wit;
 

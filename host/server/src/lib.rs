@@ -15,7 +15,7 @@ pub use state::AppState;
 
 use anyhow::Context;
 use portal_config::Config;
-use portal_plugin_host::services::{Services, SledKeyValueStore};
+use portal_plugin_host::services::{PluginStore, Services};
 use portal_plugin_host::{HostOptions, PluginHost};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ impl Portal {
         let data_dir = config.data_dir();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-        let kv = SledKeyValueStore::open(&data_dir.join("plugin-storage"))?;
+        let kv = PluginStore::open_in(&data_dir)?;
         let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
         let services = Services {
             catalog: Arc::new(catalog_wiring::CatalogService::new(catalog.clone())),

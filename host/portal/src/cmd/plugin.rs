@@ -3,7 +3,7 @@
 use super::ConfigArgs;
 use clap::{Args, Subcommand};
 use portal_config::Config;
-use portal_plugin_host::services::{NoCatalog, Services, SledKeyValueStore};
+use portal_plugin_host::services::{NoCatalog, PluginStore, Services};
 use portal_plugin_host::{HostOptions, LoadedPlugin, PluginHost, PluginStatus};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -63,7 +63,7 @@ fn host(
         options.plugins_dir = dir.to_owned();
     }
     let kv_dir = tempfile::tempdir()?;
-    let kv = SledKeyValueStore::open(&kv_dir.path().join("kv"))?;
+    let kv = PluginStore::open(&kv_dir.path().join("kv"))?;
     scratch.get_or_insert(kv_dir);
     let services = Services {
         catalog: Arc::new(NoCatalog),
