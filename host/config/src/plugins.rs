@@ -28,6 +28,15 @@ pub struct PluginsConfig {
     pub quotas: Quotas,
     #[serde(default)]
     pub compile: CompileConfig,
+    /// Seconds a removed plugin's stored keys are kept before they are deleted,
+    /// so that a file replaced by delete-then-copy keeps its data. To switch a
+    /// plugin off and keep its data, set `grants.<name>.enabled: false` instead.
+    #[serde(default = "thirty")]
+    pub removed_storage_seconds: u64,
+}
+
+fn thirty() -> u64 {
+    30
 }
 
 impl Default for PluginsConfig {
@@ -40,6 +49,7 @@ impl Default for PluginsConfig {
             limits: Limits::default(),
             quotas: Quotas::default(),
             compile: CompileConfig::default(),
+            removed_storage_seconds: thirty(),
         }
     }
 }

@@ -199,9 +199,25 @@ impl PluginHost {
     }
 
     /// Starts watching the plugins directory; stops when the handle is dropped.
+    /// From then on, plugins' log windows also end on time, so the line saying
+    /// how many of a plugin's lines were dropped comes even if it never logs again.
     pub fn watch(&self) -> Result<DirectoryWatch, HostError> {
         let dir = self.inner.options.plugins_dir.clone();
-        watcher::watch(self.clone(), &dir).map_err(|source| HostError::Watch { path: dir, source })
+        let watch = watcher::watch(self.clone(), &dir)
+            .map_err(|source| HostError::Watch { path: dir, source })?;
+        let host = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                let Some(inner) = host.upgrade() else { break };
+                for plugin in inner.registry.active() {
+                    capabilities::log::roll_window(&plugin.context);
+                }
+            }
+        });
+        Ok(watch)
     }
 
     /// Brings one file's plugin in line with the disk: load, reload or unload.
@@ -228,11 +244,47 @@ impl PluginHost {
         }
     }
 
+    /// Deletes an uninstalled plugin's stored keys once it has stayed removed for
+    /// `plugins.removed_storage_seconds`: a file replaced by delete-then-copy is
+    /// back by then and keeps its data. The name is bound to the file, so the
+    /// file's return is what counts.
+    fn purge_storage_later(&self, name: String, file: PathBuf) {
+        let host = self.clone();
+        let grace =
+            std::time::Duration::from_secs(self.inner.options.plugins.removed_storage_seconds);
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            if file.exists() || host.inner.registry.by_name(&name).is_some() {
+                return;
+            }
+            let kv = host.inner.services.kv.clone();
+            let plugin = name.clone();
+            match tokio::task::spawn_blocking(move || kv.purge(&plugin)).await {
+                Ok(Ok(held)) if held.keys > 0 => tracing::info!(
+                    plugin = name,
+                    keys = held.keys,
+                    bytes = held.bytes,
+                    "removed plugin's storage deleted"
+                ),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(
+                    plugin = name,
+                    "cannot delete a removed plugin's storage: {e}"
+                ),
+                Err(e) => tracing::warn!(
+                    plugin = name,
+                    "deleting a removed plugin's storage failed: {e}"
+                ),
+            }
+        });
+    }
+
     async fn sync_file_once(&self, file: &Path) {
         if !file.exists() {
             if let Some(old) = self.inner.registry.remove(file) {
                 tracing::info!(file = %file.display(), plugin = old.name(), "plugin file removed; unloaded");
                 self.emit(file, Some(old.name()), PluginEventKind::Unloaded);
+                self.purge_storage_later(old.name().to_owned(), file.to_owned());
             }
             return;
         }

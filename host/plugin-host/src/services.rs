@@ -25,6 +25,9 @@ pub trait KeyValueStore: Send + Sync {
     fn delete(&self, plugin: &str, key: &str) -> Result<(), ServiceError>;
     /// What the plugin stores now.
     fn usage(&self, plugin: &str) -> Result<StorageUsage, ServiceError>;
+    /// Deletes everything the plugin stores (it was uninstalled) and gives the
+    /// space back; returns what it held.
+    fn purge(&self, plugin: &str) -> Result<StorageUsage, ServiceError>;
     fn list_keys(
         &self,
         plugin: &str,

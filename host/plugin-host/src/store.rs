@@ -14,6 +14,7 @@
 use crate::services::{KeyValueStore, ServiceError, StorageQuota, StorageUsage};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 /// The store's memory: redb's cache for pages read and written.
 const CACHE_BYTES: usize = 8 << 20;
@@ -25,7 +26,8 @@ fn table(plugin: &str) -> String {
 }
 
 pub struct PluginStore {
-    db: Database,
+    /// Shared by every call; taken alone only to compact after a purge.
+    db: RwLock<Database>,
 }
 
 impl PluginStore {
@@ -52,7 +54,13 @@ impl PluginStore {
                     path.display()
                 ))
             })?;
-        Ok(PluginStore { db })
+        Ok(PluginStore {
+            db: RwLock::new(db),
+        })
+    }
+
+    fn db(&self) -> RwLockReadGuard<'_, Database> {
+        self.db.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn migrate_from_sled(&self, legacy: &Path) -> Result<(), ServiceError> {
@@ -62,7 +70,8 @@ impl PluginStore {
                 legacy.display()
             ))
         })?;
-        let write = self.db.begin_write().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let write = db.begin_write().map_err(unavailable)?;
         let mut plugins = 0;
         {
             let mut usage = write.open_table(USAGE).map_err(unavailable)?;
@@ -129,7 +138,8 @@ fn unavailable(e: impl std::fmt::Display) -> ServiceError {
 
 impl KeyValueStore for PluginStore {
     fn get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>, ServiceError> {
-        let read = self.db.begin_read().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let read = db.begin_read().map_err(unavailable)?;
         let name = table(plugin);
         let entries = match read.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
             Ok(entries) => entries,
@@ -150,7 +160,8 @@ impl KeyValueStore for PluginStore {
         quota: StorageQuota,
     ) -> Result<(), ServiceError> {
         // One write transaction at a time: the check and the write are atomic.
-        let write = self.db.begin_write().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let write = db.begin_write().map_err(unavailable)?;
         {
             let name = table(plugin);
             let mut entries = write
@@ -188,7 +199,8 @@ impl KeyValueStore for PluginStore {
     }
 
     fn delete(&self, plugin: &str, key: &str) -> Result<(), ServiceError> {
-        let write = self.db.begin_write().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let write = db.begin_write().map_err(unavailable)?;
         {
             let name = table(plugin);
             let mut entries = write
@@ -211,12 +223,40 @@ impl KeyValueStore for PluginStore {
     }
 
     fn usage(&self, plugin: &str) -> Result<StorageUsage, ServiceError> {
-        let read = self.db.begin_read().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let read = db.begin_read().map_err(unavailable)?;
         match read.open_table(USAGE) {
             Ok(usage) => Self::usage_in(&usage, plugin),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(StorageUsage::default()),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    fn purge(&self, plugin: &str) -> Result<StorageUsage, ServiceError> {
+        let held = self.usage(plugin)?;
+        {
+            let db = self.db();
+            let write = db.begin_write().map_err(unavailable)?;
+            let name = table(plugin);
+            write
+                .delete_table(TableDefinition::<&str, &[u8]>::new(&name))
+                .map_err(unavailable)?;
+            write
+                .open_table(USAGE)
+                .map_err(unavailable)?
+                .remove(plugin)
+                .map_err(unavailable)?;
+            write.commit().map_err(unavailable)?;
+        }
+        // Give the space back to the file system. Every transaction is begun and
+        // ended under the read lock, so with the write lock none is open; calls
+        // wait for the moment it takes.
+        let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
+        while db
+            .compact(redb::CompactionMode::Balanced)
+            .map_err(unavailable)?
+        {}
+        Ok(held)
     }
 
     fn list_keys(
@@ -225,7 +265,8 @@ impl KeyValueStore for PluginStore {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<String>, ServiceError> {
-        let read = self.db.begin_read().map_err(unavailable)?;
+        let db = self.db(); // held while the transaction lives (see `purge`)
+        let read = db.begin_read().map_err(unavailable)?;
         let name = table(plugin);
         let entries = match read.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
             Ok(entries) => entries,
@@ -316,6 +357,32 @@ mod tests {
         let kv = store(&dir);
         assert_eq!(kv.usage("p").unwrap(), StorageUsage { bytes: 98, keys: 3 });
         assert_eq!(kv.usage("nobody").unwrap(), StorageUsage::default());
+    }
+
+    #[test]
+    fn purging_an_uninstalled_plugin_frees_its_keys_and_its_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = store(&dir);
+        let file = dir.path().join("plugin-storage.redb");
+        let value = vec![7u8; 64 << 10];
+        for n in 0..200 {
+            kv.set("gone", &format!("fill/{n:05}"), &value, UNLIMITED)
+                .unwrap();
+        }
+        kv.set("stays", "k", b"v", UNLIMITED).unwrap();
+        let full = std::fs::metadata(&file).unwrap().len();
+        assert!(full > 12 << 20, "{full}");
+        let held = kv.purge("gone").unwrap();
+        assert_eq!(held.keys, 200);
+        assert_eq!(kv.usage("gone").unwrap(), StorageUsage::default());
+        assert!(kv.list_keys("gone", "", 10).unwrap().is_empty());
+        assert_eq!(kv.get("stays", "k").unwrap().as_deref(), Some(&b"v"[..]));
+        let after = std::fs::metadata(&file).unwrap().len();
+        assert!(after < 2 << 20, "{full} -> {after}");
+        // Purging what holds nothing is fine; the plugin may come back later.
+        kv.purge("never-installed").unwrap();
+        kv.set("gone", "again", b"1", UNLIMITED).unwrap();
+        assert_eq!(kv.usage("gone").unwrap().keys, 1);
     }
 
     #[test]

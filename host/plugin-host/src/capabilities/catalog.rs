@@ -1,7 +1,7 @@
 //! `catalog`: read-only access to catalog entities, when granted. Every
 //! argument is bounded, every call counts against the plugin's per-call quotas
-//! (calls, bytes read), and the work runs off the async workers, charged to the
-//! plugin's CPU budget (`host_work`).
+//! (calls, bytes read), and its time is charged to the plugin's CPU budget
+//! (`host_work`): a query runs off the async workers, a lookup by ref in place.
 
 use super::{HostCallError, HostFailure, HostState, host_work};
 use crate::services::ServiceError;
@@ -74,10 +74,9 @@ pub(crate) async fn get_entity(
             .into());
     }
     count_call(state)?;
+    // One lookup by a ref of at most 1 KiB: bounded, so done in place.
     let catalog = state.plugin.services.catalog.clone();
-    let entity = host_work::run(state, move || catalog.get_entity(&entity_ref))
-        .await?
-        .map_err(map)?;
+    let entity = host_work::inline(state, move || catalog.get_entity(&entity_ref))?.map_err(map)?;
     count_bytes(state, entity.as_ref().map_or(0, |e| e.len() as u64))?;
     Ok(entity)
 }

@@ -1,5 +1,5 @@
 //! Host work done for a plugin that can take long (catalog queries, storage):
-//! it runs on tokio's blocking pool, never on an async worker, so the portal
+//! `run` runs it on tokio's blocking pool, never on an async worker, so the portal
 //! keeps answering and the call's wall-clock timeout can fire while it runs.
 //! Its time is charged to the calling plugin's busy time (`cpu_meter`), and the plugin's
 //! call ends (a CPU-limit trap) at the moment that budget runs out, whether the
@@ -55,6 +55,21 @@ pub(crate) async fn run<T: Send + 'static>(
             "host work was cancelled (the portal is shutting down)"
         )),
     }
+}
+
+/// Runs work whose cost is bounded by its (size-limited) arguments, such as one
+/// entity looked up by its ref, right here: a trip to the blocking pool would
+/// cost more than the work. Its time is busy time of the call's poll, charged
+/// like the plugin's own code.
+pub(crate) fn inline<T>(state: &mut HostState, work: impl FnOnce() -> T) -> wasmtime::Result<T> {
+    if state.call.cpu.over_budget() {
+        return Err(exhausted(state));
+    }
+    let value = work();
+    if state.call.cpu.over_budget() {
+        return Err(exhausted(state));
+    }
+    Ok(value)
 }
 
 fn exhausted(state: &mut HostState) -> wasmtime::Error {
