@@ -16,16 +16,16 @@ use crate::loader::LoadedPlugin;
 use crate::model::{self, ProvidedEntity, Widget};
 use crate::wit::{Bound, Exports};
 use portal_config::ExtensionLimits;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::InstancePre;
 
 /// What a call gets beyond its extension point's defaults.
 #[derive(Default)]
-pub(crate) struct Extras<'a> {
+pub(crate) struct Extras {
     /// The only directory the plugin sees (template actions).
-    pub workspace: Option<&'a Path>,
+    pub workspace: Option<PathBuf>,
     pub log_sink: Option<LogSink>,
 }
 
@@ -36,14 +36,14 @@ pub(crate) async fn call<E: Bound>(
     exports: &Exports,
     context: Arc<PluginContext>,
     limits: ExtensionLimits,
-    extras: Extras<'_>,
+    extras: Extras,
     request: E::Request,
 ) -> CallReport<E::Output> {
     let plugin = context.name.clone();
     let options = CallOptions {
         limits,
         max_transfer_bytes: E::TRANSFER_BYTES,
-        workspace: extras.workspace,
+        workspace: extras.workspace.as_deref(),
         log_sink: extras.log_sink,
     };
     let report = invoke::invoke(
@@ -91,29 +91,39 @@ impl PluginHost {
         Ok(loaded)
     }
 
-    /// Calls extension point `E` of a loaded plugin and records the outcome.
+    /// Calls extension point `E` of a loaded plugin, on the plugin call threads
+    /// (`call_runtime`), and records the outcome.
     async fn call_loaded<E: Bound>(
         &self,
-        loaded: &LoadedPlugin,
-        extras: Extras<'_>,
+        loaded: Arc<LoadedPlugin>,
+        extras: Extras,
         request: E::Request,
-    ) -> Result<E::Output, CallError> {
-        let report = call::<E>(
-            &loaded.engine(&self.inner.engines).engine,
-            &loaded.pre,
-            &loaded.exports,
-            loaded.context.clone(),
-            loaded.limits.get(E::LIMITS),
-            extras,
-            request,
-        )
-        .await;
-        self.inner.registry.record_call(
-            loaded.name(),
-            report.result.as_ref().err(),
-            &report.denials,
-        );
-        report.result
+    ) -> Result<E::Output, CallError>
+    where
+        E::Request: Send + 'static,
+        E::Output: Send + 'static,
+    {
+        let host = self.clone();
+        let name = loaded.name().to_owned();
+        let call = async move {
+            let report = call::<E>(
+                &loaded.engine(&host.inner.engines).engine,
+                &loaded.pre,
+                &loaded.exports,
+                loaded.context.clone(),
+                loaded.limits.get(E::LIMITS),
+                extras,
+                request,
+            )
+            .await;
+            host.inner.registry.record_call(
+                loaded.name(),
+                report.result.as_ref().err(),
+                &report.denials,
+            );
+            report.result
+        };
+        self.inner.calls.run(&name, call).await?
     }
 
     /// Renders one panel for one entity (Backstage-shaped JSON).
@@ -129,7 +139,7 @@ impl PluginHost {
             panel_id: panel_id.to_owned(),
             entity_json: entity_json.to_owned(),
         };
-        self.call_loaded::<Panel>(&loaded, Extras::default(), request)
+        self.call_loaded::<Panel>(loaded, Extras::default(), request)
             .await
     }
 
@@ -141,7 +151,7 @@ impl PluginHost {
         provider_id: &str,
     ) -> Result<Vec<ProvidedEntity>, CallError> {
         let loaded = self.offering::<EntityProvider>(plugin, provider_id)?;
-        self.call_loaded::<EntityProvider>(&loaded, Extras::default(), provider_id.to_owned())
+        self.call_loaded::<EntityProvider>(loaded, Extras::default(), provider_id.to_owned())
             .await
     }
 
@@ -165,10 +175,10 @@ impl PluginHost {
                 id: request.action_id.clone(),
             })?;
         let extras = Extras {
-            workspace: Some(workspace),
+            workspace: Some(workspace.to_owned()),
             log_sink,
         };
-        self.call_loaded::<TemplateAction>(&loaded, extras, request.clone())
+        self.call_loaded::<TemplateAction>(loaded, extras, request.clone())
             .await
     }
 

@@ -10,8 +10,9 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
 
-/// How often the epoch advances; CPU limits are counted in these ticks.
-pub(crate) const TICK: Duration = Duration::from_millis(10);
+/// How often the epoch advances: a running plugin yields its thread to other
+/// calls this often, and its CPU budget is checked.
+pub(crate) const TICK: Duration = Duration::from_millis(2);
 
 /// Which compiler produced a plugin's machine code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -16,6 +16,7 @@
 //! shared with the web UI, which draws what the host accepted).
 
 mod cache;
+mod call_runtime;
 mod calls;
 mod capabilities;
 mod cpu_meter;
@@ -133,6 +134,8 @@ struct Inner {
     registry: Registry,
     events: broadcast::Sender<PluginEvent>,
     compile_gate: tokio::sync::Semaphore,
+    /// Where calls into plugins run, below the portal's own priority.
+    calls: call_runtime::CallRuntime,
     /// Files being synced, and whether another sync was asked for meanwhile.
     syncing: std::sync::Mutex<std::collections::HashMap<PathBuf, bool>>,
 }
@@ -163,6 +166,9 @@ impl PluginHost {
                 registry: Registry::default(),
                 events,
                 compile_gate: tokio::sync::Semaphore::new(1),
+                calls: call_runtime::CallRuntime::new().map_err(|e| {
+                    HostError::Engine(format!("cannot start the plugin call threads: {e}"))
+                })?,
                 syncing: Default::default(),
             }),
         })
