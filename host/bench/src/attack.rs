@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -81,26 +81,16 @@ pub async fn run(args: AttackArgs) -> anyhow::Result<()> {
             catalog = dir.path().join("catalog").join("all.yaml").display(),
         ),
     )?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("catalog-server")
-        .arg("--config")
-        .arg(&config)
-        .env("PORTAL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting the portal")?;
-    let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
+    let child = crate::portal_process::PortalChild::start(&config, Stdio::null())?;
     let portal = Portal {
-        url,
-        pid: child.id(),
+        url: child.url.clone(),
+        pid: child.pid(),
         client: reqwest::Client::builder().no_proxy().build()?,
         plugins_dir,
         storage: data_dir.join("plugin-storage.redb"),
     };
     let result = measure(&portal, &args, expected).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     println!("{}", result?);
     Ok(())
 }

@@ -6,11 +6,11 @@
 //! connections for by-name, by-query (filter, limit 50), facets on
 //! `spec.type`, and the full `GET /entities?filter=kind=component&fields=metadata.name`.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -230,17 +230,9 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         )?;
         std::fs::create_dir_all(dir.path().join("plugins"))?;
         let started = Instant::now();
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("catalog-server")
-            .arg("--config")
-            .arg(&config)
-            .env("PORTAL_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting the portal")?;
-        let pid = child.id();
-        let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
+        let mut child = crate::portal_process::PortalChild::start(&config, Stdio::inherit())?;
+        let pid = child.pid();
+        let url = child.url.clone();
         let client = reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(args.connections)
@@ -260,7 +252,7 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
                 break started.elapsed();
             }
             if started.elapsed() > Duration::from_secs(900) {
-                let _ = child.kill();
+                child.kill();
                 bail!("ingest did not finish in 15 minutes ({total} of {expected})");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -320,8 +312,7 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         }
         let rss_after = rss_mib(pid);
         let _ = writeln!(report, "\nRSS after the load: {rss_after:.0} MiB");
-        let _ = child.kill();
-        let _ = child.wait();
+        child.kill();
     }
     println!(
         "# portal-bench catalog ({} connections, {} s per scenario){report}",

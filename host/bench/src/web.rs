@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
@@ -164,19 +164,9 @@ pub async fn run(args: WebArgs) -> anyhow::Result<()> {
             catalog_dir.join("all.yaml").display()
         ),
     )?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("catalog-server")
-        .arg("--config")
-        .arg(&config)
-        .env("PORTAL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the portal")?;
-    let url = crate::portal_process::listening_url(child.stdout.take().expect("piped"))?;
-    let result = measure_all(&url, &args, expected).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let portal = crate::portal_process::PortalChild::start(&config, Stdio::inherit())?;
+    let result = measure_all(&portal.url, &args, expected).await;
+    drop(portal);
     println!("{}", result?);
     Ok(())
 }

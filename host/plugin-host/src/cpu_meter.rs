@@ -2,9 +2,10 @@
 //!
 //! A call is busy while its future is being polled (the plugin's own code,
 //! host functions' work on the async worker, wasmtime copying arguments in and
-//! results out) and while host work runs for it on the blocking pool
-//! (`capabilities::host_work`). Waiting is not busy: for a worker, a host-work
-//! slot or an HTTP answer; the call's wall-clock timeout bounds those.
+//! results out) and from the moment it asks for host work on the blocking pool
+//! until it runs again (`capabilities::host_work`). Waiting is not busy: for a
+//! worker, a host-work slot or an HTTP answer; the call's wall-clock timeout
+//! bounds those.
 //!
 //! Busy time is measured as elapsed time, to the nanosecond, so many short host
 //! calls add up exactly, and time a busy thread loses to the OS counts against the

@@ -33,19 +33,17 @@ pub(crate) async fn run<T: Send + 'static>(
         .await
         .map_err(|_| wasmtime::format_err!("the plugin host is shutting down"))?;
     let remaining = meter.remaining();
-    let charged = meter.clone();
+    // Charged from the moment the work is asked for until the plugin runs
+    // again: the work itself, and its trips to and from the blocking pool. A
+    // plugin that makes many short host calls pays for each trip, so its call
+    // ends at its limit in wall-clock terms too.
+    let started = Instant::now();
     let task = tokio::task::spawn_blocking(move || {
         let _slot = permit;
-        // Measured where it runs, so time queued for a blocking thread is not
-        // charged, and work that outlives its call still adds up.
-        let started = Instant::now();
-        let value = work();
-        charged.charge(started.elapsed());
-        value
+        work()
     });
-    // Work cannot be stopped once started; the call stops waiting for it when
-    // its budget would be used up, as the plugin's own code would be stopped.
     let outcome = tokio::time::timeout(remaining, task).await;
+    meter.charge(started.elapsed());
     match outcome {
         Ok(Ok(value)) if !meter.over_budget() => Ok(value),
         Ok(Ok(_)) | Err(_) => Err(exhausted(state)),
