@@ -4,6 +4,7 @@
 //! Reading checks the shape only; expressions are checked when they are
 //! rendered, and action names against the installed actions before a task starts.
 
+use portal_template_expr::{RenderError, Templater};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -168,6 +169,46 @@ impl Template {
             "description": self.description,
             "steps": steps,
         })
+    }
+
+    /// Every expression in the steps and output that does not parse, at its
+    /// place (`spec.steps[1].input.url`). Actions are checked against the
+    /// installed ones separately.
+    pub fn check_expressions(&self, templater: &Templater) -> Vec<RenderError> {
+        let mut errors = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let place = format!("spec.steps[{i}]");
+            errors.extend(templater.check(&step.input, &format!("{place}.input")));
+            for (key, value) in [("if", &step.condition), ("each", &step.each)] {
+                if let Some(value) = value {
+                    errors.extend(templater.check(value, &format!("{place}.{key}")));
+                }
+            }
+        }
+        for (i, link) in self.output.links.iter().enumerate() {
+            let place = format!("spec.output.links[{i}]");
+            for (key, value) in [
+                ("url", &link.url),
+                ("entityRef", &link.entity_ref),
+                ("if", &link.condition),
+            ] {
+                if let Some(value) = value {
+                    errors.extend(templater.check(value, &format!("{place}.{key}")));
+                }
+            }
+        }
+        for (i, text) in self.output.text.iter().enumerate() {
+            let place = format!("spec.output.text[{i}]");
+            for (key, value) in [("content", &text.content), ("if", &text.condition)] {
+                if let Some(value) = value {
+                    errors.extend(templater.check(value, &format!("{place}.{key}")));
+                }
+            }
+        }
+        for (key, value) in &self.output.other {
+            errors.extend(templater.check(value, &format!("spec.output.{key}")));
+        }
+        errors
     }
 
     /// The actions the steps use, once each, in order of first use.

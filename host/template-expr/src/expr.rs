@@ -196,6 +196,43 @@ impl Templater {
             .map(|s| Some(Value::String(s)))
     }
 
+    /// Every expression in `value` that does not parse, each at its place.
+    /// Nothing is rendered: this is the check a template gets before a task
+    /// starts, and in CI.
+    pub fn check(&self, value: &Value, place: &str) -> Vec<RenderError> {
+        let mut errors = Vec::new();
+        self.check_in(value, place, &mut errors);
+        errors
+    }
+
+    fn check_in(&self, value: &Value, place: &str, errors: &mut Vec<RenderError>) {
+        match value {
+            Value::String(text) => {
+                let parsed = match lone_expression(text) {
+                    Some(expression) => self.env.compile_expression(expression).map(drop),
+                    None if text.contains("${{") || text.contains("{%") || text.contains("{#") => {
+                        self.env.template_from_str(text).map(drop)
+                    }
+                    None => Ok(()),
+                };
+                if let Err(e) = parsed {
+                    errors.push(RenderError::from_jinja(place, &e));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.check_in(item, &format!("{place}[{i}]"), errors);
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    self.check_in(item, &format!("{place}.{key}"), errors);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Renders text (a skeleton file, a file or folder name) to text.
     pub fn render_text(
         &self,

@@ -195,3 +195,28 @@ fn the_parameter_schema_has_backstages_shape() {
         json!(["github.com"])
     );
 }
+
+#[test]
+fn expressions_that_do_not_parse_are_found_at_their_place() {
+    let templater = Templater::default();
+    let template = Template::from_entity(&example()).unwrap();
+    assert!(template.check_expressions(&templater).is_empty());
+    let mut entity = example();
+    entity["spec"]["steps"][1]["input"]["repoUrl"] = json!("${{ parameters.repoUrl | }}");
+    entity["spec"]["steps"][3]["if"] = json!("${{ parameters.debug == }}");
+    entity["spec"]["output"]["links"][0]["url"] = json!("{% for %}");
+    let template = Template::from_entity(&entity).unwrap();
+    let places: Vec<_> = template
+        .check_expressions(&templater)
+        .into_iter()
+        .map(|e| e.place)
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "spec.steps[1].input.repoUrl",
+            "spec.steps[3].if",
+            "spec.output.links[0].url"
+        ]
+    );
+}

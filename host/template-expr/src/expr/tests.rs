@@ -335,3 +335,28 @@ fn filter_errors_name_the_place_and_never_quote_the_value() {
         assert!(!error.to_string().contains("s3cr3t"), "{source}: {error}");
     }
 }
+
+#[test]
+fn check_finds_every_expression_that_does_not_parse_without_rendering() {
+    let input = json!({
+        "fine": "${{ parameters.name | upper }}",
+        "mixed": "svc-${{ parameters.name }}",
+        "broken": "${{ parameters.name | }}",
+        "list": ["ok", "{% if %}x{% endif %}"],
+        // Would fail when rendered (no such filter is called here), but parses.
+        "unknown": "${{ parameters.missing.deeper }}",
+        "plain": "no expressions",
+        "number": 3
+    });
+    let errors = Templater::default().check(&input, "spec.steps[0].input");
+    let places: Vec<_> = errors.iter().map(|e| e.place.as_str()).collect();
+    assert_eq!(
+        places,
+        ["spec.steps[0].input.broken", "spec.steps[0].input.list[1]"],
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| e.message.contains("syntax")),
+        "{errors:?}"
+    );
+}
