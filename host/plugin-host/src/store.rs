@@ -21,8 +21,14 @@ const CACHE_BYTES: usize = 8 << 20;
 /// Bytes and keys per plugin name.
 const USAGE: TableDefinition<&str, (u64, u64)> = TableDefinition::new("usage");
 
+/// The name of one plugin's table of keys and values.
 fn table(plugin: &str) -> String {
     format!("plugin/{plugin}")
+}
+
+/// One plugin's keys and values, in the table named by [`table`].
+fn entries(name: &str) -> TableDefinition<'_, &'static str, &'static [u8]> {
+    TableDefinition::new(name)
 }
 
 pub struct PluginStore {
@@ -32,11 +38,13 @@ pub struct PluginStore {
 
 impl PluginStore {
     /// Opens (or creates) `plugin-storage.redb` in `data_dir`, first copying in
-    /// what an older portal kept in sled.
+    /// what an older portal kept in sled. The copy is one transaction and the
+    /// old directory is renamed only after it, so a copy cut short by a crash
+    /// simply runs again at the next start.
     pub fn open_in(data_dir: &Path) -> Result<PluginStore, ServiceError> {
         let path = data_dir.join("plugin-storage.redb");
         let legacy = data_dir.join("plugin-storage");
-        let migrate = !path.exists() && legacy.join("conf").exists();
+        let migrate = legacy.join("conf").exists();
         let store = PluginStore::open(&path)?;
         if migrate {
             store.migrate_from_sled(&legacy)?;
@@ -85,7 +93,7 @@ impl PluginStore {
                 let tree = old.open_tree(&name).map_err(unavailable)?;
                 let table_name = table(plugin);
                 let mut entries = write
-                    .open_table(TableDefinition::<&str, &[u8]>::new(&table_name))
+                    .open_table(entries(&table_name))
                     .map_err(unavailable)?;
                 let (mut bytes, mut keys) = (0u64, 0u64);
                 for entry in tree.iter() {
@@ -110,8 +118,7 @@ impl PluginStore {
         }
         tracing::info!(
             plugins,
-            "plugin storage moved from sled to {}; the old copy is kept at {}",
-            "plugin-storage.redb",
+            "plugin storage moved from sled to plugin-storage.redb; the old copy is kept at {}",
             kept.display()
         );
         Ok(())
@@ -141,7 +148,7 @@ impl KeyValueStore for PluginStore {
         let db = self.db(); // held while the transaction lives (see `purge`)
         let read = db.begin_read().map_err(unavailable)?;
         let name = table(plugin);
-        let entries = match read.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
+        let entries = match read.open_table(entries(&name)) {
             Ok(entries) => entries,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
             Err(e) => return Err(unavailable(e)),
@@ -164,9 +171,7 @@ impl KeyValueStore for PluginStore {
         let write = db.begin_write().map_err(unavailable)?;
         {
             let name = table(plugin);
-            let mut entries = write
-                .open_table(TableDefinition::<&str, &[u8]>::new(&name))
-                .map_err(unavailable)?;
+            let mut entries = write.open_table(entries(&name)).map_err(unavailable)?;
             let mut usage = write.open_table(USAGE).map_err(unavailable)?;
             let now = Self::usage_in(&usage, plugin)?;
             let old = entries
@@ -203,9 +208,7 @@ impl KeyValueStore for PluginStore {
         let write = db.begin_write().map_err(unavailable)?;
         {
             let name = table(plugin);
-            let mut entries = write
-                .open_table(TableDefinition::<&str, &[u8]>::new(&name))
-                .map_err(unavailable)?;
+            let mut entries = write.open_table(entries(&name)).map_err(unavailable)?;
             let removed = entries
                 .remove(key)
                 .map_err(unavailable)?
@@ -238,9 +241,7 @@ impl KeyValueStore for PluginStore {
             let db = self.db();
             let write = db.begin_write().map_err(unavailable)?;
             let name = table(plugin);
-            write
-                .delete_table(TableDefinition::<&str, &[u8]>::new(&name))
-                .map_err(unavailable)?;
+            write.delete_table(entries(&name)).map_err(unavailable)?;
             write
                 .open_table(USAGE)
                 .map_err(unavailable)?
@@ -268,7 +269,7 @@ impl KeyValueStore for PluginStore {
         let db = self.db(); // held while the transaction lives (see `purge`)
         let read = db.begin_read().map_err(unavailable)?;
         let name = table(plugin);
-        let entries = match read.open_table(TableDefinition::<&str, &[u8]>::new(&name)) {
+        let entries = match read.open_table(entries(&name)) {
             Ok(entries) => entries,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
             Err(e) => return Err(unavailable(e)),
@@ -383,6 +384,24 @@ mod tests {
         kv.purge("never-installed").unwrap();
         kv.set("gone", "again", b"1", UNLIMITED).unwrap();
         assert_eq!(kv.usage("gone").unwrap().keys, 1);
+    }
+
+    #[test]
+    fn a_copy_from_sled_cut_short_runs_again() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let old = sled::open(dir.path().join("plugin-storage")).unwrap();
+            old.open_tree("plugin/p")
+                .unwrap()
+                .insert("k", &b"v"[..])
+                .unwrap();
+            old.flush().unwrap();
+        }
+        // A crash after the new file was created, before the copy committed.
+        drop(PluginStore::open(&dir.path().join("plugin-storage.redb")).unwrap());
+        let kv = store(&dir);
+        assert_eq!(kv.get("p", "k").unwrap().as_deref(), Some(&b"v"[..]));
+        assert_eq!(kv.usage("p").unwrap(), StorageUsage { bytes: 2, keys: 1 });
     }
 
     #[test]
