@@ -16,7 +16,6 @@ use crate::loader::LoadedPlugin;
 use crate::model::{self, ProvidedEntity, Widget};
 use crate::wit::{Bound, Exports};
 use portal_config::ExtensionLimits;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::InstancePre;
@@ -24,8 +23,8 @@ use wasmtime::component::InstancePre;
 /// What a call gets beyond its extension point's defaults.
 #[derive(Default)]
 pub(crate) struct Extras {
-    /// The only directory the plugin sees (template actions).
-    pub workspace: Option<PathBuf>,
+    /// The only directories the plugin sees (template actions).
+    pub dirs: Option<model::ActionDirs>,
     pub log_sink: Option<LogSink>,
 }
 
@@ -43,7 +42,7 @@ pub(crate) async fn call<E: Bound>(
     let options = CallOptions {
         limits,
         max_transfer_bytes: E::TRANSFER_BYTES,
-        workspace: extras.workspace.as_deref(),
+        dirs: extras.dirs.as_ref(),
         log_sink: extras.log_sink,
     };
     let report = invoke::invoke(
@@ -155,12 +154,12 @@ impl PluginHost {
             .await
     }
 
-    /// Runs a template action with `workspace` as its only directory.
+    /// Runs a template action with its task's directories as the only ones it sees.
     #[tracing::instrument(skip(self, request, log_sink), fields(action = %request.action_id, task = %request.task_id))]
     pub async fn execute_action(
         &self,
         request: &model::ActionRequest,
-        workspace: &Path,
+        dirs: &model::ActionDirs,
         log_sink: Option<LogSink>,
     ) -> Result<serde_json::Value, CallError> {
         let loaded = self
@@ -175,7 +174,7 @@ impl PluginHost {
                 id: request.action_id.clone(),
             })?;
         let extras = Extras {
-            workspace: Some(workspace.to_owned()),
+            dirs: Some(dirs.clone()),
             log_sink,
         };
         self.call_loaded::<TemplateAction>(loaded, extras, request.clone())
@@ -209,7 +208,7 @@ impl PluginHost {
             CallOptions {
                 limits,
                 max_transfer_bytes: Panel::TRANSFER_BYTES,
-                workspace: None,
+                dirs: None,
                 log_sink: None,
             },
             async |store, instance, exports| {

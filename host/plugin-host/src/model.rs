@@ -74,6 +74,15 @@ pub struct ProvidedEntity {
     pub location: String,
 }
 
+/// The directories a template action sees: its task's workspace (read-write,
+/// at `/workspace`) and, when the template has files, its directory (read-only,
+/// at `/template`).
+#[derive(Debug, Clone)]
+pub struct ActionDirs {
+    pub workspace: std::path::PathBuf,
+    pub template: Option<std::path::PathBuf>,
+}
+
 /// A template step handed to an action plugin.
 #[derive(Debug, Clone)]
 pub struct ActionRequest {

@@ -142,7 +142,13 @@ fn test(args: &[String]) -> Result<()> {
         .env("PORTAL_TEST_CHROMEDRIVER", tools::CHROMEDRIVER)
         .env("PORTAL_BIN", target_dir().join("debug").join("portal"))
         .env("PORTAL_TEST_PLUGINS", plugins::out_dir());
-    util::run(&mut command)
+    util::run(&mut command)?;
+    if args.is_empty() {
+        // Guests whose logic is plain Rust also have unit tests, run natively.
+        util::step("running the guest plugins' unit tests (natively)");
+        cargo(&["test", "-p", "portal-plugin-builtin-actions"])?;
+    }
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result<()> {

@@ -18,6 +18,7 @@ const RUST_PLUGINS: &[(&str, &str)] = &[
     ("portal-plugin-github-discovery", "github-discovery.wasm"),
     ("portal-plugin-hostile", "hostile.wasm"),
     ("portal-plugin-compat", "compat.wasm"),
+    ("portal-plugin-builtin-actions", "builtin-actions.wasm"),
 ];
 
 /// Installed by `cargo xtask run` (ci-status and github-discovery need a GitHub

@@ -255,14 +255,14 @@ impl HostState {
     pub(crate) fn new(
         plugin: Arc<PluginContext>,
         limits: ExtensionLimits,
-        workspace: Option<&std::path::Path>,
+        dirs: Option<&crate::model::ActionDirs>,
         log_sink: Option<LogSink>,
     ) -> Result<HostState, String> {
         let output = output::TailBuffer::new(output::TAIL_BYTES);
         let mut builder = WasiCtx::builder();
         builder.stdout(output.clone()).stderr(output.clone());
-        if let Some(dir) = workspace {
-            workspace::preopen(&mut builder, dir)?;
+        if let Some(dirs) = dirs {
+            workspace::preopen(&mut builder, dirs)?;
         }
         let http_gate = http::HttpGate::new(plugin.clone());
         // A log window that ended since the plugin's last line says now what it dropped.

@@ -1,13 +1,23 @@
-//! The one directory a template action may touch: its task's workspace, preopened
-//! at `/workspace`. No other plugin call gets any directory.
+//! The directories a template action may touch: its task's workspace,
+//! preopened read-write at `/workspace`, and the template's own files (its
+//! skeletons), read-only at `/template`. No other plugin call gets any directory.
+//! The sandbox resolves every path inside these, symlinks included: a link that
+//! points outside them cannot be followed.
 
+use crate::model::ActionDirs;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 pub(crate) const GUEST_PATH: &str = "/workspace";
+pub(crate) const TEMPLATE_GUEST_PATH: &str = "/template";
 
-pub(crate) fn preopen(builder: &mut WasiCtxBuilder, dir: &std::path::Path) -> Result<(), String> {
+pub(crate) fn preopen(builder: &mut WasiCtxBuilder, dirs: &ActionDirs) -> Result<(), String> {
     builder
-        .preopened_dir(dir, GUEST_PATH, FsPerms::ReadWrite)
-        .map_err(|e| format!("cannot open workspace {}: {e}", dir.display()))?;
+        .preopened_dir(&dirs.workspace, GUEST_PATH, FsPerms::ReadWrite)
+        .map_err(|e| format!("cannot open the task workspace: {e}"))?;
+    if let Some(template) = &dirs.template {
+        builder
+            .preopened_dir(template, TEMPLATE_GUEST_PATH, FsPerms::ReadOnly)
+            .map_err(|e| format!("cannot open the template's files: {e}"))?;
+    }
     Ok(())
 }

@@ -1,0 +1,121 @@
+//! `builtin-actions`: the first-party template actions, with Backstage's ids,
+//! inputs and outputs: `fetch:plain`, `fetch:plain:file`, `fetch:template`,
+//! `fetch:template:file`, `fs:delete`, `fs:rename`, `fs:readdir`,
+//! `debug:log` and `catalog:write`.
+//!
+//! It is a WebAssembly component (`portal:plugin@1.1` `template-action`). For
+//! a call the host preopens the task's workspace read-write at `/workspace`
+//! and, when the template was loaded from a directory, that directory
+//! read-only at `/template`; those are the only files it can reach. Step
+//! inputs arrive rendered: the only rendering done here is of skeletons
+//! (`fetch:template`), with the host's own expression language
+//! (`portal-template-expr`), inside this sandbox and under its memory cap.
+//!
+//! The actions are plain Rust over `std::fs` that take their two roots as
+//! paths (`Context`), so `cargo test` runs them natively on temporary
+//! directories; the component glue at the bottom of this file only
+//! translates the contract's types.
+//!
+//! Differences from Backstage, on purpose:
+//! - `url` is a path relative to the template's directory; remote URLs are
+//!   refused ("remote skeletons are not supported yet"), as are absolute
+//!   paths and `..` leading out of the template's directory.
+//! - Every workspace path is relative and stays inside the workspace;
+//!   Backstage accepts an absolute path if it lands inside.
+//! - `fetch:template` and `fetch:template:file` refuse to overwrite an
+//!   existing file unless `replace` is set (Backstage skips it silently),
+//!   and check the whole skeleton before writing anything.
+//! - Skeletons are bounded: at most 10,000 files and folders, 64 MiB.
+//! - File modes are not copied: WASI cannot set the executable bit, so a
+//!   skeleton's scripts arrive without it (the host is to restore modes).
+//! - Symbolic links are copied as links only when they stay inside the
+//!   fetched folder, and skipped with a warning otherwise (`copy.rs`).
+//! - `catalog:write` adds `backstage.io/source-template` only when the step
+//!   passes `sourceTemplate` (the contract does not carry the template's ref).
+
+mod actions;
+mod catalog;
+mod context;
+mod copy;
+mod debug;
+mod error;
+mod fetch;
+mod fs;
+mod globs;
+mod input;
+mod paths;
+mod platform;
+mod template;
+mod walk;
+
+pub use actions::{ACTIONS, Action, run};
+pub use context::{Context, Level, Log};
+pub use error::ActionError;
+
+/// The plugin's name, as `describe` declares it (and its file is named).
+pub const NAME: &str = "builtin-actions";
+
+#[cfg(target_arch = "wasm32")]
+mod component {
+    use super::{ACTIONS, Context, Level, Log, NAME, run};
+    use portal_plugin_sdk::{self as sdk, Plugin, PluginError, meta, template_action};
+    use std::path::Path;
+
+    struct BuiltinActions;
+
+    /// Lines go to the portal's log and the task's.
+    struct TaskLog;
+
+    impl Log for TaskLog {
+        fn log(&self, level: Level, message: &str) {
+            let level = match level {
+                Level::Info => sdk::log::Level::Info,
+                Level::Warn => sdk::log::Level::Warn,
+            };
+            sdk::log::log(level, message);
+        }
+    }
+
+    impl Plugin for BuiltinActions {
+        fn describe() -> meta::PluginInfo {
+            let mut info = sdk::info(
+                NAME,
+                env!("CARGO_PKG_VERSION"),
+                "Backstage's built-in template actions: fetch a skeleton, render it, work with the workspace's files, write catalog-info.yaml",
+            );
+            for action in ACTIONS {
+                let output = action
+                    .output_schema
+                    .map(|s| s().to_string())
+                    .unwrap_or_default();
+                info = info.action(
+                    action.id,
+                    action.description,
+                    &(action.input_schema)().to_string(),
+                    &output,
+                );
+            }
+            info.build()
+        }
+
+        fn execute(
+            request: template_action::ActionRequest,
+        ) -> Result<template_action::ActionResult, PluginError> {
+            let template = Path::new("/template");
+            let ctx = Context {
+                workspace: Path::new("/workspace"),
+                // Preopened only for templates loaded from a directory.
+                template: template.is_dir().then_some(template),
+                log: &TaskLog,
+            };
+            // A dry run's workspace is a scratch copy: the actions behave the same.
+            run(&ctx, &request.action_id, &request.input)
+                .map(|output| template_action::ActionResult {
+                    output: output.to_string(),
+                })
+                .map_err(|e| sdk::error(e.code, e.message))
+        }
+    }
+
+    portal_plugin_sdk::export!(BuiltinActions);
+}
