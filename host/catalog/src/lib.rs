@@ -42,7 +42,7 @@ mod query;
 mod reads;
 mod state;
 pub mod store;
-mod time;
+use portal_types::time;
 mod types;
 mod validation;
 mod writes;

@@ -156,7 +156,10 @@ mod tests {
             .run("p", async move {
                 let before = (std::thread::current().id(), this_threads_priority());
                 tokio::task::yield_now().await;
-                (before, (std::thread::current().id(), this_threads_priority()))
+                (
+                    before,
+                    (std::thread::current().id(), this_threads_priority()),
+                )
             })
             .await
             .unwrap();
@@ -167,7 +170,9 @@ mod tests {
         // the plugin runtime's lower-priority threads.
         let blocking = runtime
             .run("p", async {
-                tokio::task::spawn_blocking(this_threads_priority).await.unwrap()
+                tokio::task::spawn_blocking(this_threads_priority)
+                    .await
+                    .unwrap()
             })
             .await
             .unwrap();

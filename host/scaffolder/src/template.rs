@@ -211,6 +211,21 @@ impl Template {
         errors
     }
 
+    /// The steps and output of a task's spec (the template's `spec.steps` and
+    /// `spec.output` as they were when the task was created).
+    pub fn runnable(steps: &[Value], output: &Value) -> Result<(Vec<Step>, Output), TemplateError> {
+        let mut problems = Problems::default();
+        let steps = read_steps(Some(&Value::Array(steps.to_vec())), &mut problems);
+        let output = read_output(Some(output).filter(|o| !o.is_null()), &mut problems);
+        if problems.0.is_empty() {
+            Ok((steps, output))
+        } else {
+            Err(TemplateError {
+                problems: problems.0,
+            })
+        }
+    }
+
     /// The actions the steps use, once each, in order of first use.
     pub fn actions(&self) -> Vec<&str> {
         let mut seen = HashSet::new();

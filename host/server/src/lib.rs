@@ -8,6 +8,7 @@
 pub mod api;
 pub mod catalog_wiring;
 pub mod request;
+pub mod scaffolder_wiring;
 mod state;
 pub mod web;
 
@@ -59,7 +60,13 @@ impl Portal {
             &config.base_dir,
         )
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        let state = AppState::new(Arc::new(config.clone()), plugins, catalog);
+        let scaffolder = portal_scaffolder::Scaffolder::open(
+            &data_dir,
+            scaffolder_wiring::PluginActions::new(plugins.clone()),
+            portal_scaffolder::engine::DEFAULT_CONCURRENT_TASKS,
+        )
+        .context("cannot open the scaffolder's task store")?;
+        let state = AppState::new(Arc::new(config.clone()), plugins, catalog, scaffolder);
         let ui = portal_web::ssr::router(Arc::new(web::WebData::new(state.clone())), settings);
         let app = api::router(state.clone(), ui);
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -107,6 +114,9 @@ impl Portal {
         self.state.catalog.stop();
         if let Err(e) = self.state.catalog.flush() {
             tracing::error!("catalog: flush on shutdown failed: {e}");
+        }
+        if let Err(e) = self.state.scaffolder.flush() {
+            tracing::error!("scaffolder: flush on shutdown failed: {e}");
         }
         let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
         let _ = server.await;

@@ -14,9 +14,12 @@
 //! Nothing here does I/O; the crate builds for `wasm32-unknown-unknown` too.
 
 pub mod plugin;
+pub mod time;
 pub mod url;
 pub mod widget;
 
 pub use plugin::{PanelFailure, PanelFailureKind, Placement, PluginEventKind, PluginState};
 pub use portal_catalog_model::{EntityRef, RefDefaults, RefError, parse_entity_ref};
 pub use widget::{KeyValue, Tone, Widget};
+
+pub use time::Timestamp;

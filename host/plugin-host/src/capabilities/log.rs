@@ -119,6 +119,12 @@ pub(crate) fn log(state: &mut HostState, level: LogLevel, message: &str) {
             return;
         }
     }
+    // A template action's lines belong to its task's log, which masks the
+    // task's secrets; the portal's own log would show them as they are.
+    if let Some(sink) = &state.call.log_sink {
+        sink(level, message);
+        return;
+    }
     let name = plugin.name.as_str();
     // `?` writes the text as a quoted, escaped string: whatever the plugin sends
     // stays inside this one field of this one line.
@@ -138,9 +144,6 @@ pub(crate) fn log(state: &mut HostState, level: LogLevel, message: &str) {
         LogLevel::Error => {
             tracing::error!(target: "plugin", plugin = name, message_text = ?message, "plugin log")
         }
-    }
-    if let Some(sink) = &state.call.log_sink {
-        sink(level, message);
     }
 }
 

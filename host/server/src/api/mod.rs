@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod error;
 pub mod plugins;
+pub mod scaffolder;
 
 use crate::AppState;
 use axum::Router;
@@ -20,6 +21,7 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
         .route("/healthcheck", get(healthcheck))
         .nest("/api/plugins", plugins::router())
         .nest("/api/catalog", catalog::router())
+        .nest("/api/scaffolder", scaffolder::router())
         .merge(ui.router)
         // Unknown API paths get Backstage's JSON error; any other unknown
         // path is a page, and gets the UI's "not found" page.
