@@ -5,6 +5,7 @@ mod attack;
 mod catalog;
 mod plugins;
 mod portal_process;
+mod scaffolder;
 mod stats;
 mod web;
 
@@ -29,6 +30,8 @@ enum Command {
     PluginsAttack(attack::AttackArgs),
     /// Catalog: ingest time, RSS, and HTTP latency/throughput under load.
     Catalog(catalog::CatalogArgs),
+    /// Software templates: task latency, step cost, bursts, live log delay.
+    Scaffolder(scaffolder::ScaffolderArgs),
     /// Web UI: server time and size of the catalog and entity pages, bundle size.
     Web(web::WebArgs),
     /// Internal: the portal process the catalog and web benchmarks measure.
@@ -47,6 +50,7 @@ fn main() -> anyhow::Result<()> {
             Command::PluginsAttack(args) => attack::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Web(args) => web::run(args).await,
+            Command::Scaffolder(args) => scaffolder::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })

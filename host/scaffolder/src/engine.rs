@@ -606,6 +606,8 @@ impl Scaffolder {
                 ended_at: None,
                 output: None,
             });
+            // Kept, so a restart can say which step was cut short.
+            self.save(task, run);
             let place = format!("spec.steps[{index}]");
             let outcome = self
                 .run_step(
@@ -849,3 +851,6 @@ impl From<RenderError> for Failure {
 fn redactor_for(secrets: &Map<String, Value>) -> Redactor {
     Redactor::new(secrets.values().filter_map(Value::as_str))
 }
+
+#[cfg(test)]
+mod tests;
