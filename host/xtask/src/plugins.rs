@@ -23,7 +23,12 @@ const RUST_PLUGINS: &[(&str, &str)] = &[
 
 /// Installed by `cargo xtask run` (ci-status and github-discovery need a GitHub
 /// grant and token, so they are built but not installed).
-pub const DEMO_PLUGINS: &[&str] = &["ownership.wasm", "scorecard.wasm", "quick-links.wasm"];
+pub const DEMO_PLUGINS: &[&str] = &[
+    "ownership.wasm",
+    "scorecard.wasm",
+    "quick-links.wasm",
+    "builtin-actions.wasm",
+];
 
 pub fn out_dir() -> PathBuf {
     target_dir().join("portal-plugins")
