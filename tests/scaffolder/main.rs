@@ -520,3 +520,123 @@ fn a_task_cut_short_by_a_crash_is_never_left_running() {
         "{log}"
     );
 }
+
+#[test]
+fn portal_template_check_names_each_problem_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    install_plugin(
+        &plugins,
+        &built_plugin("builtin-actions.wasm"),
+        "builtin-actions.wasm",
+    );
+    let check = |paths: &[&std::path::Path]| {
+        let output = std::process::Command::new(portal_tests::portal_bin())
+            .args(["template", "check", "--plugins-dir"])
+            .arg(&plugins)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(paths)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (ok, out) = check(&[&template_dir()]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("template.yaml:1: ok: template:default/test-service (2 form pages, 5 steps)"),
+        "{out}"
+    );
+
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "# a comment\napiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: broken\nspec:\n  steps:\n    - action: acme:deploy\n    - action: debug:log\n      input:\n        message: ${{ parameters.( }}\n    - action: fetch:template\n      input:\n        url: ./no-such-skeleton\n---\napiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {}\nspec: {steps: []}\n",
+    )
+    .unwrap();
+    let (ok, out) = check(&[&broken]);
+    assert!(!ok, "{out}");
+    for expected in [
+        "broken.yaml:1: error: spec.steps[0].action: no installed plugin provides the action `acme:deploy`",
+        "broken.yaml:1: error: spec.steps[1].input.message:",
+        "broken.yaml:1: error: spec.steps[2].input.url: `./no-such-skeleton` does not exist beside the template",
+        "broken.yaml:16: error: metadata.name: is required",
+        "4 problems",
+    ] {
+        assert!(out.contains(expected), "no `{expected}` in:\n{out}");
+    }
+}
+
+#[test]
+fn symlinks_in_a_skeleton_never_reach_outside() {
+    // A template whose skeleton holds links to a directory and a file outside.
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("private.txt"), "TOP-SECRET-CONTENTS").unwrap();
+    let template = dir.path().join("template");
+    let skeleton = template.join("skel");
+    std::fs::create_dir_all(&skeleton).unwrap();
+    std::fs::write(skeleton.join("a.txt"), "hello ${{ values.name }}").unwrap();
+    std::os::unix::fs::symlink(&outside, skeleton.join("dir-link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("private.txt"), skeleton.join("file-link")).unwrap();
+    std::os::unix::fs::symlink("../../outside/private.txt", skeleton.join("relative-link"))
+        .unwrap();
+    std::fs::write(
+        template.join("template.yaml"),
+        "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: links\nspec:\n  owner: team-a\n  type: service\n  steps:\n    - id: fetch\n      action: fetch:template\n      input:\n        url: ./skel\n        targetPath: ./out\n        values: {name: x}\n    - id: write-through\n      action: fs:rename\n      input:\n        files: [{from: out/a.txt, to: out/dir-link/written.txt}]\n    - id: show\n      action: debug:log\n      input:\n        listWorkspace: with-contents\n",
+    )
+    .unwrap();
+    let config = format!(
+        "catalog:\n  locations:\n    - type: file\n      target: {}\nplugins:\n  cache_dir: {}\n",
+        template.join("template.yaml").display(),
+        shared_cache_dir().display()
+    );
+    let portal = PortalProcess::start(&config).unwrap();
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("builtin-actions.wasm"),
+        "builtin-actions.wasm",
+    );
+    let last = std::cell::RefCell::new(Value::Null);
+    wait_for(Duration::from_secs(60), || {
+        let created = post(
+            &portal,
+            "/api/scaffolder/v2/tasks",
+            &json!({ "templateRef": "template:default/links", "values": {} }),
+        );
+        *last.borrow_mut() = created.1.clone();
+        (created.0 == 201).then(|| created.1["id"].as_str().unwrap().to_owned())
+    })
+    .map(|id| {
+        let task = wait_final(&portal, &id);
+        let events = portal
+            .get_json(&format!("/api/scaffolder/v2/tasks/{id}/events"))
+            .unwrap();
+        let everything = format!("{task}{events}");
+        assert!(
+            !everything.contains("TOP-SECRET"),
+            "read through a link: {everything}"
+        );
+        assert!(
+            !outside.join("written.txt").exists(),
+            "wrote through a link: {everything}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            1,
+            "nothing new outside"
+        );
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "the task never started: {}; log:\n{}",
+            last.borrow(),
+            portal.log()
+        )
+    });
+}

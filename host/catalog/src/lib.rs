@@ -48,6 +48,25 @@ mod validation;
 mod writes;
 
 pub use access::Access;
+
+/// A YAML file's documents read the way ingestion reads them (under the
+/// configured budget, so a hostile file cannot exhaust memory): each
+/// document's first line and its JSON, or why it does not parse. For tools
+/// that check files of other kinds (`portal template check`).
+pub fn read_yaml_documents(
+    text: &str,
+    limits: &config::LimitsConfig,
+) -> Vec<(usize, Result<serde_json::Value, String>)> {
+    ingest::yaml::split_documents(text)
+        .iter()
+        .map(|doc| {
+            (
+                doc.line,
+                ingest::yaml::parse_document(doc, limits).map_err(|e| e.to_string()),
+            )
+        })
+        .collect()
+}
 pub use catalog::Catalog;
 pub use config::{CatalogConfig, OrphanStrategy};
 pub use error::CatalogError;

@@ -25,6 +25,9 @@ enum Command {
     /// Validate catalog files and import large trees of them.
     #[command(subcommand)]
     Catalog(cmd::catalog::CatalogCommand),
+    /// Check software templates before they are registered.
+    #[command(subcommand)]
+    Template(cmd::template::TemplateCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Plugin(command) => cmd::plugin::run(command).await,
             Command::Catalog(command) => cmd::catalog::run(command).await,
+            Command::Template(command) => cmd::template::run(command).await,
         }
     });
     match result {

@@ -15,6 +15,7 @@ pub mod web;
 pub use state::AppState;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use portal_config::Config;
 use portal_plugin_host::services::{PluginStore, Services};
 use portal_plugin_host::{HostOptions, PluginHost};
@@ -78,6 +79,13 @@ impl Portal {
                 )
             })?;
         let addr = listener.local_addr()?;
+        // Small responses and streamed events go out at once, instead of
+        // waiting for the client's delayed ACK (up to 40 ms on Linux).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+            }
+        });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {

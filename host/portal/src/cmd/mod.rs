@@ -1,6 +1,7 @@
 pub mod catalog;
 pub mod plugin;
 pub mod serve;
+pub mod template;
 
 use clap::Args;
 use portal_config::Config;

@@ -53,7 +53,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<ExitCode> {
 
 /// A host over the configured plugins directory, with the compile cache in the
 /// data directory (shared with `portal serve`, so what one compiled the other reuses).
-fn host(
+pub(crate) fn host(
     config: &Config,
     plugins_dir: Option<&Path>,
 ) -> anyhow::Result<(PluginHost, Option<tempfile::TempDir>)> {
