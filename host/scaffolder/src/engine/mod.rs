@@ -1,0 +1,424 @@
+//! The task engine: creates tasks, runs their steps in order on the action
+//! plugins (through [`ActionRunner`], which the server implements with the
+//! plugin host), and keeps their event log: in the store, and live for anyone
+//! watching.
+//!
+//! A step: its `if` is rendered (skipped when falsy), its `each` (one run per
+//! item), its `input` rendered with `parameters`, `secrets`, `user`, `steps`,
+//! `each` and `context.task.id`, then its action runs with the task's workspace
+//! and the template's files as its only directories. Its output becomes
+//! `steps.<id>.output` for the steps after it. Every line shown to anyone goes
+//! through the task's [`Redactor`] first.
+
+use crate::redact::Redactor;
+use crate::store::{StoreError, TaskStore};
+use crate::task::{
+    EventBody, EventKind, StepStatus, Task, TaskEvent, TaskSpec, TaskState, TaskStatus, TaskUser,
+    TemplateInfo, now,
+};
+use crate::template::{Template, TemplateError};
+use portal_template_expr::{RenderError, Templater};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, broadcast, watch};
+
+/// An action as the engine sees it (from a plugin's `describe`).
+#[derive(Debug, Clone)]
+pub struct ActionInfo {
+    pub id: String,
+    pub description: String,
+    pub input_schema: Value,
+    pub output_schema: Value,
+    /// The plugin that provides it.
+    pub plugin: String,
+}
+
+/// One step's call of its action.
+#[derive(Debug, Clone)]
+pub struct ActionCall {
+    pub action: String,
+    pub input: Value,
+    pub task_id: String,
+    pub dry_run: bool,
+    pub workspace: PathBuf,
+    /// The template's directory, when it has files.
+    pub template_dir: Option<PathBuf>,
+}
+
+/// Where an action's log lines go (one line each; the engine redacts them).
+pub type LogLine = Arc<dyn Fn(&str) + Send + Sync>;
+
+pub type ActionFuture = Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>;
+
+/// Runs actions: the plugin host, in the portal.
+pub trait ActionRunner: Send + Sync + 'static {
+    fn actions(&self) -> Vec<ActionInfo>;
+    /// Runs one action; dropping the future stops it.
+    fn run(&self, call: ActionCall, log: LogLine) -> ActionFuture;
+}
+
+/// Why a task was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("invalid template: {0}")]
+    Template(#[from] TemplateError),
+    #[error("the template uses actions that are not installed: {}", .0.join(", "))]
+    UnknownActions(Vec<String>),
+    #[error("the template has expressions that do not parse: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Expressions(Vec<RenderError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot prepare the task's directories: {0}")]
+    Io(String),
+}
+
+/// What a user asked to run.
+pub struct NewTask {
+    /// The template entity (JSON), as the catalog has it.
+    pub entity: Value,
+    /// `template:<namespace>/<name>`.
+    pub entity_ref: String,
+    /// The directory holding the template's files (its skeletons), if any.
+    pub template_dir: Option<PathBuf>,
+    pub values: Map<String, Value>,
+    /// Secret values by name (`secrets.X`), kept in memory for the run only.
+    pub secrets: Map<String, Value>,
+    pub user: Option<TaskUser>,
+    pub created_by: Option<String>,
+}
+
+/// How many tasks run at once; more wait (`open`).
+pub const DEFAULT_CONCURRENT_TASKS: usize = 10;
+/// Events returned by one read of a task's log.
+const EVENT_PAGE: usize = 10_000;
+
+#[derive(Clone)]
+pub struct Scaffolder {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: TaskStore,
+    runner: Arc<dyn ActionRunner>,
+    templater: Templater,
+    /// `<data>/scaffolder/work`: one directory per running task.
+    work_dir: PathBuf,
+    live: broadcast::Sender<TaskEvent>,
+    running: Mutex<HashMap<String, Arc<Run>>>,
+    slots: Arc<Semaphore>,
+}
+
+/// A task while it runs: what only memory holds.
+struct Run {
+    cancel: watch::Sender<bool>,
+    last_event: AtomicU64,
+    secrets: Map<String, Value>,
+    redactor: Redactor,
+    template_dir: Option<PathBuf>,
+    /// A dry run keeps nothing: its events are collected here instead.
+    dry_run_log: Option<Mutex<Vec<TaskEvent>>>,
+}
+
+impl Scaffolder {
+    /// Opens the task store in `<data_dir>/scaffolder`. Tasks that were running
+    /// when the portal stopped are marked failed, with the step they were at.
+    pub fn open(
+        data_dir: &Path,
+        runner: Arc<dyn ActionRunner>,
+        concurrent_tasks: usize,
+    ) -> Result<Scaffolder, StoreError> {
+        let root = data_dir.join("scaffolder");
+        let store = TaskStore::open(&root.join("tasks"))?;
+        let work_dir = root.join("work");
+        // Workspaces of tasks that can no longer run.
+        let _ = std::fs::remove_dir_all(&work_dir);
+        let (live, _) = broadcast::channel(4096);
+        let scaffolder = Scaffolder {
+            inner: Arc::new(Inner {
+                store,
+                runner,
+                templater: Templater::default(),
+                work_dir,
+                live,
+                running: Mutex::new(HashMap::new()),
+                slots: Arc::new(Semaphore::new(concurrent_tasks.max(1))),
+            }),
+        };
+        scaffolder.fail_interrupted()?;
+        Ok(scaffolder)
+    }
+
+    pub fn actions(&self) -> Vec<ActionInfo> {
+        let mut actions = self.inner.runner.actions();
+        actions.sort_by(|a, b| a.id.cmp(&b.id));
+        actions
+    }
+
+    pub fn templater(&self) -> &Templater {
+        &self.inner.templater
+    }
+
+    /// Checks a template against the installed actions and the expression
+    /// language, without running anything.
+    pub fn check(&self, template: &Template) -> Result<(), CreateError> {
+        let installed: Vec<String> = self
+            .inner
+            .runner
+            .actions()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        let unknown: Vec<String> = template
+            .actions()
+            .into_iter()
+            .filter(|a| !installed.iter().any(|i| i == a))
+            .map(str::to_owned)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(CreateError::UnknownActions(unknown));
+        }
+        let errors = template.check_expressions(&self.inner.templater);
+        if !errors.is_empty() {
+            return Err(CreateError::Expressions(errors));
+        }
+        Ok(())
+    }
+
+    /// Creates a task and starts it; returns its id.
+    pub fn create(&self, new: NewTask) -> Result<String, CreateError> {
+        let template = Template::from_entity(&new.entity)?;
+        self.check(&template)?;
+        let spec = &new.entity["spec"];
+        let task = Task {
+            id: uuid::Uuid::new_v4().to_string(),
+            spec: TaskSpec {
+                api_version: crate::template::API_VERSION.to_owned(),
+                template_info: TemplateInfo {
+                    entity_ref: new.entity_ref,
+                    base_url: new
+                        .template_dir
+                        .as_ref()
+                        .map(|d| format!("file://{}/", d.display())),
+                    entity: Some(json!({ "metadata": new.entity["metadata"] })),
+                },
+                parameters: new.values,
+                steps: spec["steps"].as_array().cloned().unwrap_or_default(),
+                output: spec.get("output").cloned().unwrap_or(Value::Null),
+                user: new.user,
+            },
+            status: TaskStatus::Open,
+            created_at: now(),
+            last_heartbeat_at: None,
+            created_by: new.created_by,
+            output: None,
+            state: TaskState::default(),
+        };
+        self.inner.store.put_task(&task)?;
+        // A 201 promises the task exists, even if the portal dies next.
+        self.inner.store.flush()?;
+        let id = task.id.clone();
+        self.start(task, new.secrets, new.template_dir, false);
+        Ok(id)
+    }
+
+    /// Runs a finished task again from its first step, with new secrets (a
+    /// task's secrets are not kept after its run).
+    pub fn retry(
+        &self,
+        id: &str,
+        secrets: Map<String, Value>,
+    ) -> Result<Option<String>, CreateError> {
+        let Some(mut task) = self.inner.store.task(id)? else {
+            return Ok(None);
+        };
+        if !task.status.is_final() {
+            return Ok(Some(task.id));
+        }
+        task.status = TaskStatus::Open;
+        task.output = None;
+        task.state.error = None;
+        task.state.steps.clear();
+        self.inner.store.put_task(&task)?;
+        let template_dir = task
+            .spec
+            .template_info
+            .base_url
+            .as_deref()
+            .and_then(|u| u.strip_prefix("file://"))
+            .map(PathBuf::from);
+        let id = task.id.clone();
+        self.start(task, secrets, template_dir, false);
+        Ok(Some(id))
+    }
+
+    /// Asks a running task to stop: its current action is stopped and no
+    /// further step runs. Returns the task as it is now.
+    pub fn cancel(&self, id: &str) -> Result<Option<Task>, StoreError> {
+        if let Some(run) = self.inner.running.lock().unwrap().get(id) {
+            let _ = run.cancel.send(true);
+        }
+        self.inner.store.task(id)
+    }
+
+    pub fn task(&self, id: &str) -> Result<Option<Task>, StoreError> {
+        self.inner.store.task(id)
+    }
+
+    pub fn tasks(&self) -> Result<Vec<Task>, StoreError> {
+        self.inner.store.tasks()
+    }
+
+    pub fn events_after(&self, id: &str, after: u64) -> Result<Vec<TaskEvent>, StoreError> {
+        self.inner.store.events_after(id, after, EVENT_PAGE)
+    }
+
+    /// Live events of every task, from now on. Subscribe before reading the
+    /// stored ones, then skip ids already seen, and nothing is missed.
+    pub fn subscribe(&self) -> broadcast::Receiver<TaskEvent> {
+        self.inner.live.subscribe()
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.store.flush()
+    }
+
+    fn start(
+        &self,
+        task: Task,
+        secrets: Map<String, Value>,
+        template_dir: Option<PathBuf>,
+        dry_run: bool,
+    ) {
+        let (cancel, _) = watch::channel(false);
+        let run = Arc::new(Run {
+            cancel,
+            last_event: AtomicU64::new(task.state.last_event_id),
+            redactor: redactor_for(&secrets),
+            secrets,
+            template_dir,
+            dry_run_log: None,
+        });
+        self.inner
+            .running
+            .lock()
+            .unwrap()
+            .insert(task.id.clone(), run.clone());
+        let this = self.clone();
+        tokio::spawn(async move {
+            let id = task.id.clone();
+            let _slot = this.inner.slots.clone().acquire_owned().await;
+            this.run(task, &run, dry_run).await;
+            this.inner.running.lock().unwrap().remove(&id);
+        });
+    }
+
+    /// Marks tasks that were open or running when the portal stopped as failed.
+    fn fail_interrupted(&self) -> Result<(), StoreError> {
+        for mut task in self.inner.store.tasks()? {
+            if task.status.is_final() {
+                continue;
+            }
+            let at = task
+                .state
+                .steps
+                .iter()
+                .rev()
+                .find(|s| s.status == StepStatus::Processing)
+                .map(|s| format!(" during step `{}`", s.id))
+                .unwrap_or_default();
+            let reason = format!(
+                "the portal stopped while this task was {}{at}; steps after the last completed one did not run. Retry the task to run it again",
+                if task.status == TaskStatus::Open {
+                    "waiting to run"
+                } else {
+                    "running"
+                }
+            );
+            for step in &mut task.state.steps {
+                if step.status == StepStatus::Processing {
+                    step.status = StepStatus::Failed;
+                }
+            }
+            task.status = TaskStatus::Failed;
+            task.state.error = Some(reason.clone());
+            let run = Run {
+                cancel: watch::channel(false).0,
+                last_event: AtomicU64::new(task.state.last_event_id),
+                secrets: Map::new(),
+                redactor: Redactor::default(),
+                template_dir: None,
+                dry_run_log: None,
+            };
+            let event = self.event(
+                &task.id,
+                &run,
+                EventKind::Completion,
+                EventBody {
+                    message: format!("Run completed with status: failed ({reason})"),
+                    status: Some(json!("failed")),
+                    error: Some(json!({ "name": "Interrupted", "message": reason })),
+                    ..EventBody::default()
+                },
+            );
+            task.state.last_event_id = event;
+            self.inner.store.put_task(&task)?;
+        }
+        Ok(())
+    }
+
+    /// Writes an event (redacted), sends it to watchers; returns its id.
+    fn event(&self, task_id: &str, run: &Run, kind: EventKind, mut body: EventBody) -> u64 {
+        body.message = run.redactor.text(&body.message);
+        if let Some(output) = &body.output {
+            body.output = Some(run.redactor.value(output));
+        }
+        if let Some(error) = &body.error {
+            body.error = Some(run.redactor.value(error));
+        }
+        let event = TaskEvent {
+            id: run.last_event.fetch_add(1, Ordering::SeqCst) + 1,
+            task_id: task_id.to_owned(),
+            kind,
+            created_at: now(),
+            body,
+        };
+        let id = event.id;
+        match &run.dry_run_log {
+            Some(log) => log.lock().unwrap().push(event),
+            None => {
+                if let Err(e) = self.inner.store.append_event(&event) {
+                    tracing::error!(task = task_id, "cannot store a task event: {e}");
+                }
+                let _ = self.inner.live.send(event);
+            }
+        }
+        id
+    }
+
+    fn save(&self, task: &mut Task, run: &Run) {
+        task.state.last_event_id = run.last_event.load(Ordering::SeqCst);
+        task.last_heartbeat_at = Some(now());
+        if run.dry_run_log.is_some() {
+            return;
+        }
+        if let Err(e) = self.inner.store.put_task(task) {
+            tracing::error!(task = %task.id, "cannot store a task: {e}");
+        }
+    }
+}
+
+fn redactor_for(secrets: &Map<String, Value>) -> Redactor {
+    Redactor::new(secrets.values().filter_map(Value::as_str))
+}
+
+mod dry_run;
+mod run;
+#[cfg(test)]
+mod tests;
+
+pub use dry_run::{DryRun, DryRunResult};
