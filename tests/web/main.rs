@@ -4,7 +4,10 @@
 //! bundle, the plugins and the portal, and installs Chromium when missing), or
 //! `cargo test -p portal-tests --test web` once they are built.
 //!
-//! Screenshots of the main pages go to `target/test-artifacts/`.
+//! Screenshots of the main pages go to `target/test-artifacts/`. The Create
+//! flow (templates, their forms and tasks) is in `create.rs`.
+
+mod create;
 
 use portal_tests::browser::{Browser, artifacts_dir};
 use portal_tests::{

@@ -76,7 +76,7 @@ pub async fn load_search(term: String, kind: Option<String>) -> Result<SearchVie
         .map_err(ServerFnError::new)
 }
 
-/// Templates for the Create page (running them is not built yet).
+/// Templates for the Create page.
 #[server(prefix = "/_portal/fn", endpoint = "templates", input = Json)]
 pub async fn load_templates() -> Result<Vec<Row>, ServerFnError> {
     let data = data()?;
@@ -89,4 +89,68 @@ pub async fn load_templates() -> Result<Vec<Row>, ServerFnError> {
         .await
         .map_err(|e| ServerFnError::new(e.0))?;
     Ok(page.items.iter().map(crate::ssr::views::row).collect())
+}
+
+/// A template's form (`/create/templates/:namespace/:name`); `None` when the
+/// catalog has no such template.
+#[server(prefix = "/_portal/fn", endpoint = "template-form", input = Json)]
+pub async fn load_template_form(
+    namespace: String,
+    name: String,
+) -> Result<Option<TemplateForm>, ServerFnError> {
+    let data = data()?;
+    crate::ssr::views::create::template_form(&data, &namespace, &name, true)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Runs a template with the form's values (checked again here); the new
+/// task's id, or why it was refused.
+#[server(prefix = "/_portal/fn", endpoint = "create-task", input = Json)]
+pub async fn create_task(
+    namespace: String,
+    name: String,
+    values: serde_json::Map<String, serde_json::Value>,
+    secrets: serde_json::Map<String, serde_json::Value>,
+) -> Result<CreateOutcome, ServerFnError> {
+    let data = data()?;
+    let outcome = crate::ssr::views::create::create_task(&data, &namespace, &name, values, secrets)
+        .await
+        .map_err(ServerFnError::new)?;
+    if let CreateOutcome::Started { id } = &outcome {
+        tracing::info!(task = %id, template = %format!("{namespace}/{name}"), "task created from the web UI");
+    }
+    Ok(outcome)
+}
+
+/// A task's page (`/create/tasks/:id`); `None` when there is no such task.
+#[server(prefix = "/_portal/fn", endpoint = "task", input = Json)]
+pub async fn load_task(id: String) -> Result<Option<TaskView>, ServerFnError> {
+    let data = data()?;
+    crate::ssr::views::create::task(&data, &id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// Asks a running task to stop. A plain form post (it works without
+/// JavaScript: the portal answers with a redirect back to the task).
+#[server(prefix = "/_portal/fn", endpoint = "task-cancel")]
+pub async fn cancel_task(id: String) -> Result<(), ServerFnError> {
+    let data = data()?;
+    match data.cancel_task(&id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ServerFnError::new(format!("there is no task {id}"))),
+        Err(e) => Err(ServerFnError::new(e.0)),
+    }
+}
+
+/// Runs a finished task again (a plain form post, like `cancel_task`).
+#[server(prefix = "/_portal/fn", endpoint = "task-retry")]
+pub async fn retry_task(id: String) -> Result<(), ServerFnError> {
+    let data = data()?;
+    match data.retry_task(&id).await {
+        Ok(crate::ssr::data::TaskRequest::Started(_)) => Ok(()),
+        Ok(crate::ssr::data::TaskRequest::Refused(message)) => Err(ServerFnError::new(message)),
+        Err(e) => Err(ServerFnError::new(e.0)),
+    }
 }

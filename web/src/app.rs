@@ -88,6 +88,12 @@ pub fn App(branding: Branding) -> impl IntoView {
                         <Route path=path!("/docs") view=DocsPage/>
                         <Route path=path!("/docs/*rest") view=DocsPage/>
                         <Route path=path!("/create") view=CreatePage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/create/templates/:namespace/:name")
+                            view=TemplateFormPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/create/tasks/:id") view=TaskPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

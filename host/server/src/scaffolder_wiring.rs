@@ -3,10 +3,12 @@
 //! workspace and the template's files as its only directories, and the
 //! plugin's log lines become the task's log.
 
+use portal_catalog::{Access, Catalog, CatalogError};
 use portal_plugin_host::PluginHost;
 use portal_plugin_host::model::{ActionDirs, ActionRequest};
-use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine};
-use serde_json::Value;
+use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine, Template};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct PluginActions {
@@ -61,4 +63,74 @@ impl ActionRunner for PluginActions {
                 .map_err(|e| e.to_string())
         })
     }
+}
+
+/// A Template entity from the catalog, and where its files are.
+pub struct FoundTemplate {
+    pub entity: Value,
+    /// `template:<namespace>/<name>`.
+    pub entity_ref: String,
+    /// Beside its catalog file, when that is a file: its skeletons.
+    pub dir: Option<PathBuf>,
+}
+
+/// The Template `reference` names (`template:ns/name`, or `ns/name` with
+/// Backstage's default kind), as the REST API and the UI both find it: `None`
+/// when there is none, or it is not a Template.
+pub fn find_template(
+    catalog: &Catalog,
+    access: &Access,
+    reference: &str,
+) -> Result<Option<FoundTemplate>, CatalogError> {
+    let reference = if reference.contains(':') {
+        reference.to_owned()
+    } else {
+        format!("template:{reference}")
+    };
+    let Some(doc) = catalog.get_by_ref(&reference, access)? else {
+        return Ok(None);
+    };
+    let entity = doc.value();
+    if !entity["kind"]
+        .as_str()
+        .is_some_and(|k| k.eq_ignore_ascii_case("template"))
+    {
+        return Ok(None);
+    }
+    let namespace = entity["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default");
+    let name = entity["metadata"]["name"].as_str().unwrap_or_default();
+    let entity_ref = format!("template:{namespace}/{name}");
+    let dir = entity["metadata"]["annotations"]["backstage.io/managed-by-location"]
+        .as_str()
+        .and_then(|l| l.strip_prefix("file:"))
+        .map(PathBuf::from)
+        .and_then(|p| p.parent().map(|d| d.to_owned()))
+        .filter(|d| d.is_dir());
+    Ok(Some(FoundTemplate {
+        entity,
+        entity_ref,
+        dir,
+    }))
+}
+
+/// The values a template's pages require that were not given (a secret given
+/// under that name counts, for `ui:field: Secret`). The form checks the rest
+/// in the browser, and the actions check their inputs.
+pub fn missing_required(
+    template: &Template,
+    values: &Map<String, Value>,
+    secrets: &Map<String, Value>,
+) -> Vec<String> {
+    template
+        .parameters
+        .iter()
+        .flat_map(|page| page.schema["required"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .filter(|key| {
+            matches!(values.get(*key), None | Some(Value::Null)) && !secrets.contains_key(*key)
+        })
+        .map(str::to_owned)
+        .collect()
 }

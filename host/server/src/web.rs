@@ -1,9 +1,10 @@
 //! The web UI's view of the portal: [`portal_web::ssr::PortalData`] over the
-//! catalog and the plugin host. The UI crate never depends on either; this is
-//! the only place the two meet.
+//! catalog, the plugin host and the scaffolder. The UI crate never depends on
+//! them; this is the only place they meet.
 
 use crate::AppState;
 use crate::request::RequestContext;
+use crate::scaffolder_wiring::{FoundTemplate, find_template, missing_required};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -11,13 +12,15 @@ use portal_catalog::{EntityQuery as CatalogQuery, FullTextFilter, OrderField, Pa
 use portal_catalog_model::Predicate;
 use portal_plugin_host::CallError;
 use portal_plugin_host::PluginStatus;
+use portal_scaffolder::{CreateError, NewTask, Template};
 use portal_types::{PanelFailure, PanelFailureKind, Widget};
 use portal_web::model::{CapabilityRow, PluginRow, QuotaRow};
 use portal_web::ssr::data::{
     DataError, EntityPage, EntityQuery, EntityRecord, FacetCount, PanelInfo, PortalData,
+    TaskRequest,
 };
 use portal_web::ssr::views::rfc3339;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio_stream::wrappers::BroadcastStream;
 
 /// The portal's data, as the UI asks for it.
@@ -195,6 +198,74 @@ impl PortalData for WebData {
             })
             .boxed()
     }
+
+    async fn template_parameter_schema(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, DataError> {
+        self.schema_of(namespace, name)
+    }
+
+    async fn create_task(
+        &self,
+        template_ref: &str,
+        values: Map<String, Value>,
+        secrets: Map<String, Value>,
+    ) -> Result<TaskRequest, DataError> {
+        self.start_task(template_ref, values, secrets)
+    }
+
+    async fn task(&self, id: &str) -> Result<Option<Value>, DataError> {
+        self.state
+            .scaffolder
+            .task(id)
+            .map_err(|e| DataError(e.to_string()))?
+            .map(|t| json(&t))
+            .transpose()
+    }
+
+    async fn task_events(&self, id: &str, after: u64) -> Result<Vec<Value>, DataError> {
+        self.state
+            .scaffolder
+            .events_after(id, after)
+            .map_err(|e| DataError(e.to_string()))?
+            .iter()
+            .map(json)
+            .collect()
+    }
+
+    async fn cancel_task(&self, id: &str) -> Result<bool, DataError> {
+        Ok(self
+            .state
+            .scaffolder
+            .cancel(id)
+            .map_err(|e| DataError(e.to_string()))?
+            .is_some())
+    }
+
+    async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError> {
+        let scaffolder = &self.state.scaffolder;
+        let Some(task) = scaffolder.task(id).map_err(|e| DataError(e.to_string()))? else {
+            return Ok(TaskRequest::Refused(format!(
+                "Task with id {id} does not exist"
+            )));
+        };
+        if !task.status.is_final() {
+            return Ok(TaskRequest::Refused(format!(
+                "Task {id} is {}; only a finished task can be retried",
+                task.status.name()
+            )));
+        }
+        // A task's secrets are not kept: it runs again without them.
+        match scaffolder.retry(id, Map::new()) {
+            Ok(Some(id)) => Ok(TaskRequest::Started(id)),
+            Ok(None) => Ok(TaskRequest::Refused(format!(
+                "Task with id {id} does not exist"
+            ))),
+            Err(e) => task_request(Err(e)),
+        }
+    }
 }
 
 /// The plugins page's row for one plugin file.
@@ -351,4 +422,75 @@ fn quota_rows(q: &portal_plugin_host::QuotaStatus) -> Vec<QuotaRow> {
     ];
     rows.extend(per_call);
     rows
+}
+
+/// Why the scaffolder did not start a task: the user's problem (refused, with
+/// the reason) or the portal's (an error).
+fn task_request(result: Result<String, CreateError>) -> Result<TaskRequest, DataError> {
+    match result {
+        Ok(id) => Ok(TaskRequest::Started(id)),
+        Err(CreateError::Store(e)) => Err(DataError(e.to_string())),
+        Err(CreateError::Io(e)) => Err(DataError(e)),
+        Err(other) => Ok(TaskRequest::Refused(other.to_string())),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<Value, DataError> {
+    serde_json::to_value(value).map_err(|e| DataError(e.to_string()))
+}
+
+/// The scaffolder's side of the UI: templates' forms and tasks, with the same
+/// checks and shapes as `/api/scaffolder/v2` (`api/scaffolder.rs`).
+impl WebData {
+    fn find_template(&self, reference: &str) -> Result<Option<FoundTemplate>, DataError> {
+        find_template(&self.state.catalog, &self.access(), reference)
+            .map_err(|e| DataError(e.to_string()))
+    }
+
+    fn schema_of(&self, namespace: &str, name: &str) -> Result<Option<Value>, DataError> {
+        let Some(found) = self.find_template(&format!("template:{namespace}/{name}"))? else {
+            return Ok(None);
+        };
+        let template = Template::from_entity(&found.entity)
+            .map_err(|e| DataError(format!("this template cannot be used: {e}")))?;
+        Ok(Some(template.parameter_schema()))
+    }
+
+    fn start_task(
+        &self,
+        template_ref: &str,
+        values: Map<String, Value>,
+        secrets: Map<String, Value>,
+    ) -> Result<TaskRequest, DataError> {
+        if let Some((key, _)) = secrets.iter().find(|(_, v)| !v.is_string()) {
+            return Ok(TaskRequest::Refused(format!(
+                "secret `{key}` must be a string"
+            )));
+        }
+        let Some(found) = self.find_template(template_ref)? else {
+            return Ok(TaskRequest::Refused(format!(
+                "No template found for {template_ref}"
+            )));
+        };
+        let template = match Template::from_entity(&found.entity) {
+            Ok(t) => t,
+            Err(e) => return Ok(TaskRequest::Refused(format!("invalid template: {e}"))),
+        };
+        let missing = missing_required(&template, &values, &secrets);
+        if !missing.is_empty() {
+            return Ok(TaskRequest::Refused(format!(
+                "missing required values: {}",
+                missing.join(", ")
+            )));
+        }
+        task_request(self.state.scaffolder.create(NewTask {
+            entity: found.entity,
+            entity_ref: found.entity_ref,
+            template_dir: found.dir,
+            values,
+            secrets,
+            user: None,
+            created_by: None,
+        }))
+    }
 }

@@ -1,9 +1,11 @@
 //! What the server sends the pages: small, serialisable views, computed on the
 //! server (in `crate::ssr::views`) and rendered by the components on both sides.
 //! The browser never sees raw plugin output or catalog JSON, only these. One
-//! module per area of the UI; `url` holds the URL codec they share.
+//! module per area of the UI (`create`: software templates' forms and tasks);
+//! `url` holds the URL codec they share.
 
 mod catalog;
+mod create;
 mod entity;
 mod frame;
 mod plugins;
@@ -11,6 +13,7 @@ mod search;
 mod url;
 
 pub use catalog::*;
+pub use create::*;
 pub use entity::*;
 pub use frame::*;
 pub use plugins::*;

@@ -14,6 +14,8 @@ mod entity;
 mod not_found;
 mod plugins;
 mod search;
+mod task;
+mod template_form;
 
 pub use catalog::CatalogPage;
 pub use create::CreatePage;
@@ -22,3 +24,5 @@ pub use entity::EntityPage;
 pub use not_found::NotFound;
 pub use plugins::PluginsPage;
 pub use search::SearchPage;
+pub use task::TaskPage;
+pub use template_form::TemplateFormPage;

@@ -5,13 +5,14 @@
 //! Entities travel as Backstage-shaped JSON and filters in Backstage's
 //! predicate language (`{"$all": [{"kind": "component"}, …]}`), the two
 //! shapes both sides already speak; plugin output, states and failures as the
-//! typed seam of `portal-types`.
+//! typed seam of `portal-types`; software templates' schemas, tasks and task
+//! events in the shapes of Backstage's scaffolder API (`/api/scaffolder/v2`).
 
 use crate::model::PluginRow;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 use portal_types::{PanelFailure, Placement, Widget};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A page of entities to fetch.
 #[derive(Debug, Clone, Default)]
@@ -76,6 +77,16 @@ pub struct PanelInfo {
 #[error("{0}")]
 pub struct DataError(pub String);
 
+/// The answer to a request to run (or re-run) a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskRequest {
+    /// The task's id.
+    Started(String),
+    /// Why it was not started, for the user (invalid values, no such
+    /// template, actions not installed, ...).
+    Refused(String),
+}
+
 #[async_trait]
 pub trait PortalData: Send + Sync + 'static {
     /// One page of entities.
@@ -105,4 +116,30 @@ pub trait PortalData: Send + Sync + 'static {
     fn plugins_dir(&self) -> Option<String>;
     /// A stream with one item (a short description) per change to the plugins.
     fn plugin_changes(&self) -> BoxStream<'static, String>;
+
+    /// A Template entity's form pages in Backstage's parameter-schema shape
+    /// (`{title, description, steps: [{title, description, schema}]}`);
+    /// `None` when the catalog has no such template. A template that cannot
+    /// be read is an error naming its problems.
+    async fn template_parameter_schema(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, DataError>;
+    /// Starts a task running `template_ref` (`template:namespace/name`).
+    async fn create_task(
+        &self,
+        template_ref: &str,
+        values: Map<String, Value>,
+        secrets: Map<String, Value>,
+    ) -> Result<TaskRequest, DataError>;
+    /// A task, as `GET /api/scaffolder/v2/tasks/:id` answers it.
+    async fn task(&self, id: &str) -> Result<Option<Value>, DataError>;
+    /// A task's events after event `after`, as `GET .../events` answers
+    /// them (without waiting for new ones).
+    async fn task_events(&self, id: &str, after: u64) -> Result<Vec<Value>, DataError>;
+    /// Asks a running task to stop; `false` when there is no such task.
+    async fn cancel_task(&self, id: &str) -> Result<bool, DataError>;
+    /// Runs a finished task again from its first step.
+    async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError>;
 }

@@ -7,6 +7,7 @@
 use super::error::ApiError;
 use crate::AppState;
 use crate::request::RequestContext;
+use crate::scaffolder_wiring::FoundTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,7 +20,6 @@ use portal_scaffolder::{DryRun, NewTask, Scaffolder, Task, TaskEvent, TaskStatus
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
@@ -64,55 +64,14 @@ async fn actions(State(state): State<AppState>) -> Json<Value> {
     Json(Value::Array(actions))
 }
 
-/// A template from the catalog: its entity and where its files are.
-struct FoundTemplate {
-    entity: Value,
-    entity_ref: String,
-    dir: Option<PathBuf>,
-}
-
 fn find_template(
     state: &AppState,
     ctx: &RequestContext,
     reference: &str,
 ) -> Result<FoundTemplate, ApiError> {
-    // Backstage's default kind for a template ref.
-    let reference = if reference.contains(':') {
-        reference.to_owned()
-    } else {
-        format!("template:{reference}")
-    };
-    let doc = state
-        .catalog
-        .get_by_ref(&reference, &ctx.access())
+    crate::scaffolder_wiring::find_template(&state.catalog, &ctx.access(), reference)
         .map_err(|e| ApiError::input(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found(format!("No template found for {reference}")))?;
-    let entity: Value =
-        serde_json::from_slice(&doc.json).map_err(|e| ApiError::internal(e.to_string()))?;
-    if entity["kind"]
-        .as_str()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-        != Some("template")
-    {
-        return Err(ApiError::input(format!("{reference} is not a Template")));
-    }
-    let namespace = entity["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or("default");
-    let name = entity["metadata"]["name"].as_str().unwrap_or_default();
-    // Files live beside the template's catalog-info file, when it is a file.
-    let dir = entity["metadata"]["annotations"]["backstage.io/managed-by-location"]
-        .as_str()
-        .and_then(|l| l.strip_prefix("file:"))
-        .map(PathBuf::from)
-        .and_then(|p| p.parent().map(|d| d.to_owned()))
-        .filter(|d| d.is_dir());
-    Ok(FoundTemplate {
-        entity_ref: format!("template:{namespace}/{name}"),
-        entity,
-        dir,
-    })
+        .ok_or_else(|| ApiError::not_found(format!("No template found for {reference}")))
 }
 
 async fn parameter_schema(
@@ -144,19 +103,12 @@ fn create_error(e: CreateError) -> ApiError {
     }
 }
 
-/// Every value a page requires is given (the form checks the rest in the
-/// browser; the actions check their inputs).
-fn check_required(template: &Template, values: &Map<String, Value>) -> Result<(), ApiError> {
-    let mut missing = Vec::new();
-    for page in &template.parameters {
-        for key in page.schema["required"].as_array().into_iter().flatten() {
-            if let Some(key) = key.as_str()
-                && matches!(values.get(key), None | Some(Value::Null))
-            {
-                missing.push(key.to_owned());
-            }
-        }
-    }
+fn check_required(
+    template: &Template,
+    values: &Map<String, Value>,
+    secrets: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let missing = crate::scaffolder_wiring::missing_required(template, values, secrets);
     if missing.is_empty() {
         Ok(())
     } else {
@@ -183,7 +135,7 @@ async fn create_task(
     let found = find_template(&state, &ctx, &body.template_ref)?;
     let template =
         Template::from_entity(&found.entity).map_err(|e| ApiError::input(e.to_string()))?;
-    check_required(&template, &body.values)?;
+    check_required(&template, &body.values, &body.secrets)?;
     let id = scaffolder(&state)
         .create(NewTask {
             entity: found.entity,
@@ -435,7 +387,7 @@ async fn dry_run(
     }
     let template =
         Template::from_entity(&body.template).map_err(|e| ApiError::input(e.to_string()))?;
-    check_required(&template, &body.values)?;
+    check_required(&template, &body.values, &body.secrets)?;
     let mut files = Vec::with_capacity(body.directory_contents.len());
     for file in body.directory_contents {
         let bytes = base64::engine::general_purpose::STANDARD

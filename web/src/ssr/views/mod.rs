@@ -1,9 +1,10 @@
 //! Builds the page views (`crate::model`) from what [`PortalData`] returns,
 //! one module per area of the UI: the catalog list (`catalog`), the entity page
-//! (`entity`), plugin panels on it (`panels`), the plugins page (`plugins`) and
-//! search (`search`). What they share (an entity's table row, times, refs) is here.
+//! (`entity`), plugin panels on it (`panels`), the plugins page (`plugins`),
+//! search (`search`) and software templates' forms and tasks (`create`). What they share (an entity's table row, times, refs) is here.
 
 mod catalog;
+pub mod create;
 mod entity;
 mod panels;
 mod plugins;
