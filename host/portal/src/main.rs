@@ -32,7 +32,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::init_tracing();
+    // A check reports on stdout; loading plugins to learn their actions is
+    // not news there, only what goes wrong is.
+    cmd::init_tracing(match cli.command {
+        Command::Template(_) => "warn,wasmtime=warn,cranelift=warn,portal_plugin_host=error",
+        _ => "info,wasmtime=warn,cranelift=warn",
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

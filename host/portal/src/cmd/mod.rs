@@ -40,10 +40,10 @@ impl ConfigArgs {
     }
 }
 
-pub fn init_tracing() {
+/// Logs to stderr at `default` unless `PORTAL_LOG` says otherwise.
+pub fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PORTAL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,wasmtime=warn,cranelift=warn"));
+    let filter = EnvFilter::try_from_env("PORTAL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
