@@ -50,16 +50,21 @@ impl CallRuntime {
         })
     }
 
-    /// Runs a call (in place until it first waits, then on the plugin threads)
-    /// and waits for it. Dropping the returned future (the request went away)
-    /// stops the call.
+    /// Runs a call (in place until it first waits, then on the plugin threads;
+    /// or, unless `in_place`, on the plugin threads from the start) and waits
+    /// for it. Dropping the returned future (the request went away) stops the
+    /// call.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         plugin: &str,
+        in_place: bool,
         call: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, CallError> {
         let runtime = self.runtime.as_ref().expect("running until dropped");
         let mut call = Box::pin(call.instrument(tracing::Span::current()));
+        if !in_place {
+            return self.finish_on_plugin_threads(plugin, call).await;
+        }
         let first = std::future::poll_fn(|cx| {
             let _inside = runtime.handle().enter();
             Poll::Ready(call.as_mut().poll(cx))
@@ -70,6 +75,15 @@ impl CallRuntime {
         }
         // Whatever the call registered a waker with wakes this task once more,
         // for nothing: every later poll registers the plugin thread's waker.
+        self.finish_on_plugin_threads(plugin, call).await
+    }
+
+    async fn finish_on_plugin_threads<T: Send + 'static>(
+        &self,
+        plugin: &str,
+        call: std::pin::Pin<Box<impl Future<Output = T> + Send + 'static>>,
+    ) -> Result<T, CallError> {
+        let runtime = self.runtime.as_ref().expect("running until dropped");
         let mut task = AbortOnDrop(runtime.spawn(call));
         match (&mut task.0).await {
             Ok(value) => Ok(value),
@@ -141,7 +155,7 @@ mod tests {
                 .min(19);
         let caller = std::thread::current().id();
         let (before, after) = runtime
-            .run("p", async move {
+            .run("p", true, async move {
                 let before = (std::thread::current().id(), this_threads_priority());
                 tokio::task::yield_now().await;
                 (
@@ -157,7 +171,7 @@ mod tests {
         // Work it hands to the blocking pool, even from its first poll, runs on
         // the plugin runtime's lower-priority threads.
         let blocking = runtime
-            .run("p", async {
+            .run("p", true, async {
                 tokio::task::spawn_blocking(this_threads_priority)
                     .await
                     .unwrap()
@@ -171,7 +185,7 @@ mod tests {
     async fn a_moved_call_is_stopped_when_its_caller_goes_away() {
         let runtime = CallRuntime::new().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let waiting = runtime.run("p", async move {
+        let waiting = runtime.run("p", true, async move {
             let _held = tx;
             std::future::pending::<()>().await
         });
