@@ -246,17 +246,6 @@ impl PortalData for WebData {
 
     async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError> {
         let scaffolder = &self.state.scaffolder;
-        let Some(task) = scaffolder.task(id).map_err(|e| DataError(e.to_string()))? else {
-            return Ok(TaskRequest::Refused(format!(
-                "Task with id {id} does not exist"
-            )));
-        };
-        if !task.status.is_final() {
-            return Ok(TaskRequest::Refused(format!(
-                "Task {id} is {}; only a finished task can be retried",
-                task.status.name()
-            )));
-        }
         // A task's secrets are not kept: it runs again without them.
         match scaffolder.retry(id, Map::new()) {
             Ok(Some(id)) => Ok(TaskRequest::Started(id)),

@@ -69,6 +69,8 @@ pub enum CreateError {
     Template(#[from] TemplateError),
     #[error("the template uses actions that are not installed: {}", .0.join(", "))]
     UnknownActions(Vec<String>),
+    #[error("task {id} is {status}; only a finished task can be retried")]
+    NotFinished { id: String, status: &'static str },
     #[error("the template has expressions that do not parse: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Expressions(Vec<RenderError>),
     #[error(transparent)]
@@ -222,7 +224,7 @@ impl Scaffolder {
         // A 201 promises the task exists, even if the portal dies next.
         self.inner.store.flush()?;
         let id = task.id.clone();
-        self.start(task, new.secrets, new.template_dir, false);
+        self.start(task, new.secrets, new.template_dir);
         Ok(id)
     }
 
@@ -233,11 +235,16 @@ impl Scaffolder {
         id: &str,
         secrets: Map<String, Value>,
     ) -> Result<Option<String>, CreateError> {
+        // Held from the check to the start: two retries cannot both run it.
+        let mut running = self.inner.running.lock().unwrap();
         let Some(mut task) = self.inner.store.task(id)? else {
             return Ok(None);
         };
-        if !task.status.is_final() {
-            return Ok(Some(task.id));
+        if running.contains_key(id) || !task.status.is_final() {
+            return Err(CreateError::NotFinished {
+                id: task.id,
+                status: task.status.name(),
+            });
         }
         task.status = TaskStatus::Open;
         task.output = None;
@@ -252,7 +259,7 @@ impl Scaffolder {
             .and_then(|u| u.strip_prefix("file://"))
             .map(PathBuf::from);
         let id = task.id.clone();
-        self.start(task, secrets, template_dir, false);
+        self.start_locked(&mut running, task, secrets, template_dir);
         Ok(Some(id))
     }
 
@@ -287,12 +294,17 @@ impl Scaffolder {
         self.inner.store.flush()
     }
 
-    fn start(
+    fn start(&self, task: Task, secrets: Map<String, Value>, template_dir: Option<PathBuf>) {
+        let mut running = self.inner.running.lock().unwrap();
+        self.start_locked(&mut running, task, secrets, template_dir);
+    }
+
+    fn start_locked(
         &self,
+        running: &mut HashMap<String, Arc<Run>>,
         task: Task,
         secrets: Map<String, Value>,
         template_dir: Option<PathBuf>,
-        dry_run: bool,
     ) {
         let (cancel, _) = watch::channel(false);
         let run = Arc::new(Run {
@@ -303,16 +315,12 @@ impl Scaffolder {
             template_dir,
             dry_run_log: None,
         });
-        self.inner
-            .running
-            .lock()
-            .unwrap()
-            .insert(task.id.clone(), run.clone());
+        running.insert(task.id.clone(), run.clone());
         let this = self.clone();
         tokio::spawn(async move {
             let id = task.id.clone();
             let _slot = this.inner.slots.clone().acquire_owned().await;
-            this.run(task, &run, dry_run).await;
+            this.run(task, &run, false).await;
             this.inner.running.lock().unwrap().remove(&id);
         });
     }

@@ -206,19 +206,23 @@ impl Scaffolder {
                 },
             ),
         };
-        let runs = match &items {
-            None => vec![context.clone()],
-            Some(items) => items
-                .iter()
-                .map(|item| {
-                    let mut c = context.clone();
-                    c["each"] = item.clone();
-                    c
-                })
-                .collect(),
+        // One run without `each`, else one per item, each seeing its item.
+        let runs: Vec<Option<&Value>> = match &items {
+            None => vec![None],
+            Some(items) => items.iter().map(Some).collect(),
         };
         let mut outputs = Vec::with_capacity(runs.len());
-        for context in &runs {
+        for item in runs {
+            let scoped;
+            let context = match item {
+                None => context,
+                Some(item) => {
+                    let mut with_item = context.clone();
+                    with_item["each"] = item.clone();
+                    scoped = with_item;
+                    &scoped
+                }
+            };
             let input = templater
                 .render_value(&step.input, context, &format!("{place}.input"))?
                 .unwrap_or_else(|| json!({}));

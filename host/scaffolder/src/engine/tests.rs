@@ -233,6 +233,11 @@ async fn a_failed_step_stops_the_task_and_a_cancel_stops_a_running_one() {
         .create(new_task(waiting, json!({}), json!({})))
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
+    // A running task cannot be started a second time.
+    match scaffolder.retry(&id, Map::new()) {
+        Err(CreateError::NotFinished { status, .. }) => assert_eq!(status, "processing"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
     scaffolder.cancel(&id).unwrap();
     let task = finished(&scaffolder, &id).await;
     assert_eq!(task.status, TaskStatus::Cancelled);

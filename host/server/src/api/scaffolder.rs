@@ -99,6 +99,7 @@ fn create_error(e: CreateError) -> ApiError {
     match e {
         CreateError::Store(e) => ApiError::internal(e.to_string()),
         CreateError::Io(e) => ApiError::internal(e),
+        e @ CreateError::NotFinished { .. } => ApiError::conflict(e.to_string()),
         other => ApiError::input(other.to_string()),
     }
 }
@@ -231,13 +232,6 @@ async fn retry(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = body.map(|Json(b)| b).unwrap_or_default();
     secrets_are_text(&body.secrets)?;
-    let task = task_or_404(&state, &id)?;
-    if !task.status.is_final() {
-        return Err(ApiError::conflict(format!(
-            "Task {id} is {}; only a finished task can be retried",
-            task.status.name()
-        )));
-    }
     let id = scaffolder(&state)
         .retry(&id, body.secrets)
         .map_err(create_error)?
