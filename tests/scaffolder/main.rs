@@ -378,15 +378,21 @@ fn hostile_templates_values_and_paths_are_refused_without_leaking() {
     };
     // A parameter is data: its text is never evaluated, in steps or skeletons.
     let sneaky = "${{ self.__init__.__globals__ }}{{ range(10**9) }}";
-    let files = vec![json!({
-        "path": "skel/${{ values.name }}.txt",
-        "base64Content": base64::engine::general_purpose::STANDARD.encode("name=${{ values.name }}"),
-    })];
+    let files = vec![
+        json!({
+            "path": "skel/${{ values.name }}.txt",
+            "base64Content": base64::engine::general_purpose::STANDARD.encode("name=${{ values.name }}"),
+        }),
+        json!({
+            "path": "skel/token.txt",
+            "base64Content": base64::engine::general_purpose::STANDARD.encode("token=${{ values.tok }}"),
+        }),
+    ];
     let (status, result) = dry_run(
         &portal,
         &template(json!([
             { "id": "log", "action": "debug:log", "input": { "message": "${{ parameters.name }}" } },
-            { "id": "f", "action": "fetch:template", "input": { "url": "./skel", "values": { "name": "safe" , "raw": "${{ parameters.name }}" } } }
+            { "id": "f", "action": "fetch:template", "input": { "url": "./skel", "values": { "name": "safe" , "raw": "${{ parameters.name }}", "tok": "${{ secrets.token }}" } } }
         ])),
         &json!({ "name": sneaky }),
         files,
@@ -398,6 +404,8 @@ fn hostile_templates_values_and_paths_are_refused_without_leaking() {
         "printed as text: {result}"
     );
     assert_eq!(decoded(file(&result, "safe.txt").unwrap()), b"name=safe");
+    // A secret written into a file comes back masked too.
+    assert_eq!(decoded(file(&result, "token.txt").unwrap()), b"token=***");
 
     // Expressions that reach for the runtime reach nothing: a render error
     // naming the place, or nothing at all (an unknown attribute is missing).

@@ -100,8 +100,16 @@ impl Scaffolder {
         });
         let task = self.run(task, &run, true).await;
         let workspace = root.join("workspace");
-        let files =
-            crate::files::collect(&workspace, DRY_RUN_MAX_BYTES).map_err(CreateError::Io)?;
+        // A template may write a secret into a file: text files come back
+        // masked like everything else a dry run shows.
+        let files = crate::files::collect(&workspace, DRY_RUN_MAX_BYTES)
+            .map_err(CreateError::Io)?
+            .into_iter()
+            .map(|(path, executable, bytes)| match String::from_utf8(bytes) {
+                Ok(text) => (path, executable, run.redactor.text(&text).into_bytes()),
+                Err(binary) => (path, executable, binary.into_bytes()),
+            })
+            .collect();
         Ok(DryRunResult {
             status: task.status,
             error: task.state.error,
