@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::time::Duration;
 
+mod publish;
+
 const SECRET: &str = "tok-3f9a/Zq+x";
 
 fn template_dir() -> std::path::PathBuf {

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod browser;
+pub mod github;
 pub mod stand_in;
 
 /// The repository root.

@@ -530,3 +530,118 @@ fn every_kind_of_field_and_a_failed_task_retried_in_place() {
         .unwrap();
     eprintln!("lines appended live after Retry: {streamed}");
 }
+
+/// The whole journey with the example template: fill in its form,
+/// watch the live log, follow the output link to the new entity, and find the
+/// commit in the git repository the task created.
+#[test]
+fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let repos = tempfile::tempdir().unwrap();
+    let config = format!(
+        "app:\n  title: Acme Portal\nplugins:\n  cache_dir: {cache}\n  grants:\n    builtin-actions:\n      git_remotes: [{repos}]\n      register_locations: [{repos}]\ncatalog:\n  locations:\n    - type: file\n      target: {all}\n",
+        cache = shared_cache_dir().display(),
+        repos = repos.path().display(),
+        all = workspace_root().join("examples/catalog/all.yaml").display(),
+    );
+    let portal = PortalProcess::start(&config).expect("portal starts");
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("builtin-actions.wasm"),
+        "builtin-actions.wasm",
+    );
+    wait_loaded(&portal, "builtin-actions.wasm");
+    wait_for(Duration::from_secs(60), || {
+        let actions = portal.get_json("/api/scaffolder/v2/actions").ok()?;
+        let ready = actions.to_string().contains("publish:git")
+            && portal
+                .get("/api/catalog/entities/by-name/template/default/rust-service")
+                .send()
+                .is_ok_and(|r| r.status() == 200);
+        ready.then_some(())
+    })
+    .unwrap_or_else(|| panic!("not ready; log:\n{}", portal.log()));
+
+    // The actions page shows what each action's plugin may reach.
+    let b = browser();
+    b.goto(&format!("{}/create/actions", portal.url)).unwrap();
+    let card = b
+        .find("article.action-card[data-action='publish:git']")
+        .unwrap();
+    let card_text = b.text(&card).unwrap();
+    assert!(
+        card_text.contains(&format!("Push with git to {}", repos.path().display())),
+        "{card_text}"
+    );
+    assert!(card_text.contains("remoteUrl"), "{card_text}");
+    shot(&b, "create-actions");
+
+    b.goto(&format!(
+        "{}/create/templates/default/rust-service",
+        portal.url
+    ))
+    .unwrap();
+    wait_hydrated(&b);
+    wait_visible(&b, "#field-0-name");
+    type_into(&b, "#field-0-name", "inventory");
+    type_into(&b, "#field-0-owner", "group:default/team-platform");
+    click(&b, SUBMIT);
+    wait_visible(&b, "#field-1-port");
+    click(&b, SUBMIT);
+    wait_visible(&b, "#form-page-review");
+    click(&b, SUBMIT);
+    b.wait_until("the task page", WAIT, |b| {
+        let url = b.current_url()?;
+        Ok(url.contains("/create/tasks/").then_some(url))
+    })
+    .unwrap();
+    wait_status(&b, "completed", Duration::from_secs(120));
+    let log = b
+        .wait_until("the publishing lines in the log", WAIT, |b| {
+            let text = b.body_text()?;
+            Ok((text.contains("pushed the workspace to branch `main`")
+                && text.contains("Run completed with status: completed"))
+            .then_some(text))
+        })
+        .unwrap();
+    assert!(log.contains("registered"), "{log}");
+    shot(&b, "create-published");
+
+    // The output link leads to the new entity's page.
+    click(&b, "section.task-output a[href='/catalog/default/component/inventory']");
+    b.wait_until("the new entity's page", WAIT, |b| {
+        Ok(b.current_url()?
+            .ends_with("/catalog/default/component/inventory")
+            .then_some(()))
+    })
+    .unwrap();
+    b.wait_until("the entity's heading", WAIT, |b| {
+        Ok(b.body_text()?.contains("inventory").then_some(()))
+    })
+    .unwrap();
+    let entity = portal
+        .get_json("/api/catalog/entities/by-name/component/default/inventory")
+        .unwrap();
+    assert_eq!(entity["spec"]["owner"], "group:default/team-platform");
+
+    // The commit is in the repository, with the skeleton's files.
+    let repo = repos.path().join("inventory");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(
+        git(&["log", "--format=%s"]).trim(),
+        "Create inventory from the rust-service template"
+    );
+    let files = git(&["ls-files"]);
+    for file in ["Cargo.toml", "Dockerfile", "catalog-info.yaml", "src/main.rs"] {
+        assert!(files.lines().any(|l| l == file), "{file} not committed: {files}");
+    }
+}

@@ -76,6 +76,12 @@ pub async fn load_search(term: String, kind: Option<String>) -> Result<SearchVie
         .map_err(ServerFnError::new)
 }
 
+/// The installed template actions (`/create/actions`).
+#[server(prefix = "/_portal/fn", endpoint = "actions", input = Json)]
+pub async fn load_actions() -> Result<Vec<ActionRow>, ServerFnError> {
+    Ok(data()?.actions().await)
+}
+
 /// Templates for the Create page.
 #[server(prefix = "/_portal/fn", endpoint = "templates", input = Json)]
 pub async fn load_templates() -> Result<Vec<Row>, ServerFnError> {

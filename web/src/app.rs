@@ -88,6 +88,7 @@ pub fn App(branding: Branding) -> impl IntoView {
                         <Route path=path!("/docs") view=DocsPage/>
                         <Route path=path!("/docs/*rest") view=DocsPage/>
                         <Route path=path!("/create") view=CreatePage ssr=SsrMode::Async/>
+                        <Route path=path!("/create/actions") view=ActionsPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/create/templates/:namespace/:name")
                             view=TemplateFormPage

@@ -112,6 +112,7 @@ impl Scratch {
         let kv = PluginStore::open(&self.dir.path().join(format!("kv-{}", nonce())))?;
         let services = Services {
             catalog: Arc::new(BenchCatalog),
+            registrar: Arc::new(portal_plugin_host::services::NoCatalog),
             kv: Arc::new(kv),
         };
         Ok(PluginHost::new(options, services)?)

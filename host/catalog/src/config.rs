@@ -149,6 +149,21 @@ pub struct ReadingConfig {
     /// Timeout for one request.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
+    /// GitHub hosts whose file pages (`https://<host>/<owner>/<repo>/blob/<ref>/<path>`)
+    /// are read from their raw file server instead, as Backstage's
+    /// `integrations.github[].rawBaseUrl` does. github.com is built in.
+    #[serde(default)]
+    pub github: Vec<GithubHost>,
+}
+
+/// A GitHub (Enterprise) host and where its raw files are served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubHost {
+    /// `github.example.com` or `host:port`.
+    pub host: String,
+    /// `https://raw.github.example.com` or `https://github.example.com/raw`.
+    pub raw_base_url: String,
 }
 
 fn default_timeout() -> u64 {
@@ -160,6 +175,7 @@ impl Default for ReadingConfig {
         ReadingConfig {
             allow: Vec::new(),
             timeout_seconds: default_timeout(),
+            github: Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod plugins;
 mod secrets;
+mod targets;
 mod server;
 
 pub use plugins::{
@@ -11,6 +12,7 @@ pub use plugins::{
     LimitsPatch, PluginsConfig, Quotas, QuotasPatch,
 };
 pub use secrets::{SecretSource, Secrets};
+pub use targets::{Target, TargetPrefixes, UrlTarget};
 pub use server::{AppConfig, ServerConfig};
 
 use serde::Deserialize;
@@ -89,6 +91,7 @@ impl Config {
                 message: e.to_string(),
             })?;
         config.base_dir = base_dir.to_owned();
+        config.resolve_grant_paths();
         config.validate().map_err(|message| ConfigError::Invalid {
             origin: origin.to_owned(),
             message,
@@ -113,12 +116,37 @@ impl Config {
                     ));
                 }
             }
+            targets::TargetPrefixes::parse(&grant.git_remotes)
+                .map_err(|e| format!("plugins.grants.{plugin}.git_remotes: {e}"))?;
+            targets::TargetPrefixes::parse(&grant.register_locations)
+                .map_err(|e| format!("plugins.grants.{plugin}.register_locations: {e}"))?;
             for host in &grant.allowed_hosts {
                 plugins::validate_host_pattern(host)
                     .map_err(|e| format!("plugins.grants.{plugin}.allowed_hosts: {e}"))?;
             }
         }
         Ok(())
+    }
+
+    /// Relative paths among the places plugins may publish to resolve against
+    /// the file's directory, like every other path in it (`portal-data/repos`).
+    fn resolve_grant_paths(&mut self) {
+        let base = self.base_dir.clone();
+        for grant in self.plugins.grants.values_mut() {
+            for prefix in grant
+                .git_remotes
+                .iter_mut()
+                .chain(grant.register_locations.iter_mut())
+            {
+                let is_relative_path = !prefix.contains("://") && !prefix.starts_with('/');
+                if is_relative_path && !prefix.is_empty() {
+                    *prefix = std::path::absolute(base.join(&*prefix))
+                        .unwrap_or_else(|_| base.join(&*prefix))
+                        .to_string_lossy()
+                        .into_owned();
+                }
+            }
+        }
     }
 
     /// Resolves a path from the configuration against the file's directory.
@@ -161,7 +189,10 @@ mod tests {
         let config = Config::embedded_default();
         assert_eq!(config.server.port, 7007);
         assert_eq!(config.server.host, "127.0.0.1");
-        assert!(config.plugins.grants.is_empty());
+        let actions = &config.plugins.grants["builtin-actions"];
+        let repos = std::path::absolute("portal-data/repos").unwrap();
+        assert_eq!(actions.git_remotes, [repos.to_string_lossy()]);
+        assert_eq!(actions.register_locations, actions.git_remotes);
         assert_eq!(config.plugins_dir(), PathBuf::from("./portal-data/plugins"));
     }
 

@@ -115,6 +115,14 @@ pub struct Grant {
     /// Names of secrets (defined under `secrets:`) it may read.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// Git remotes its template actions may push to (`git.push`): prefixes, as
+    /// absolute paths (`/srv/repos/`) or URLs (`https://github.com/acme/`).
+    #[serde(default)]
+    pub git_remotes: Vec<String>,
+    /// Catalog locations its template actions may register
+    /// (`catalog.register-location`): prefixes, as for `git_remotes`.
+    #[serde(default)]
+    pub register_locations: Vec<String>,
     /// Configuration values it reads with `config.get`.
     #[serde(default)]
     pub config: serde_json::Map<String, serde_json::Value>,
@@ -174,6 +182,8 @@ impl Default for Grant {
             enabled: true,
             allowed_hosts: Vec::new(),
             secrets: Vec::new(),
+            git_remotes: Vec::new(),
+            register_locations: Vec::new(),
             config: Default::default(),
             catalog_read: None,
             storage: None,

@@ -5,6 +5,7 @@
 //! only say which extension point and which plugin.
 
 use crate::PluginHost;
+use crate::capabilities::workspace::ActionScope;
 use crate::capabilities::{HostState, LogSink, PluginContext};
 use crate::error::CallError;
 use crate::extensions::entity_provider::EntityProvider;
@@ -23,8 +24,8 @@ use wasmtime::component::InstancePre;
 /// What a call gets beyond its extension point's defaults.
 #[derive(Default)]
 pub(crate) struct Extras {
-    /// The only directories the plugin sees (template actions).
-    pub dirs: Option<model::ActionDirs>,
+    /// A template action's directories (the only ones it sees) and mode.
+    pub action: Option<ActionScope>,
     pub log_sink: Option<LogSink>,
 }
 
@@ -42,7 +43,7 @@ pub(crate) async fn call<E: Bound>(
     let options = CallOptions {
         limits,
         max_transfer_bytes: E::TRANSFER_BYTES,
-        dirs: extras.dirs.as_ref(),
+        action: extras.action.as_ref(),
         log_sink: extras.log_sink,
     };
     let report = invoke::invoke(
@@ -178,7 +179,10 @@ impl PluginHost {
                 id: request.action_id.clone(),
             })?;
         let extras = Extras {
-            dirs: Some(dirs.clone()),
+            action: Some(ActionScope {
+                dirs: dirs.clone(),
+                dry_run: request.dry_run,
+            }),
             log_sink,
         };
         self.call_loaded::<TemplateAction>(loaded, extras, request.clone())
@@ -212,7 +216,7 @@ impl PluginHost {
             CallOptions {
                 limits,
                 max_transfer_bytes: Panel::TRANSFER_BYTES,
-                dirs: None,
+                action: None,
                 log_sink: None,
             },
             async |store, instance, exports| {

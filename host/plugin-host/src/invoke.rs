@@ -21,7 +21,7 @@ pub(crate) struct CallOptions<'a> {
     /// results; each extension point's `TRANSFER_BYTES`). Bounds host memory even
     /// when a plugin returns many references to the same bytes.
     pub max_transfer_bytes: usize,
-    pub dirs: Option<&'a crate::model::ActionDirs>,
+    pub action: Option<&'a crate::capabilities::workspace::ActionScope>,
     pub log_sink: Option<LogSink>,
 }
 
@@ -42,7 +42,7 @@ pub(crate) async fn invoke<R>(
     let plugin = context.name.clone();
     let limits = options.limits;
     let transfer_limit = options.max_transfer_bytes;
-    let state = match HostState::new(context, limits, options.dirs, options.log_sink) {
+    let state = match HostState::new(context, limits, options.action, options.log_sink) {
         Ok(state) => state,
         Err(message) => {
             return CallReport {

@@ -9,6 +9,18 @@ pub trait CatalogReader: Send + Sync {
     fn query_entities(&self, filter: &str, limit: usize) -> Result<Vec<String>, ServiceError>;
 }
 
+/// Registering catalog locations for template actions
+/// (`catalog.register-location`, `catalog:register`).
+pub trait CatalogRegistrar: Send + Sync {
+    /// Registers the location (or reuses its registration), reads it now, and
+    /// answers the refs of the entities it produced.
+    fn register(
+        &self,
+        location_type: &str,
+        target: &str,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<String>, ServiceError>>;
+}
+
 /// Plugin-private key/value storage. Every call names the plugin, and an
 /// implementation must keep plugins' key spaces apart and refuse, with
 /// [`ServiceError::LimitExceeded`], a write that would take a plugin over its
@@ -64,6 +76,7 @@ pub enum ServiceError {
 #[derive(Clone)]
 pub struct Services {
     pub catalog: Arc<dyn CatalogReader>,
+    pub registrar: Arc<dyn CatalogRegistrar>,
     pub kv: Arc<dyn KeyValueStore>,
 }
 
@@ -80,6 +93,20 @@ impl CatalogReader for NoCatalog {
         Err(ServiceError::Unavailable(
             "this portal runs without a catalog".into(),
         ))
+    }
+}
+
+impl CatalogRegistrar for NoCatalog {
+    fn register(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<String>, ServiceError>> {
+        Box::pin(async {
+            Err(ServiceError::Unavailable(
+                "this portal runs without a catalog".into(),
+            ))
+        })
     }
 }
 

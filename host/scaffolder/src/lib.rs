@@ -15,6 +15,7 @@ pub mod redact;
 pub mod store;
 pub mod task;
 pub mod template;
+pub mod values;
 
 pub use engine::{
     ActionCall, ActionFuture, ActionInfo, ActionRunner, CreateError, DryRun, DryRunResult, LogLine,

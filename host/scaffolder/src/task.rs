@@ -133,6 +133,10 @@ pub struct TaskState {
     /// True for a dry run: nothing outside the workspace changed.
     #[serde(default)]
     pub dry_run: bool,
+    /// The names of the secrets it was given (never their values, which are
+    /// not kept): a task with secrets cannot be resumed after a restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

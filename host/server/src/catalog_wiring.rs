@@ -6,7 +6,7 @@
 use crate::request::RequestContext;
 use portal_catalog::{Access, Catalog, EntityQuery, Page, ProvidedDocument};
 use portal_catalog_model::EntityFilter;
-use portal_plugin_host::services::{CatalogReader, ServiceError};
+use portal_plugin_host::services::{CatalogReader, CatalogRegistrar, ServiceError};
 use portal_plugin_host::{PluginEventKind, PluginHost};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,6 +26,57 @@ impl CatalogService {
 
     fn with_access(catalog: Catalog, access: Access) -> CatalogService {
         CatalogService { catalog, access }
+    }
+}
+
+impl CatalogRegistrar for CatalogService {
+    /// Registers the location (as `POST /locations` does, reusing an existing
+    /// registration of the same target), reads it completely, and answers the
+    /// refs of the entities read through it.
+    fn register(
+        &self,
+        location_type: &str,
+        target: &str,
+    ) -> futures::future::BoxFuture<'static, Result<Vec<String>, ServiceError>> {
+        let catalog = self.catalog.clone();
+        let access = self.access.clone();
+        let (location_type, target) = (location_type.to_owned(), target.to_owned());
+        Box::pin(async move {
+            let location = catalog
+                .import(&location_type, &target)
+                .await
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let origin = format!("{}:{}", location.type_, location.target);
+            let filter = format!("metadata.annotations.backstage.io/managed-by-origin-location={origin}");
+            let parsed = EntityFilter::parse(&[filter.as_str()])
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let query = EntityQuery {
+                filter: Some(parsed.to_predicate()),
+                page: Page::Offset {
+                    offset: 0,
+                    limit: Some(1_000),
+                },
+                ..EntityQuery::default()
+            };
+            let refs: Vec<String> = catalog
+                .query(&query, &access)
+                .items
+                .into_iter()
+                .filter_map(|d| {
+                    let e = d.value();
+                    let kind = e["kind"].as_str()?.to_ascii_lowercase();
+                    let ns = e["metadata"]["namespace"].as_str().unwrap_or("default");
+                    let name = e["metadata"]["name"].as_str()?;
+                    Some(format!("{kind}:{ns}/{name}"))
+                })
+                .collect();
+            if refs.is_empty() {
+                return Err(ServiceError::Invalid(format!(
+                    "`{target}` was registered but produced no entities: is a valid catalog-info.yaml there? (the catalog's Locations list shows the error)"
+                )));
+            }
+            Ok(refs)
+        })
     }
 }
 

@@ -42,8 +42,10 @@ impl Portal {
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
         let kv = PluginStore::open_in(&data_dir)?;
         let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
+        let catalog_service = Arc::new(catalog_wiring::CatalogService::new(catalog.clone()));
         let services = Services {
-            catalog: Arc::new(catalog_wiring::CatalogService::new(catalog.clone())),
+            catalog: catalog_service.clone(),
+            registrar: catalog_service,
             kv: Arc::new(kv),
         };
         let plugins = PluginHost::new(HostOptions::from_config(&config), services)?;

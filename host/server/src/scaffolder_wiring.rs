@@ -6,7 +6,7 @@
 use portal_catalog::{Access, Catalog, CatalogError};
 use portal_plugin_host::PluginHost;
 use portal_plugin_host::model::{ActionDirs, ActionRequest};
-use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine, Template};
+use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -115,22 +115,3 @@ pub fn find_template(
     }))
 }
 
-/// The values a template's pages require that were not given (a secret given
-/// under that name counts, for `ui:field: Secret`). The form checks the rest
-/// in the browser, and the actions check their inputs.
-pub fn missing_required(
-    template: &Template,
-    values: &Map<String, Value>,
-    secrets: &Map<String, Value>,
-) -> Vec<String> {
-    template
-        .parameters
-        .iter()
-        .flat_map(|page| page.schema["required"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .filter(|key| {
-            matches!(values.get(*key), None | Some(Value::Null)) && !secrets.contains_key(*key)
-        })
-        .map(str::to_owned)
-        .collect()
-}

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::request::RequestContext;
-use crate::scaffolder_wiring::{FoundTemplate, find_template, missing_required};
+use crate::scaffolder_wiring::{FoundTemplate, find_template};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -255,6 +255,57 @@ impl PortalData for WebData {
             Err(e) => task_request(Err(e)),
         }
     }
+
+    async fn actions(&self) -> Vec<portal_web::model::ActionRow> {
+        let grants: std::collections::HashMap<String, Vec<String>> = self
+            .state
+            .plugins
+            .statuses()
+            .into_iter()
+            .filter_map(|s| Some((s.name?, s.granted.as_ref().map(grant_lines)?)))
+            .collect();
+        let mut rows: Vec<_> = self
+            .state
+            .plugins
+            .actions()
+            .into_iter()
+            .map(|(plugin, action)| portal_web::model::ActionRow {
+                inputs: action
+                    .input_schema
+                    .as_ref()
+                    .map(portal_web::model::schema_fields)
+                    .unwrap_or_default(),
+                outputs: action
+                    .output_schema
+                    .as_ref()
+                    .map(portal_web::model::schema_fields)
+                    .unwrap_or_default(),
+                grants: grants.get(&plugin).cloned().unwrap_or_default(),
+                id: action.id,
+                description: action.description,
+                plugin,
+            })
+            .collect();
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows
+    }
+}
+
+/// What a plugin's grants let its actions reach, one line each.
+fn grant_lines(g: &portal_plugin_host::EffectiveGrants) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.extend(g.http_hosts.iter().map(|h| format!("HTTP to {h}")));
+    lines.extend(g.secrets.iter().map(|s| format!("Secret {s}")));
+    lines.extend(g.git_remotes.iter().map(|r| format!("Push with git to {r}")));
+    lines.extend(
+        g.register_locations
+            .iter()
+            .map(|r| format!("Register catalog locations under {r}")),
+    );
+    if g.catalog_read {
+        lines.push("Read the catalog".to_owned());
+    }
+    lines
 }
 
 /// The plugins page's row for one plugin file.
@@ -284,7 +335,7 @@ fn plugin_row(s: PluginStatus) -> PluginRow {
         g.is_some_and(|g| g.storage),
         &mut capabilities,
     );
-    let lists: [(&str, &[String], Vec<String>); 3] = [
+    let lists: [(&str, &[String], Vec<String>); 5] = [
         (
             "HTTP to",
             &requested.http_hosts,
@@ -300,6 +351,18 @@ fn plugin_row(s: PluginStatus) -> PluginRow {
             "Config value",
             &requested.config_keys,
             g.map(|g| g.config_keys.clone()).unwrap_or_default(),
+        ),
+        // Plugins cannot request these (1.x `describe` has no field for them):
+        // only the operator's grant shows.
+        (
+            "Push with git to",
+            &[],
+            g.map(|g| g.git_remotes.clone()).unwrap_or_default(),
+        ),
+        (
+            "Register catalog locations under",
+            &[],
+            g.map(|g| g.register_locations.clone()).unwrap_or_default(),
         ),
     ];
     for (label, asked, given) in lists {
@@ -461,17 +524,7 @@ impl WebData {
                 "No template found for {template_ref}"
             )));
         };
-        let template = match Template::from_entity(&found.entity) {
-            Ok(t) => t,
-            Err(e) => return Ok(TaskRequest::Refused(format!("invalid template: {e}"))),
-        };
-        let missing = missing_required(&template, &values, &secrets);
-        if !missing.is_empty() {
-            return Ok(TaskRequest::Refused(format!(
-                "missing required values: {}",
-                missing.join(", ")
-            )));
-        }
+        // The scaffolder checks the template and the values (CreateError).
         task_request(self.state.scaffolder.create(NewTask {
             entity: found.entity,
             entity_ref: found.entity_ref,

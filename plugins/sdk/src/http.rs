@@ -34,3 +34,39 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response, String> {
         Ok(Response { status, body })
     })
 }
+
+/// Sends a request with a method, headers and a text body (empty for none) and
+/// reads the whole response body.
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Response, String> {
+    wstd::runtime::block_on(async {
+        let mut request = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = if body.is_empty() {
+            Body::empty()
+        } else {
+            Body::from(body.to_owned())
+        };
+        let request = request
+            .body(body)
+            .map_err(|e| format!("bad request for {url}: {e}"))?;
+        let mut response = Client::new()
+            .send(request)
+            .await
+            .map_err(|e| format!("{method} {url} failed: {e:?}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .str_contents()
+            .await
+            .map_err(|e| format!("reading the response of {url} failed: {e:?}"))?
+            .to_owned();
+        Ok(Response { status, body })
+    })
+}

@@ -29,7 +29,7 @@
 #[cfg(not(feature = "wit-1-0"))]
 wit_bindgen::generate!({
     world: "portal:plugin/plugin",
-    path: "../../wit/1.1.0",
+    path: "../../wit/1.2.0",
     pub_export_macro: true,
     default_bindings_module: "portal_plugin_sdk",
 });
@@ -50,10 +50,14 @@ pub use builders::{InfoBuilder, ViewBuilder, info};
 pub use exports::portal::plugin::{entity_provider, meta, panel, template_action};
 pub use portal::plugin::types::{HostError, PluginError};
 pub use portal::plugin::{catalog, config, log, storage};
+/// For template actions (since 1.2.0): pushing a workspace folder with git, and
+/// the executable bit of files, which WASI cannot see.
+#[cfg(not(feature = "wit-1-0"))]
+pub use portal::plugin::{file_modes, git};
 
 /// The version of the WIT contract this SDK was built against.
 #[cfg(not(feature = "wit-1-0"))]
-pub const WIT_VERSION: &str = "1.1.0";
+pub const WIT_VERSION: &str = "1.2.0";
 #[cfg(feature = "wit-1-0")]
 pub const WIT_VERSION: &str = "1.0.0";
 

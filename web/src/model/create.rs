@@ -900,3 +900,90 @@ mod tests {
         );
     }
 }
+
+/// One template action for the actions page (`/create/actions`): what it is,
+/// what it takes and gives, and what its plugin may reach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRow {
+    pub id: String,
+    pub description: String,
+    pub plugin: String,
+    pub inputs: Vec<ActionField>,
+    pub outputs: Vec<ActionField>,
+    /// The plugin's grants, one line each ("HTTP to api.github.com").
+    pub grants: Vec<String>,
+}
+
+/// One property of an action's input or output schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionField {
+    pub name: String,
+    /// `string`, `boolean`, `string[]`, ... or empty when the schema says nothing.
+    pub type_: String,
+    pub required: bool,
+    /// The property's description, or else its title.
+    pub description: String,
+}
+
+/// The top-level properties of a JSON Schema object, required ones first.
+pub fn schema_fields(schema: &Value) -> Vec<ActionField> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    let mut fields: Vec<ActionField> = properties
+        .iter()
+        .map(|(name, property)| {
+            let type_ = match (property["type"].as_str(), property["items"]["type"].as_str()) {
+                (Some("array"), Some(item)) => format!("{item}[]"),
+                (Some(t), _) => t.to_owned(),
+                (None, _) => String::new(),
+            };
+            let description = property["description"]
+                .as_str()
+                .or(property["title"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            ActionField {
+                name: name.clone(),
+                type_,
+                required: required.contains(&name.as_str()),
+                description,
+            }
+        })
+        .collect();
+    // Stable: required first, then the schema's own order.
+    fields.sort_by_key(|f| !f.required);
+    fields
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn schema_fields_list_required_first_with_types() {
+        let schema = json!({
+            "type": "object",
+            "required": ["url"],
+            "properties": {
+                "targetPath": { "title": "Target", "type": "string" },
+                "url": { "description": "Where from", "type": "string" },
+                "files": { "type": "array", "items": { "type": "string" } },
+                "anything": {}
+            }
+        });
+        let fields = schema_fields(&schema);
+        assert_eq!(fields[0].name, "url");
+        assert!(fields[0].required);
+        assert_eq!(fields[0].description, "Where from");
+        let files = fields.iter().find(|f| f.name == "files").unwrap();
+        assert_eq!(files.type_, "string[]");
+        assert_eq!(fields.iter().find(|f| f.name == "targetPath").unwrap().description, "Target");
+        assert_eq!(schema_fields(&json!(null)), Vec::new());
+    }
+}

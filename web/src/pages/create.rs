@@ -25,6 +25,7 @@ pub fn CreatePage() -> impl IntoView {
         <div class="page-header">
             <h1>"Create something new"</h1>
             <p class="subtitle">"Choose a software template: fill in its form, and the portal runs its steps for you."</p>
+            <p><a href="/create/actions">"Installed actions"</a></p>
         </div>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -7,6 +7,7 @@
 //! a builder in `crate::ssr::views`, a server function in `crate::api`, and a
 //! `<Route>` in `crate::app`.
 
+mod actions;
 mod catalog;
 mod create;
 mod docs;
@@ -17,6 +18,7 @@ mod search;
 mod task;
 mod template_form;
 
+pub use actions::ActionsPage;
 pub use catalog::CatalogPage;
 pub use create::CreatePage;
 pub use docs::DocsPage;

@@ -142,4 +142,6 @@ pub trait PortalData: Send + Sync + 'static {
     async fn cancel_task(&self, id: &str) -> Result<bool, DataError>;
     /// Runs a finished task again from its first step.
     async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError>;
+    /// The template actions installed, by id, with their plugins' grants.
+    async fn actions(&self) -> Vec<crate::model::ActionRow>;
 }

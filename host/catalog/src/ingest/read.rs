@@ -273,12 +273,32 @@ impl reqwest::dns::Resolve for SafeResolver {
     }
 }
 
+/// The raw file URL of a GitHub file page
+/// (`<host>/<owner>/<repo>/blob/<ref>/<path>` → `<raw>/<owner>/<repo>/<ref>/<path>`).
+fn github_raw_url(github: &[(String, String)], url: &reqwest::Url) -> Option<String> {
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_owned(),
+    };
+    let raw_base = &github.iter().find(|(h, _)| h.eq_ignore_ascii_case(&host))?.1;
+    let segments: Vec<&str> = url.path_segments()?.collect();
+    match segments.as_slice() {
+        [owner, repo, "blob", git_ref, path @ ..] if !path.is_empty() => Some(format!(
+            "{raw_base}/{owner}/{repo}/{git_ref}/{}",
+            path.join("/")
+        )),
+        _ => None,
+    }
+}
+
 /// Reads `url` locations.
 #[derive(Clone)]
 pub struct UrlReader {
     client: reqwest::Client,
     allow: Arc<Vec<AllowedHost>>,
     max_bytes: u64,
+    /// GitHub hosts and their raw file servers: `(host, raw base URL)`.
+    github: Arc<Vec<(String, String)>>,
 }
 
 impl UrlReader {
@@ -301,10 +321,21 @@ impl UrlReader {
             .user_agent(concat!("portal-catalog/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client with these settings always builds");
+        let mut github = vec![(
+            "github.com".to_owned(),
+            "https://raw.githubusercontent.com".to_owned(),
+        )];
+        github.extend(config.reading.github.iter().map(|g| {
+            (
+                g.host.to_ascii_lowercase(),
+                g.raw_base_url.trim_end_matches('/').to_owned(),
+            )
+        }));
         UrlReader {
             client,
             allow,
             max_bytes: config.limits.max_file_bytes,
+            github: Arc::new(github),
         }
     }
 
@@ -316,6 +347,11 @@ impl UrlReader {
     /// Reads a URL as text.
     pub async fn read(&self, raw: &str) -> Result<String, ReadError> {
         let url = check_url(&self.allow, raw)?;
+        // A GitHub file page is HTML; its raw file server has the file itself.
+        let url = match github_raw_url(&self.github, &url) {
+            Some(raw_url) => check_url(&self.allow, &raw_url)?,
+            None => url,
+        };
         let other = |message: String| ReadError::Other {
             what: raw.to_owned(),
             message,
@@ -375,6 +411,26 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn github_file_pages_are_read_from_the_raw_server() {
+        let github = vec![
+            ("github.com".to_owned(), "https://raw.githubusercontent.com".to_owned()),
+            ("127.0.0.1:8080".to_owned(), "http://127.0.0.1:8080/raw".to_owned()),
+        ];
+        let raw = |u: &str| github_raw_url(&github, &reqwest::Url::parse(u).unwrap());
+        assert_eq!(
+            raw("https://github.com/acme/app/blob/main/docs/catalog-info.yaml").as_deref(),
+            Some("https://raw.githubusercontent.com/acme/app/main/docs/catalog-info.yaml")
+        );
+        assert_eq!(
+            raw("http://127.0.0.1:8080/acme/app/blob/main/catalog-info.yaml").as_deref(),
+            Some("http://127.0.0.1:8080/raw/acme/app/main/catalog-info.yaml")
+        );
+        assert_eq!(raw("https://github.com/acme/app/tree/main/x"), None);
+        assert_eq!(raw("https://github.com/acme/app/blob/main"), None);
+        assert_eq!(raw("https://gitlab.com/acme/app/blob/main/x.yaml"), None);
+    }
 
     fn allow(hosts: &[&str]) -> Vec<AllowedHost> {
         hosts

@@ -120,3 +120,70 @@ pub(crate) async fn query_entities(
     count_bytes(state, entities.iter().map(|e| e.len() as u64).sum())?;
     Ok(entities)
 }
+
+/// `catalog.register-location` (since 1.2.0): a template action registers
+/// where its result lives (`catalog:register`). Only actions, never in a dry
+/// run, only targets under `plugins.grants.<name>.register_locations`.
+pub(crate) async fn register_location(
+    state: &mut HostState,
+    location_type: String,
+    target: String,
+) -> Result<Vec<String>, HostFailure> {
+    let name = state.plugin.name.clone();
+    let Some(dry_run) = state.call.action.as_ref().map(|a| a.dry_run) else {
+        return Err(state
+            .deny(format!(
+                "plugin `{name}` called catalog.register-location outside a template action; only actions register"
+            ))
+            .into());
+    };
+    if dry_run {
+        return Err(state
+            .deny("a dry run registers nothing: catalog.register-location is refused (report what would be registered instead)".into())
+            .into());
+    }
+    if target.len() > MAX_FILTER_BYTES {
+        return Err(state
+            .over_limit(format!(
+                "target is {} bytes, over the limit of {MAX_FILTER_BYTES} bytes",
+                target.len()
+            ))
+            .into());
+    }
+    let parsed = portal_config::Target::parse(&target)
+        .map_err(|e| HostCallError::Invalid(format!("target `{target}`: {e}")))?;
+    let normalized = match (location_type.as_str(), &parsed) {
+        ("file", portal_config::Target::Path(_)) | ("url", portal_config::Target::Url(_)) => {
+            parsed.display()
+        }
+        ("file" | "url", _) => {
+            return Err(HostCallError::Invalid(format!(
+                "a `{location_type}` location cannot have the target `{target}`"
+            ))
+            .into());
+        }
+        _ => {
+            return Err(HostCallError::Invalid(format!(
+                "location type `{location_type}` is not `url` or `file`"
+            ))
+            .into());
+        }
+    };
+    if !state.plugin.grants.register_targets.allows(&parsed) {
+        return Err(state
+            .deny(format!(
+                "plugin `{name}` may not register `{normalized}`: grant it with plugins.grants.{name}.register_locations"
+            ))
+            .into());
+    }
+    count_call(state)?;
+    tracing::info!(plugin = %name, location_type, target = %normalized, "registering a catalog location");
+    let registrar = state.plugin.services.registrar.clone();
+    // Reading the location takes I/O, not the plugin's CPU: it is bounded by
+    // the call's wall-clock timeout, not charged to its CPU budget.
+    let refs = registrar
+        .register(&location_type, &normalized)
+        .await
+        .map_err(map)?;
+    Ok(refs)
+}

@@ -5,6 +5,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod config;
+pub(crate) mod git;
 pub(crate) mod host_work;
 pub(crate) mod http;
 pub(crate) mod log;
@@ -16,7 +17,9 @@ use crate::cpu_meter::CpuMeter;
 use crate::limits::CallLimiter;
 use crate::model::CapabilityRequests;
 use crate::services::Services;
-use portal_config::{ExtensionLimits, Grant, HostPattern, PluginsConfig, Quotas, Secrets};
+use portal_config::{
+    ExtensionLimits, Grant, HostPattern, PluginsConfig, Quotas, Secrets, TargetPrefixes,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -72,8 +75,16 @@ pub struct EffectiveGrants {
     pub config_keys: Vec<String>,
     pub catalog_read: bool,
     pub storage: bool,
+    /// Prefixes of the git remotes it may push to.
+    pub git_remotes: Vec<String>,
+    /// Prefixes of the catalog locations it may register.
+    pub register_locations: Vec<String>,
     #[serde(skip)]
     http_patterns: Vec<HostPattern>,
+    #[serde(skip)]
+    pub(crate) git_targets: TargetPrefixes,
+    #[serde(skip)]
+    pub(crate) register_targets: TargetPrefixes,
 }
 
 impl EffectiveGrants {
@@ -135,7 +146,12 @@ impl EffectiveGrants {
             config_keys: grant.config.keys().cloned().collect(),
             catalog_read,
             storage,
+            git_remotes: grant.git_remotes.clone(),
+            register_locations: grant.register_locations.clone(),
             http_patterns,
+            // Validated with the configuration; an invalid prefix grants nothing.
+            git_targets: TargetPrefixes::parse(&grant.git_remotes).unwrap_or_default(),
+            register_targets: TargetPrefixes::parse(&grant.register_locations).unwrap_or_default(),
         };
         (grants, missing)
     }
@@ -237,6 +253,8 @@ pub(crate) struct CallState {
     pub log_sink: Option<LogSink>,
     /// Capabilities the plugin tried to use and was refused, for the operator.
     pub denials: Vec<String>,
+    /// Set for a template action: its workspace, and whether it is a dry run.
+    pub action: Option<workspace::ActionScope>,
 }
 
 /// The data of one `Store`: one call into one plugin.
@@ -255,14 +273,14 @@ impl HostState {
     pub(crate) fn new(
         plugin: Arc<PluginContext>,
         limits: ExtensionLimits,
-        dirs: Option<&crate::model::ActionDirs>,
+        action: Option<&workspace::ActionScope>,
         log_sink: Option<LogSink>,
     ) -> Result<HostState, String> {
         let output = output::TailBuffer::new(output::TAIL_BYTES);
         let mut builder = WasiCtx::builder();
         builder.stdout(output.clone()).stderr(output.clone());
-        if let Some(dirs) = dirs {
-            workspace::preopen(&mut builder, dirs)?;
+        if let Some(action) = action {
+            workspace::preopen(&mut builder, &action.dirs)?;
         }
         let http_gate = http::HttpGate::new(plugin.clone());
         // A log window that ended since the plugin's last line says now what it dropped.
@@ -271,6 +289,7 @@ impl HostState {
             call: CallState {
                 cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
                 log_sink,
+                action: action.cloned(),
                 ..CallState::default()
             },
             limiter: CallLimiter::new(limits.memory_mb),

@@ -1,4 +1,4 @@
-//! `portal:plugin@1.x`: bindings generated from `wit/1.1.0` (the newest 1.x),
+//! `portal:plugin@1.x`: bindings generated from `wit/1.2.0` (the newest 1.x),
 //! the host-function implementations for it, and how an extension point is
 //! called on a 1.x plugin ([`Binding`], implemented by each module of
 //! `crate::extensions`, which also converts that extension point's types).
@@ -17,10 +17,10 @@ use std::path::Path;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
 
-pub const VERSION: &str = "1.1.0";
+pub const VERSION: &str = "1.2.0";
 
 wasmtime::component::bindgen!({
-    path: "../../wit/1.1.0",
+    path: "../../wit/1.2.0",
     world: "portal:plugin/plugin",
     imports: { default: async | trappable | tracing },
     exports: { default: async },
@@ -165,6 +165,15 @@ impl portal::plugin::catalog::Host for HostState {
     async fn query_entities(&mut self, filter: String, limit: u32) -> HostResult<Vec<String>> {
         finish(capabilities::catalog::query_entities(self, filter, limit).await)
     }
+
+    /// Added in 1.2.0.
+    async fn register_location(
+        &mut self,
+        location_type: String,
+        target: String,
+    ) -> HostResult<Vec<String>> {
+        finish(capabilities::catalog::register_location(self, location_type, target).await)
+    }
 }
 
 impl portal::plugin::storage::Host for HostState {
@@ -183,6 +192,49 @@ impl portal::plugin::storage::Host for HostState {
     /// Added in 1.1.0.
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
         finish(capabilities::storage::list_keys(self, prefix, limit).await)
+    }
+}
+
+/// Added in 1.2.0.
+impl portal::plugin::git::Host for HostState {
+    async fn push(
+        &mut self,
+        request: portal::plugin::git::PushRequest,
+    ) -> HostResult<portal::plugin::git::PushResult> {
+        let request = capabilities::git::PushRequest {
+            source_path: request.source_path,
+            remote: request.remote,
+            branch: request.branch,
+            commit_message: request.commit_message,
+            author_name: request.author_name,
+            author_email: request.author_email,
+            credentials: request.credentials.map(|c| (c.username, c.password)),
+        };
+        finish(
+            capabilities::git::push(self, request)
+                .await
+                .map(|r| portal::plugin::git::PushResult {
+                    commit: r.commit,
+                    remote_url: r.remote_url,
+                    work_tree: r.work_tree,
+                }),
+        )
+    }
+}
+
+/// Added in 1.2.0.
+impl portal::plugin::file_modes::Host for HostState {
+    async fn template_executables(&mut self, dir: String) -> HostResult<Vec<String>> {
+        finish(
+            capabilities::workspace::template_executables(self, &dir).map_err(HostFailure::from),
+        )
+    }
+
+    async fn set_executable(&mut self, path: String, executable: bool) -> HostResult<()> {
+        finish(
+            capabilities::workspace::set_executable(self, &path, executable)
+                .map_err(HostFailure::from),
+        )
     }
 }
 

@@ -67,6 +67,7 @@ pub(crate) fn host(
     scratch.get_or_insert(kv_dir);
     let services = Services {
         catalog: Arc::new(NoCatalog),
+        registrar: Arc::new(NoCatalog),
         kv: Arc::new(kv),
     };
     Ok((PluginHost::new(options, services)?, scratch))

@@ -69,6 +69,8 @@ pub enum CreateError {
     Template(#[from] TemplateError),
     #[error("the template uses actions that are not installed: {}", .0.join(", "))]
     UnknownActions(Vec<String>),
+    #[error("invalid values: {}", .0.join("; "))]
+    InvalidValues(Vec<String>),
     #[error("task {id} is {status}; only a finished task can be retried")]
     NotFinished { id: String, status: &'static str },
     #[error("the template has expressions that do not parse: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
@@ -128,7 +130,8 @@ struct Run {
 
 impl Scaffolder {
     /// Opens the task store in `<data_dir>/scaffolder`. Tasks that were running
-    /// when the portal stopped are marked failed, with the step they were at.
+    /// when the portal stopped are resumed after their last completed step,
+    /// or marked failed saying why they cannot be (`recover.rs`).
     pub fn open(
         data_dir: &Path,
         runner: Arc<dyn ActionRunner>,
@@ -137,8 +140,6 @@ impl Scaffolder {
         let root = data_dir.join("scaffolder");
         let store = TaskStore::open(&root.join("tasks"))?;
         let work_dir = root.join("work");
-        // Workspaces of tasks that can no longer run.
-        let _ = std::fs::remove_dir_all(&work_dir);
         let (live, _) = broadcast::channel(4096);
         let scaffolder = Scaffolder {
             inner: Arc::new(Inner {
@@ -151,7 +152,7 @@ impl Scaffolder {
                 slots: Arc::new(Semaphore::new(concurrent_tasks.max(1))),
             }),
         };
-        scaffolder.fail_interrupted()?;
+        scaffolder.recover_interrupted()?;
         Ok(scaffolder)
     }
 
@@ -195,6 +196,14 @@ impl Scaffolder {
     pub fn create(&self, new: NewTask) -> Result<String, CreateError> {
         let template = Template::from_entity(&new.entity)?;
         self.check(&template)?;
+        let problems = crate::values::check(
+            template.parameters.iter().map(|p| &p.schema),
+            &new.values,
+            &new.secrets,
+        );
+        if !problems.is_empty() {
+            return Err(CreateError::InvalidValues(problems));
+        }
         let spec = &new.entity["spec"];
         let task = Task {
             id: uuid::Uuid::new_v4().to_string(),
@@ -218,7 +227,10 @@ impl Scaffolder {
             last_heartbeat_at: None,
             created_by: new.created_by,
             output: None,
-            state: TaskState::default(),
+            state: TaskState {
+                secret_names: new.secrets.keys().cloned().collect(),
+                ..TaskState::default()
+            },
         };
         self.inner.store.put_task(&task)?;
         // A 201 promises the task exists, even if the portal dies next.
@@ -250,6 +262,7 @@ impl Scaffolder {
         task.output = None;
         task.state.error = None;
         task.state.steps.clear();
+        task.state.secret_names = secrets.keys().cloned().collect();
         self.inner.store.put_task(&task)?;
         let template_dir = task
             .spec
@@ -299,13 +312,14 @@ impl Scaffolder {
         self.start_locked(&mut running, task, secrets, template_dir);
     }
 
-    fn start_locked(
+    /// What memory holds for a task while it runs, registered as running.
+    fn register_run(
         &self,
         running: &mut HashMap<String, Arc<Run>>,
-        task: Task,
+        task: &Task,
         secrets: Map<String, Value>,
         template_dir: Option<PathBuf>,
-    ) {
+    ) -> Arc<Run> {
         let (cancel, _) = watch::channel(false);
         let run = Arc::new(Run {
             cancel,
@@ -316,6 +330,17 @@ impl Scaffolder {
             dry_run_log: None,
         });
         running.insert(task.id.clone(), run.clone());
+        run
+    }
+
+    fn start_locked(
+        &self,
+        running: &mut HashMap<String, Arc<Run>>,
+        task: Task,
+        secrets: Map<String, Value>,
+        template_dir: Option<PathBuf>,
+    ) {
+        let run = self.register_run(running, &task, secrets, template_dir);
         let this = self.clone();
         tokio::spawn(async move {
             let id = task.id.clone();
@@ -323,60 +348,6 @@ impl Scaffolder {
             this.run(task, &run, false).await;
             this.inner.running.lock().unwrap().remove(&id);
         });
-    }
-
-    /// Marks tasks that were open or running when the portal stopped as failed.
-    fn fail_interrupted(&self) -> Result<(), StoreError> {
-        for mut task in self.inner.store.tasks()? {
-            if task.status.is_final() {
-                continue;
-            }
-            let at = task
-                .state
-                .steps
-                .iter()
-                .rev()
-                .find(|s| s.status == StepStatus::Processing)
-                .map(|s| format!(" during step `{}`", s.id))
-                .unwrap_or_default();
-            let reason = format!(
-                "the portal stopped while this task was {}{at}; steps after the last completed one did not run. Retry the task to run it again",
-                if task.status == TaskStatus::Open {
-                    "waiting to run"
-                } else {
-                    "running"
-                }
-            );
-            for step in &mut task.state.steps {
-                if step.status == StepStatus::Processing {
-                    step.status = StepStatus::Failed;
-                }
-            }
-            task.status = TaskStatus::Failed;
-            task.state.error = Some(reason.clone());
-            let run = Run {
-                cancel: watch::channel(false).0,
-                last_event: AtomicU64::new(task.state.last_event_id),
-                secrets: Map::new(),
-                redactor: Redactor::default(),
-                template_dir: None,
-                dry_run_log: None,
-            };
-            let event = self.event(
-                &task.id,
-                &run,
-                EventKind::Completion,
-                EventBody {
-                    message: format!("Run completed with status: failed ({reason})"),
-                    status: Some(json!("failed")),
-                    error: Some(json!({ "name": "Interrupted", "message": reason })),
-                    ..EventBody::default()
-                },
-            );
-            task.state.last_event_id = event;
-            self.inner.store.put_task(&task)?;
-        }
-        Ok(())
     }
 
     /// Writes an event (redacted), sends it to watchers; returns its id.
@@ -425,6 +396,7 @@ fn redactor_for(secrets: &Map<String, Value>) -> Redactor {
 }
 
 mod dry_run;
+mod recover;
 mod run;
 #[cfg(test)]
 mod tests;

@@ -90,9 +90,28 @@ impl Scaffolder {
             "context": { "task": { "id": task.id } },
         });
         let mut cancelled = run.cancel.subscribe();
+        // A task resumed after a restart keeps the steps it finished before
+        // (`recover.rs`); a new or retried task has none.
+        let mut finished_before = std::mem::take(&mut task.state.steps).into_iter();
+        let mut resuming = true;
         for (index, step) in steps.iter().enumerate() {
             if *cancelled.borrow() {
                 return Err(Failure::Cancelled);
+            }
+            if resuming {
+                match finished_before.next() {
+                    Some(done)
+                        if done.id == step.id
+                            && matches!(done.status, StepStatus::Completed | StepStatus::Skipped) =>
+                    {
+                        if let Some(output) = &done.output {
+                            context["steps"][&step.id] = json!({ "output": output });
+                        }
+                        task.state.steps.push(done);
+                        continue;
+                    }
+                    _ => resuming = false,
+                }
             }
             task.state.steps.push(StepState {
                 id: step.id.clone(),

@@ -7,10 +7,12 @@ use serde_json::json;
 use std::time::Duration;
 
 /// `test:echo` returns its input; `test:fail` fails with `why`; `test:wait`
-/// never ends; `test:log` logs `message` and returns it.
+/// never ends (unless `impatient`: then it returns at once); `test:log` logs
+/// `message` and returns it.
 #[derive(Default)]
 struct TestActions {
     calls: Mutex<Vec<(String, Value)>>,
+    impatient: bool,
 }
 
 impl ActionRunner for TestActions {
@@ -32,8 +34,10 @@ impl ActionRunner for TestActions {
             .lock()
             .unwrap()
             .push((call.action.clone(), call.input.clone()));
+        let impatient = self.impatient;
         Box::pin(async move {
             match call.action.as_str() {
+                "test:wait" if impatient => Ok(json!({ "waited": true })),
                 "test:echo" => Ok(json!({ "input": call.input })),
                 "test:fail" => Err(format!("it failed: {}", call.input["why"])),
                 "test:wait" => std::future::pending().await,
@@ -262,25 +266,20 @@ async fn a_failed_step_stops_the_task_and_a_cancel_stops_a_running_one() {
     assert!(events.first().unwrap().id == before + 1);
 }
 
-#[tokio::test]
-async fn tasks_running_when_the_portal_stopped_are_marked_failed_with_the_step() {
-    let dir = tempfile::tempdir().unwrap();
-    // A portal of its own, on its own runtime, stopped mid-task (its runtime
-    // dropped, as the process ending would): the task is left `processing`.
-    let path = dir.path().to_owned();
-    let id = std::thread::spawn(move || {
+/// Runs `entity` in a portal of its own, on its own runtime, and stops that
+/// portal mid-task (its runtime dropped, as the process ending would): the
+/// task is left `processing` at its `test:wait` step.
+fn crash_during(dir: &Path, entity: Value, secrets: Value) -> String {
+    let path = dir.to_owned();
+    std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap();
         runtime.block_on(async {
             let (scaffolder, _) = open(&path);
-            let waiting = template(
-                json!([{ "id": "slow", "action": "test:wait" }]),
-                Value::Null,
-            );
             let id = scaffolder
-                .create(new_task(waiting, json!({}), json!({})))
+                .create(new_task(entity, json!({ "x": 7 }), secrets))
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(100)).await;
             scaffolder.flush().unwrap();
@@ -288,15 +287,55 @@ async fn tasks_running_when_the_portal_stopped_are_marked_failed_with_the_step()
         })
     })
     .join()
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_interrupted_task_resumes_after_its_last_completed_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let entity = template(
+        json!([
+            { "id": "first", "action": "test:echo", "input": { "x": "${{ parameters.x }}" } },
+            { "id": "slow", "action": "test:wait" },
+            { "id": "after", "action": "test:echo", "input": { "seen": "${{ steps.first.output.input.x }}" } },
+        ]),
+        Value::Null,
+    );
+    let id = crash_during(dir.path(), entity, json!({}));
+    let actions = Arc::new(TestActions {
+        impatient: true,
+        ..TestActions::default()
+    });
+    let scaffolder = Scaffolder::open(dir.path(), actions.clone(), 4).unwrap();
+    let task = finished(&scaffolder, &id).await;
+    assert_eq!(task.status, TaskStatus::Completed, "{task:#?}");
+    // The first step ran once, before the restart; the cut one again, then the rest.
+    let calls: Vec<String> = actions.calls.lock().unwrap().iter().map(|c| c.0.clone()).collect();
+    assert_eq!(calls, ["test:wait", "test:echo"]);
+    let after = &task.state.steps[2];
+    assert_eq!(after.output.as_ref().unwrap()["input"]["seen"], json!(7));
+    let events = scaffolder.events_after(&id, 0).unwrap();
+    let recovered = events.iter().find(|e| e.kind == EventKind::Recovered).unwrap();
+    assert!(recovered.body.message.contains("resuming after step `first`"), "{recovered:?}");
+}
+
+#[tokio::test]
+async fn an_interrupted_task_that_cannot_resume_is_marked_failed_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let waiting = template(json!([{ "id": "slow", "action": "test:wait" }]), Value::Null);
+    // Its secrets were never stored: it cannot go on without them.
+    let id = crash_during(dir.path(), waiting, json!({ "token": "s3cret" }));
     let (scaffolder, _) = open(dir.path());
     let task = scaffolder.task(&id).unwrap().unwrap();
     assert_eq!(task.status, TaskStatus::Failed);
     let error = task.state.error.unwrap();
     assert!(
-        error.contains("the portal stopped") && error.contains("`slow`"),
+        error.contains("the portal stopped")
+            && error.contains("`slow`")
+            && error.contains("given secrets (token)"),
         "{error}"
     );
+    assert!(!error.contains("s3cret"));
     let last = scaffolder.events_after(&id, 0).unwrap().pop().unwrap();
     assert_eq!(last.kind, EventKind::Completion);
 }

@@ -104,18 +104,24 @@ fn create_error(e: CreateError) -> ApiError {
     }
 }
 
-fn check_required(
+/// The values against the template's parameter pages, as task creation
+/// checks them (`portal_scaffolder::values`).
+fn check_values(
     template: &Template,
     values: &Map<String, Value>,
     secrets: &Map<String, Value>,
 ) -> Result<(), ApiError> {
-    let missing = crate::scaffolder_wiring::missing_required(template, values, secrets);
-    if missing.is_empty() {
+    let problems = portal_scaffolder::values::check(
+        template.parameters.iter().map(|p| &p.schema),
+        values,
+        secrets,
+    );
+    if problems.is_empty() {
         Ok(())
     } else {
         Err(ApiError::input(format!(
-            "missing required values: {}",
-            missing.join(", ")
+            "invalid values: {}",
+            problems.join("; ")
         )))
     }
 }
@@ -134,9 +140,7 @@ async fn create_task(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     secrets_are_text(&body.secrets)?;
     let found = find_template(&state, &ctx, &body.template_ref)?;
-    let template =
-        Template::from_entity(&found.entity).map_err(|e| ApiError::input(e.to_string()))?;
-    check_required(&template, &body.values, &body.secrets)?;
+    // The scaffolder checks the template, its actions and the values.
     let id = scaffolder(&state)
         .create(NewTask {
             entity: found.entity,
@@ -381,7 +385,7 @@ async fn dry_run(
     }
     let template =
         Template::from_entity(&body.template).map_err(|e| ApiError::input(e.to_string()))?;
-    check_required(&template, &body.values, &body.secrets)?;
+    check_values(&template, &body.values, &body.secrets)?;
     let mut files = Vec::with_capacity(body.directory_contents.len());
     for file in body.directory_contents {
         let bytes = base64::engine::general_purpose::STANDARD

@@ -4,7 +4,7 @@
 use crate::context::Context;
 use crate::error::{ActionError, Result};
 use crate::input::Input;
-use crate::{catalog, debug, fetch, fs, template};
+use crate::{catalog, debug, fetch, fs, github, publish, template};
 use serde_json::Value;
 
 pub struct Action {
@@ -66,6 +66,13 @@ pub const ACTIONS: &[Action] = &[
         run: fs::readdir,
     },
     Action {
+        id: "debug:wait",
+        description: "Waits a while before the next step (at most ten minutes).",
+        input_schema: debug::wait_schema,
+        output_schema: None,
+        run: debug::wait,
+    },
+    Action {
         id: "debug:log",
         description: "Writes a message into the task log, or lists the files of the workspace.",
         input_schema: debug::log_schema,
@@ -78,6 +85,27 @@ pub const ACTIONS: &[Action] = &[
         input_schema: catalog::write_schema,
         output_schema: None,
         run: catalog::write,
+    },
+    Action {
+        id: "publish:git",
+        description: "Pushes the workspace (or a folder of it) as one commit to a git repository: a local path or an http(s) remote the plugin is granted.",
+        input_schema: publish::git_schema,
+        output_schema: Some(publish::git_output_schema),
+        run: publish::git,
+    },
+    Action {
+        id: "publish:github",
+        description: "Creates a GitHub repository through GitHub's REST API and pushes the workspace (or a folder of it) to it.",
+        input_schema: github::schema,
+        output_schema: Some(github::output_schema),
+        run: github::publish,
+    },
+    Action {
+        id: "catalog:register",
+        description: "Registers a catalog descriptor (`catalog-info.yaml`) as a location in the catalog, and answers the entity it holds.",
+        input_schema: publish::register_schema,
+        output_schema: Some(publish::register_output_schema),
+        run: publish::register,
     },
 ];
 
@@ -112,8 +140,12 @@ mod tests {
                 "fs:delete",
                 "fs:rename",
                 "fs:readdir",
+                "debug:wait",
                 "debug:log",
-                "catalog:write"
+                "catalog:write",
+                "publish:git",
+                "publish:github",
+                "catalog:register"
             ]
         );
         ids.dedup();

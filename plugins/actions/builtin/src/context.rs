@@ -1,6 +1,8 @@
-//! What an action runs against: its two roots and the task log. Inside the
-//! component the roots are the preopened `/workspace` and `/template`; the
-//! native tests pass temporary directories and collect the log lines.
+//! What an action runs against: its two roots, the task log, and the host's
+//! publishing capabilities. Inside the component the roots are the preopened
+//! `/workspace` and `/template` and the capabilities are the contract's `git`
+//! and `catalog` imports; the native tests pass temporary directories, collect
+//! the log lines and record what would have been published.
 
 use std::path::Path;
 
@@ -15,6 +17,55 @@ pub trait Log {
     fn log(&self, level: Level, message: &str);
 }
 
+/// A push of a workspace folder (the contract's `git.push-request`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRequest {
+    pub source_path: String,
+    pub remote: String,
+    pub branch: String,
+    pub commit_message: String,
+    pub author_name: String,
+    pub author_email: String,
+    pub credentials: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    pub commit: String,
+    pub remote_url: String,
+    pub work_tree: Option<String>,
+}
+
+/// What the host does on an action's behalf, outside the workspace. The host
+/// checks every call against the plugin's grants and refuses both in dry runs.
+pub trait Host {
+    fn git_push(&self, request: &PushRequest) -> std::result::Result<Pushed, String>;
+    /// Registers a `url` or `file` location; the refs of its entities.
+    fn register_location(
+        &self,
+        location_type: &str,
+        target: &str,
+    ) -> std::result::Result<Vec<String>, String>;
+    /// An outbound HTTP request (to a granted host): status and body.
+    fn http(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::result::Result<(u16, String), String>;
+    /// A configuration value granted to the plugin (`config.get`).
+    fn config(&self, key: &str) -> Option<String>;
+    /// A secret granted to the plugin (`config.get-secret`).
+    fn secret(&self, name: &str) -> std::result::Result<String, String>;
+    /// The executable files under a folder of the template (relative to its
+    /// root), as paths relative to its root.
+    fn template_executables(&self, dir: &str) -> std::result::Result<Vec<String>, String>;
+    /// Sets or clears the executable bit of a workspace file (a path relative
+    /// to the workspace).
+    fn set_executable(&self, path: &str, executable: bool) -> std::result::Result<(), String>;
+}
+
 pub struct Context<'a> {
     /// The task's workspace, read-write. Every path an action writes,
     /// deletes or lists is inside it.
@@ -23,6 +74,9 @@ pub struct Context<'a> {
     /// when the template was not loaded from a directory.
     pub template: Option<&'a Path>,
     pub log: &'a dyn Log,
+    pub host: &'a dyn Host,
+    /// A dry run: report what would be published, publish nothing.
+    pub dry_run: bool,
 }
 
 impl Context<'_> {
@@ -39,7 +93,7 @@ impl Context<'_> {
 pub(crate) mod testing {
     //! A context over two temporary directories that keeps what is logged.
 
-    use super::{Context, Level, Log};
+    use super::{Context, Host, Level, Log, PushRequest, Pushed};
     use std::cell::RefCell;
     use std::path::{Path, PathBuf};
 
@@ -63,12 +117,96 @@ pub(crate) mod testing {
         }
     }
 
+    /// Records what the actions ask of the host and answers like a host that
+    /// granted it. (The real capabilities are tested end to end, in `tests/`.)
+    #[derive(Default)]
+    pub struct Recorder {
+        pub pushes: RefCell<Vec<PushRequest>>,
+        pub registered: RefCell<Vec<(String, String)>>,
+        /// Answered by `register_location`.
+        pub entity_refs: RefCell<Vec<String>>,
+        pub requests: RefCell<Vec<String>>,
+        pub config: RefCell<std::collections::HashMap<String, String>>,
+        /// The workspace and the template's folder.
+        pub roots: RefCell<Option<(PathBuf, PathBuf)>>,
+    }
+
+    impl Host for Recorder {
+        fn git_push(&self, request: &PushRequest) -> Result<Pushed, String> {
+            self.pushes.borrow_mut().push(request.clone());
+            let local = request.remote.starts_with('/');
+            Ok(Pushed {
+                commit: "0".repeat(40),
+                remote_url: if local {
+                    format!("file://{}", request.remote)
+                } else {
+                    request.remote.clone()
+                },
+                work_tree: local.then(|| request.remote.clone()),
+            })
+        }
+
+        fn register_location(&self, location_type: &str, target: &str) -> Result<Vec<String>, String> {
+            self.registered
+                .borrow_mut()
+                .push((location_type.to_owned(), target.to_owned()));
+            Ok(self.entity_refs.borrow().clone())
+        }
+
+        /// No network in the native tests: the requests are recorded and
+        /// refused (`tests/scaffolder` runs them against a GitHub stand-in).
+        fn http(&self, method: &str, url: &str, _: &[(&str, &str)], _: &str) -> Result<(u16, String), String> {
+            self.requests.borrow_mut().push(format!("{method} {url}"));
+            Err("no network in native tests".into())
+        }
+
+        fn config(&self, key: &str) -> Option<String> {
+            self.config.borrow().get(key).cloned()
+        }
+
+        fn secret(&self, name: &str) -> Result<String, String> {
+            Err(format!("secret `{name}` is not granted"))
+        }
+
+        /// Natively the modes are real: read and set on the two directories.
+        fn template_executables(&self, dir: &str) -> Result<Vec<String>, String> {
+            use std::os::unix::fs::PermissionsExt;
+            let roots = self.roots.borrow();
+            let (_, template) = roots.as_ref().expect("Dirs sets the roots");
+            let mut found = Vec::new();
+            let mut pending = vec![template.join(dir)];
+            while let Some(folder) = pending.pop() {
+                for entry in std::fs::read_dir(&folder).map_err(|e| e.to_string())?.flatten() {
+                    let meta = entry.path().symlink_metadata().map_err(|e| e.to_string())?;
+                    if meta.is_dir() {
+                        pending.push(entry.path());
+                    } else if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                        let relative = entry.path().strip_prefix(template).unwrap().to_owned();
+                        found.push(relative.to_string_lossy().into_owned());
+                    }
+                }
+            }
+            Ok(found)
+        }
+
+        fn set_executable(&self, path: &str, executable: bool) -> Result<(), String> {
+            use std::os::unix::fs::PermissionsExt;
+            let roots = self.roots.borrow();
+            let (workspace, _) = roots.as_ref().expect("Dirs sets the roots");
+            let file = workspace.join(path);
+            let mode = if executable { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| e.to_string())
+        }
+    }
+
     /// A workspace and a template directory, both empty.
     pub struct Dirs {
         _root: tempfile::TempDir,
         pub workspace: PathBuf,
         pub template: PathBuf,
         pub lines: Lines,
+        pub host: Recorder,
     }
 
     impl Dirs {
@@ -78,11 +216,16 @@ pub(crate) mod testing {
             let template = root.path().join("template");
             std::fs::create_dir(&workspace).unwrap();
             std::fs::create_dir(&template).unwrap();
+            let host = Recorder {
+                roots: RefCell::new(Some((workspace.clone(), template.clone()))),
+                ..Recorder::default()
+            };
             Dirs {
                 _root: root,
                 workspace,
                 template,
                 lines: Lines::default(),
+                host,
             }
         }
 
@@ -96,6 +239,8 @@ pub(crate) mod testing {
                 workspace: &self.workspace,
                 template: Some(&self.template),
                 log: &self.lines,
+                host: &self.host,
+                dry_run: false,
             }
         }
 

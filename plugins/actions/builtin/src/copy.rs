@@ -169,6 +169,58 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Gives each copied file the executable bit its source has (WASI can
+    /// neither read nor set it: the host does both). `fetched` is the
+    /// template folder or file the plan copies from.
+    pub fn restore_executables(&self, ctx: &Context, fetched: &Path) -> Result<usize> {
+        let Some(template) = ctx.template else {
+            return Ok(0);
+        };
+        let has_files = self
+            .items
+            .iter()
+            .any(|i| matches!(i.content, Content::File { .. }));
+        if !has_files {
+            return Ok(0);
+        }
+        let folder = if fetched.is_dir() {
+            fetched
+        } else {
+            fetched.parent().unwrap_or(template)
+        };
+        let folder = folder.strip_prefix(template).unwrap_or(Path::new(""));
+        let executables = ctx
+            .host
+            .template_executables(&folder.to_string_lossy())
+            .map_err(|e| ActionError::new(code::IO, format!("cannot read file modes: {e}")))?;
+        if executables.is_empty() {
+            return Ok(0);
+        }
+        let mut marked = 0;
+        for item in &self.items {
+            let Content::File { source, .. } = &item.content else {
+                continue;
+            };
+            let from = source.strip_prefix(template).unwrap_or(source);
+            if !executables.iter().any(|e| Path::new(e) == from) {
+                continue;
+            }
+            let to = item.to.strip_prefix(ctx.workspace).unwrap_or(&item.to);
+            ctx.host
+                .set_executable(&to.to_string_lossy(), true)
+                .map_err(|e| {
+                    ActionError::new(
+                        code::IO,
+                        format!("cannot make `{}` executable: {e}", to.display()),
+                    )
+                })?;
+            marked += 1;
+        }
+        Ok(marked)
+    }
+}
+
 /// Writes one file of the workspace (not from the template): replacing a
 /// file or link there, never writing through a link, refusing a folder.
 pub fn write_file(ctx: &Context, to: &Path, data: &[u8]) -> Result<()> {

@@ -1,3 +1,5 @@
+//! `debug:wait`: pauses the task (Backstage's, at most ten minutes).
+//!
 //! `debug:log`: a message into the task log, and optionally the workspace's
 //! files (with their contents). Each file is its own log line: the host
 //! caps a line at 8 KiB and a call at 2,000 lines, so the listing stops at
@@ -11,6 +13,44 @@ use serde_json::{Value, json};
 
 const MAX_FILES: usize = 1_000;
 const MAX_CONTENT_BYTES: usize = 6 * 1024;
+
+/// Backstage's limit for one wait.
+const MAX_WAIT_MS: u64 = 10 * 60 * 1000;
+
+pub fn wait_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "minutes": { "title": "Waiting period in minutes", "type": "number" },
+            "seconds": { "title": "Waiting period in seconds", "type": "number" },
+            "milliseconds": { "title": "Waiting period in milliseconds", "type": "number" }
+        }
+    })
+}
+
+pub fn wait(ctx: &Context, input: &Input) -> Result<Value> {
+    let mut total = 0f64;
+    for (name, factor) in [("minutes", 60_000.0), ("seconds", 1_000.0), ("milliseconds", 1.0)] {
+        match input.get(name) {
+            None => {}
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(v) if v >= 0.0 => total += v * factor,
+                _ => return Err(ActionError::invalid(format!("input `{name}` must not be negative"))),
+            },
+            Some(other) => return Err(mistyped(name, "a number", other)),
+        }
+    }
+    let ms = total.round() as u64;
+    if ms > MAX_WAIT_MS {
+        return Err(ActionError::invalid(format!(
+            "waiting {ms} ms is over the limit of {MAX_WAIT_MS} ms (ten minutes)"
+        )));
+    }
+    ctx.info(format!("waiting {ms} ms"));
+    // A sleep is no work: it does not count against the call's CPU time.
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    Ok(json!({}))
+}
 
 pub fn log_schema() -> Value {
     json!({

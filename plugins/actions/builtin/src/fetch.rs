@@ -103,11 +103,12 @@ pub fn plain(ctx: &Context, input: &Input) -> Result<Value> {
             } else {
                 target
             };
-            plan.push(file_item(url, source, to));
+            plan.push(file_item(url, source.clone(), to));
         }
     }
     plan.check(ctx)?;
     let written = plan.apply(&mut |_, text| Ok(text.to_owned()))?;
+    plan.restore_executables(ctx, &source)?;
     ctx.info(format!(
         "fetched `{url}` into `{shown}`: {} files, {} folders, {} links",
         written.copied, written.folders, written.links
@@ -128,9 +129,10 @@ pub fn plain_file(ctx: &Context, input: &Input) -> Result<Value> {
     }
     check_file_size(&source, url)?;
     let mut plan = Plan::new(true);
-    plan.push(file_item(url, source, to));
+    plan.push(file_item(url, source.clone(), to));
     plan.check(ctx)?;
     plan.apply(&mut |_, text| Ok(text.to_owned()))?;
+    plan.restore_executables(ctx, &source)?;
     ctx.info(format!("fetched `{url}` as `{target_path}`"));
     Ok(json!({}))
 }
@@ -200,6 +202,36 @@ mod tests {
 
     fn input(json: Value) -> Input {
         Input::parse(&json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_executable_bit_is_kept_and_only_where_it_was() {
+        use std::os::unix::fs::PermissionsExt;
+        let dirs = Dirs::new();
+        Dirs::write(
+            &dirs.template,
+            &[("skeleton/run.sh", "#!/bin/sh\n"), ("skeleton/README.md", "x")],
+        );
+        let script = dirs.template.join("skeleton/run.sh");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        plain(&dirs.context(), &input(json!({"url": "./skeleton"}))).unwrap();
+        let mode = |p: &str| {
+            std::fs::metadata(dirs.workspace.join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o111
+        };
+        assert_ne!(mode("run.sh"), 0);
+        assert_eq!(mode("README.md"), 0);
+        crate::actions::run(
+            &dirs.context(),
+            "fetch:template",
+            r#"{"url": "./skeleton", "targetPath": "rendered"}"#,
+        )
+        .unwrap();
+        assert_ne!(mode("rendered/run.sh"), 0);
+        assert_eq!(mode("rendered/README.md"), 0);
     }
 
     #[test]

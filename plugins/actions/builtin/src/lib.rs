@@ -1,7 +1,8 @@
 //! `builtin-actions`: the first-party template actions, with Backstage's ids,
 //! inputs and outputs: `fetch:plain`, `fetch:plain:file`, `fetch:template`,
 //! `fetch:template:file`, `fs:delete`, `fs:rename`, `fs:readdir`,
-//! `debug:log` and `catalog:write`.
+//! `debug:wait`, `debug:log`, `catalog:write`, `catalog:register`, `publish:git` and
+//! `publish:github`.
 //!
 //! It is a WebAssembly component (`portal:plugin@1.1` `template-action`). For
 //! a call the host preopens the task's workspace read-write at `/workspace`
@@ -14,7 +15,10 @@
 //! The actions are plain Rust over `std::fs` that take their two roots as
 //! paths (`Context`), so `cargo test` runs them natively on temporary
 //! directories; the component glue at the bottom of this file only
-//! translates the contract's types.
+//! translates the contract's types. What happens outside the workspace
+//! (pushing with git, registering a location) is the host's to do, through
+//! `Context::host`: the contract's `git.push` and `catalog.register-location`
+//! (WIT 1.2.0), each checked against the plugin's grants.
 //!
 //! Differences from Backstage, on purpose:
 //! - `url` is a path relative to the template's directory; remote URLs are
@@ -26,8 +30,8 @@
 //!   existing file unless `replace` is set (Backstage skips it silently),
 //!   and check the whole skeleton before writing anything.
 //! - Skeletons are bounded: at most 10,000 files and folders, 64 MiB.
-//! - File modes are not copied: WASI cannot set the executable bit, so a
-//!   skeleton's scripts arrive without it (the host is to restore modes).
+//! - Of a file's mode, only the executable bit is copied (through the host's
+//!   `file-modes`: WASI can neither read nor set it).
 //! - Symbolic links are copied as links only when they stay inside the
 //!   fetched folder, and skipped with a warning otherwise (`copy.rs`).
 //! - `catalog:write` adds `backstage.io/source-template` only when the step
@@ -41,15 +45,17 @@ mod debug;
 mod error;
 mod fetch;
 mod fs;
+mod github;
 mod globs;
 mod input;
 mod paths;
 mod platform;
+mod publish;
 mod template;
 mod walk;
 
 pub use actions::{ACTIONS, Action, run};
-pub use context::{Context, Level, Log};
+pub use context::{Context, Host, Level, Log, PushRequest, Pushed};
 pub use error::ActionError;
 
 /// The plugin's name, as `describe` declares it (and its file is named).
@@ -57,8 +63,8 @@ pub const NAME: &str = "builtin-actions";
 
 #[cfg(target_arch = "wasm32")]
 mod component {
-    use super::{ACTIONS, Context, Level, Log, NAME, run};
-    use portal_plugin_sdk::{self as sdk, Plugin, PluginError, meta, template_action};
+    use super::{ACTIONS, Context, Host, Level, Log, NAME, PushRequest, Pushed, run};
+    use portal_plugin_sdk::{self as sdk, HostError, Plugin, PluginError, meta, template_action};
     use std::path::Path;
 
     struct BuiltinActions;
@@ -73,6 +79,71 @@ mod component {
                 Level::Warn => sdk::log::Level::Warn,
             };
             sdk::log::log(level, message);
+        }
+    }
+
+    /// The contract's `git` and `catalog` imports.
+    struct PortalHost;
+
+    fn host_error(e: HostError) -> String {
+        match e {
+            HostError::Denied(m) => format!("refused by the portal: {m}"),
+            HostError::Invalid(m) => m,
+            HostError::LimitExceeded(m) => format!("over a limit: {m}"),
+            HostError::Unavailable(m) => m,
+        }
+    }
+
+    impl Host for PortalHost {
+        fn git_push(&self, r: &PushRequest) -> Result<Pushed, String> {
+            let request = sdk::git::PushRequest {
+                source_path: r.source_path.clone(),
+                remote: r.remote.clone(),
+                branch: r.branch.clone(),
+                commit_message: r.commit_message.clone(),
+                author_name: r.author_name.clone(),
+                author_email: r.author_email.clone(),
+                credentials: r.credentials.clone().map(|(username, password)| {
+                    sdk::git::Credentials { username, password }
+                }),
+            };
+            sdk::git::push(&request)
+                .map(|p| Pushed {
+                    commit: p.commit,
+                    remote_url: p.remote_url,
+                    work_tree: p.work_tree,
+                })
+                .map_err(host_error)
+        }
+
+        fn register_location(&self, location_type: &str, target: &str) -> Result<Vec<String>, String> {
+            sdk::catalog::register_location(location_type, target).map_err(host_error)
+        }
+
+        fn http(
+            &self,
+            method: &str,
+            url: &str,
+            headers: &[(&str, &str)],
+            body: &str,
+        ) -> Result<(u16, String), String> {
+            sdk::http::send(method, url, headers, body).map(|r| (r.status, r.body))
+        }
+
+        fn config(&self, key: &str) -> Option<String> {
+            sdk::config::get(key)
+        }
+
+        fn secret(&self, name: &str) -> Result<String, String> {
+            sdk::config::get_secret(name).map_err(host_error)
+        }
+
+        fn template_executables(&self, dir: &str) -> Result<Vec<String>, String> {
+            sdk::file_modes::template_executables(dir).map_err(host_error)
+        }
+
+        fn set_executable(&self, path: &str, executable: bool) -> Result<(), String> {
+            sdk::file_modes::set_executable(path, executable).map_err(host_error)
         }
     }
 
@@ -107,6 +178,8 @@ mod component {
                 // Preopened only for templates loaded from a directory.
                 template: template.is_dir().then_some(template),
                 log: &TaskLog,
+                host: &PortalHost,
+                dry_run: request.dry_run,
             };
             // A dry run's workspace is a scratch copy: the actions behave the same.
             run(&ctx, &request.action_id, &request.input)

@@ -361,6 +361,7 @@ pub fn template(ctx: &Context, input: &Input) -> Result<Value> {
     }
     plan.check(ctx)?;
     let written = plan.apply(&mut |item, text| rendering.contents(&item.from, text))?;
+    plan.restore_executables(ctx, &source)?;
     ctx.info(format!(
         "rendered `{url}` into `{}`: {} files rendered, {} copied as they are, {} folders, {} links{}",
         paths::display_relative(ctx.workspace, &target),
@@ -431,12 +432,13 @@ pub fn template_file(ctx: &Context, input: &Input) -> Result<Value> {
         from: url.to_owned(),
         to,
         content: Content::File {
-            source,
+            source: source.clone(),
             render: true,
         },
     });
     plan.check(ctx)?;
     plan.apply(&mut |item, text| rendering.contents(&item.from, text))?;
+    plan.restore_executables(ctx, &source)?;
     ctx.info(format!("rendered `{url}` as `{target_path}`"));
     Ok(json!({}))
 }
