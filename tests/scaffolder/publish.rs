@@ -143,7 +143,9 @@ fn pushes_and_registrations_outside_the_grant_are_refused() {
         assert_eq!(task["status"], "failed", "{remote}: {task:#}");
         let error = failure(&task);
         assert!(
-            error.contains("may not push") || error.contains("climbs with `..`"),
+            error.contains("may not push")
+                || error.contains("climbs with `..`")
+                || error.contains("nor a repository name"),
             "{remote}: {error}"
         );
     }

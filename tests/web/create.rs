@@ -608,6 +608,19 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
     shot(&b, "create-published");
 
     // The output link leads to the new entity's page.
+    let links = b
+        .execute(
+            "return Array.from(document.querySelectorAll('section.task-output a')).map(a => [a.textContent.trim(), a.getAttribute('href')]);",
+            vec![],
+        )
+        .unwrap();
+    assert!(
+        links
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(["Open in catalog", "/catalog/default/component/inventory"])),
+        "{links}"
+    );
     click(&b, "section.task-output a[href='/catalog/default/component/inventory']");
     b.wait_until("the new entity's page", WAIT, |b| {
         Ok(b.current_url()?

@@ -70,9 +70,22 @@ impl CatalogRegistrar for CatalogService {
                     Some(format!("{kind}:{ns}/{name}"))
                 })
                 .collect();
-            if refs.is_empty() {
+            // The registration's own Location entity is always there; what
+            // the file holds is what the step asked for.
+            if !refs.iter().any(|r| !r.starts_with("location:")) {
+                let problems: Vec<String> = catalog
+                    .processing_problems(&access)
+                    .into_iter()
+                    .filter(|p| p.location.ends_with(&location.target))
+                    .map(|p| p.item.message)
+                    .collect();
                 return Err(ServiceError::Invalid(format!(
-                    "`{target}` was registered but produced no entities: is a valid catalog-info.yaml there? (the catalog's Locations list shows the error)"
+                    "`{target}` was registered but produced no entities{}",
+                    if problems.is_empty() {
+                        ": is a valid catalog-info.yaml there?".to_owned()
+                    } else {
+                        format!(": {}", problems.join("; "))
+                    }
                 )));
             }
             Ok(refs)

@@ -7,7 +7,7 @@ use portal_catalog::{Access, Catalog, CatalogError};
 use portal_plugin_host::PluginHost;
 use portal_plugin_host::model::{ActionDirs, ActionRequest};
 use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -66,8 +66,16 @@ pub(crate) async fn push(
             .deny("a dry run publishes nothing: git.push is refused (report what would be pushed instead)".into())
             .into());
     }
-    // A relative remote names a repository in the first local folder granted.
+    // A relative remote names a repository in the first local folder granted:
+    // a name, never anything git could read as a transport (`ext::…`, `host:path`).
     let is_relative = !request.remote.contains("://") && !request.remote.starts_with('/');
+    if is_relative && !is_repository_name(&request.remote) {
+        return Err(HostCallError::Invalid(format!(
+            "remote `{}` is neither a URL, an absolute path, nor a repository name (letters, digits, `.`, `_`, `-`, `/`)",
+            request.remote
+        ))
+        .into());
+    }
     let remote_text = match state.plugin.grants.git_targets.first_path() {
         Some(root) if is_relative && !request.remote.is_empty() => {
             root.join(&request.remote).to_string_lossy().into_owned()
@@ -92,6 +100,20 @@ pub(crate) async fn push(
     publish(&request, &remote, &source)
         .await
         .map_err(|e| HostFailure::Refused(e))
+}
+
+/// `app`, `team/app`, `app.git`: what a relative remote may be.
+fn is_repository_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
 }
 
 fn check_request(request: &PushRequest, remote: &Target) -> Result<(), String> {
@@ -426,6 +448,16 @@ fn git_error(stderr: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_remotes_are_repository_names() {
+        for good in ["app", "team/app", "app.git", "a_b-c"] {
+            assert!(is_repository_name(good), "{good}");
+        }
+        for bad in ["", "../x", "a/../b", "ext::sh -c x", "host:path", "a b", "a//b", "-x/", "./a"] {
+            assert!(!is_repository_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn branch_names() {

@@ -13,7 +13,7 @@
 use crate::redact::Redactor;
 use crate::store::{StoreError, TaskStore};
 use crate::task::{
-    EventBody, EventKind, StepStatus, Task, TaskEvent, TaskSpec, TaskState, TaskStatus, TaskUser,
+    EventBody, EventKind, Task, TaskEvent, TaskSpec, TaskState, TaskStatus, TaskUser,
     TemplateInfo, now,
 };
 use crate::template::{Template, TemplateError};

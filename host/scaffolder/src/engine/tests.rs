@@ -2,6 +2,7 @@
 //! plugins are exercised end to end in `tests/scaffolder`).
 
 use super::*;
+use crate::task::StepStatus;
 use base64::Engine as _;
 use serde_json::json;
 use std::time::Duration;

@@ -91,6 +91,7 @@ mod component {
             HostError::Invalid(m) => m,
             HostError::LimitExceeded(m) => format!("over a limit: {m}"),
             HostError::Unavailable(m) => m,
+            HostError::NotFound(m) => m,
         }
     }
 
