@@ -658,3 +658,92 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
         assert!(files.lines().any(|l| l == file), "{file} not committed: {files}");
     }
 }
+
+/// Sets a text control's value the way typing would.
+fn set_text(b: &Browser, css: &str, text: &str) {
+    b.execute(
+        "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+         e.dispatchEvent(new Event('input', { bubbles: true })); return null;",
+        vec![Value::from(css), Value::from(text)],
+    )
+    .unwrap();
+}
+
+/// The template editor: a pasted template's problems at their places, its
+/// form, and a dry run with a registered template's files, nothing kept.
+#[test]
+fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let portal = portal();
+    let page = portal.get("/create/edit").send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("id=\"template-text\""));
+
+    let b = browser();
+    b.goto(&format!("{}/create/edit", portal.url)).unwrap();
+    wait_hydrated(&b);
+    const CHECK: &str = "form.editor-form button[type=submit]";
+
+    // Problems, each at its place: YAML that does not parse, an unknown action.
+    set_text(&b, "#template-text", "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: x\n");
+    click(&b, CHECK);
+    let problems = b
+        .wait_until("the problems", WAIT, |b| {
+            Ok(b.find(".editor-problems").ok().map(|e| b.text(&e).unwrap_or_default()))
+        })
+        .unwrap();
+    assert!(problems.contains("line 1"), "{problems}");
+    let unknown = std::fs::read_to_string(fixture("templates/service/template.yaml"))
+        .unwrap()
+        .replace("action: fs:readdir", "action: acme:no-such-action");
+    set_text(&b, "#template-text", &unknown);
+    click(&b, CHECK);
+    b.wait_until("the unknown action named", WAIT, |b| {
+        Ok(b.body_text()?.contains("acme:no-such-action").then_some(()))
+    })
+    .unwrap();
+
+    // The fixture template with its own files: the form, then a dry run.
+    let template = std::fs::read_to_string(fixture("templates/service/template.yaml")).unwrap();
+    set_text(&b, "#template-text", &template);
+    click(&b, "#files-from option[value='template:default/test-service']");
+    click(&b, CHECK);
+    wait_visible(&b, "#field-0-name");
+    type_into(&b, "#field-0-name", "payments");
+    type_into(&b, "#field-0-owner", "team-a");
+    click(&b, SUBMIT);
+    wait_visible(&b, "#field-1-withDocs");
+    type_into(&b, "#field-1-features", "grpc, metrics");
+    click(&b, SUBMIT);
+    wait_visible(&b, "#form-page-review");
+    click(&b, SUBMIT);
+    let status = b
+        .wait_until("the dry run", Duration::from_secs(60), |b| {
+            Ok(b.execute(
+                "const r = document.querySelector('.dry-run-result'); return r ? r.dataset.status : null;",
+                vec![],
+            )?
+            .as_str()
+            .map(str::to_owned))
+        })
+        .unwrap_or_else(|e| panic!("{e}: {}", b.body_text().unwrap_or_default()));
+    assert_eq!(status, "completed", "{}", b.body_text().unwrap_or_default());
+    let result = b.text(&b.find(".dry-run-result").unwrap()).unwrap();
+    for expected in ["Fetch skeleton", "service/payments/README.md", "service/logo.png", "Run completed with status: completed"] {
+        assert!(result.contains(expected), "no `{expected}` in:\n{result}");
+    }
+    // Each step's input as rendered.
+    let input = b
+        .execute(
+            "return document.querySelector(\"li[data-step='fetch'] details pre\").textContent;",
+            vec![],
+        )
+        .unwrap();
+    assert!(input.as_str().unwrap().contains("\"name\": \"payments\""), "{input}");
+    shot(&b, "create-editor");
+    // Nothing kept.
+    assert_eq!(
+        portal.get_json("/api/scaffolder/v2/tasks").unwrap()["totalTasks"],
+        0
+    );
+}

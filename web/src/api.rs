@@ -129,6 +129,29 @@ pub async fn create_task(
     Ok(outcome)
 }
 
+/// The template editor: the form a pasted template generates, or its problems.
+#[server(prefix = "/_portal/fn", endpoint = "template-preview", input = Json)]
+pub async fn preview_template(text: String) -> Result<EditorPreview, ServerFnError> {
+    let data = data()?;
+    Ok(crate::ssr::views::editor::preview(&data, &text).await)
+}
+
+/// The template editor: a dry run of a pasted template, with the files of a
+/// registered one (`files_from`: its ref, or empty for none).
+#[server(prefix = "/_portal/fn", endpoint = "template-dry-run", input = Json)]
+pub async fn dry_run_template(
+    text: String,
+    files_from: String,
+    values: serde_json::Map<String, serde_json::Value>,
+    secrets: serde_json::Map<String, serde_json::Value>,
+) -> Result<DryRunView, ServerFnError> {
+    let data = data()?;
+    let files_from = (!files_from.is_empty()).then_some(files_from);
+    crate::ssr::views::editor::dry_run(&data, &text, files_from, values, secrets)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 /// A task's page (`/create/tasks/:id`); `None` when there is no such task.
 #[server(prefix = "/_portal/fn", endpoint = "task", input = Json)]
 pub async fn load_task(id: String) -> Result<Option<TaskView>, ServerFnError> {

@@ -89,6 +89,7 @@ pub fn App(branding: Branding) -> impl IntoView {
                         <Route path=path!("/docs/*rest") view=DocsPage/>
                         <Route path=path!("/create") view=CreatePage ssr=SsrMode::Async/>
                         <Route path=path!("/create/actions") view=ActionsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/create/edit") view=EditorPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("/create/templates/:namespace/:name")
                             view=TemplateFormPage

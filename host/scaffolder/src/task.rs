@@ -150,6 +150,10 @@ pub struct StepState {
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<String>,
+    /// Dry runs only: the input the action was called with, as rendered (a
+    /// list for `each`), for the template's author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
 }

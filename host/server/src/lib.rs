@@ -9,6 +9,7 @@ pub mod api;
 pub mod catalog_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
+pub mod template_editor;
 mod state;
 pub mod web;
 

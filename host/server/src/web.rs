@@ -256,6 +256,28 @@ impl PortalData for WebData {
         }
     }
 
+    async fn preview_template(&self, text: &str) -> Result<Value, Vec<String>> {
+        crate::template_editor::preview(&self.state.scaffolder, text)
+    }
+
+    async fn dry_run_template(
+        &self,
+        text: &str,
+        files_from: Option<String>,
+        values: Map<String, Value>,
+        secrets: Map<String, Value>,
+    ) -> Result<Value, DataError> {
+        let files_from = match files_from.filter(|r| !r.is_empty()) {
+            Some(reference) => Some(self.find_template(&reference)?.ok_or_else(|| {
+                DataError(format!("No template found for {reference}"))
+            })?),
+            None => None,
+        };
+        crate::template_editor::dry_run(&self.state.scaffolder, text, files_from, values, secrets)
+            .await
+            .map_err(DataError)
+    }
+
     async fn actions(&self) -> Vec<portal_web::model::ActionRow> {
         let grants: std::collections::HashMap<String, Vec<String>> = self
             .state

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod create;
+mod editor;
 mod entity;
 mod frame;
 mod plugins;
@@ -14,6 +15,7 @@ mod url;
 
 pub use catalog::*;
 pub use create::*;
+pub use editor::*;
 pub use entity::*;
 pub use frame::*;
 pub use plugins::*;

@@ -25,7 +25,11 @@ pub fn CreatePage() -> impl IntoView {
         <div class="page-header">
             <h1>"Create something new"</h1>
             <p class="subtitle">"Choose a software template: fill in its form, and the portal runs its steps for you."</p>
-            <p><a href="/create/actions">"Installed actions"</a></p>
+            <p class="page-links">
+                <a href="/create/actions">"Installed actions"</a>
+                " · "
+                <a href="/create/edit">"Template editor"</a>
+            </p>
         </div>
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {

@@ -162,8 +162,15 @@ fn focus(id: String) {
     });
 }
 
+/// A template's form, page by page, then a review. By default its last
+/// button creates the task; with `on_finish` (the template editor) it hands
+/// the checked values over instead, and the page's own header is left out.
 #[component]
-fn Wizard(form: TemplateForm) -> impl IntoView {
+pub fn Wizard(
+    form: TemplateForm,
+    #[prop(optional)] on_finish: Option<Callback<(Map<String, Value>, Map<String, Value>)>>,
+) -> impl IntoView {
+    let embedded = on_finish.is_some();
     let TemplateForm {
         namespace,
         name,
@@ -260,6 +267,10 @@ fn Wizard(form: TemplateForm) -> impl IntoView {
                 }
             }
             let (values, secrets) = collect_values();
+            if let Some(finish) = on_finish {
+                finish.run((values, secrets));
+                return;
+            }
             busy.set(true);
             refused.set(None);
             let navigate = navigate.clone();
@@ -374,7 +385,7 @@ fn Wizard(form: TemplateForm) -> impl IntoView {
         if busy.get() {
             "Creating…"
         } else if current >= review {
-            "Create"
+            if embedded { "Dry run" } else { "Create" }
         } else if current + 1 == review {
             "Review"
         } else {
@@ -382,7 +393,7 @@ fn Wizard(form: TemplateForm) -> impl IntoView {
         }
     };
 
-    view! {
+    let header = (!embedded).then(|| view! {
         <Title text=title.clone()/>
         <div class="page-header">
             <p class="breadcrumb">
@@ -396,12 +407,18 @@ fn Wizard(form: TemplateForm) -> impl IntoView {
             </h1>
             {description.map(|d| view! { <p class="subtitle">{d}</p> })}
         </div>
+    });
+
+    view! {
+        {header}
         <ol class="stepper" aria-label="Steps">{stepper}</ol>
         <form class="card template-form" novalidate on:submit=on_submit>
             {form_pages}
             <section class="form-page" hidden=move || step.get() != review aria-labelledby="form-page-review">
                 <h2 id="form-page-review" tabindex="-1">"Review"</h2>
-                <p class="secondary page-description">"Check the values, then create."</p>
+                <p class="secondary page-description">
+                    {if embedded { "Check the values, then dry-run." } else { "Check the values, then create." }}
+                </p>
                 {move || refused.get().map(|message| view! {
                     <div class="alert tone-danger" role="alert" id="form-refused" tabindex="-1">
                         <Icon name="warning"/>

@@ -144,4 +144,17 @@ pub trait PortalData: Send + Sync + 'static {
     async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError>;
     /// The template actions installed, by id, with their plugins' grants.
     async fn actions(&self) -> Vec<crate::model::ActionRow>;
+    /// The template editor: the parameter schema of a pasted template's
+    /// text (checked as task creation checks it), or every problem with it.
+    async fn preview_template(&self, text: &str) -> Result<Value, Vec<String>>;
+    /// A dry run of a pasted template with the files of a registered one
+    /// (`files_from`, a template ref), answered as `POST /v2/dry-run` is
+    /// (files as text, not base64).
+    async fn dry_run_template(
+        &self,
+        text: &str,
+        files_from: Option<String>,
+        values: Map<String, Value>,
+        secrets: Map<String, Value>,
+    ) -> Result<Value, DataError>;
 }

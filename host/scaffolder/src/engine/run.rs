@@ -120,11 +120,13 @@ impl Scaffolder {
                 status: StepStatus::Processing,
                 started_at: Some(now()),
                 ended_at: None,
+                input: None,
                 output: None,
             });
             // Kept, so a restart can say which step was cut short.
             self.save(task, run);
             let place = format!("spec.steps[{index}]");
+            let mut inputs = Vec::new();
             let outcome = self
                 .run_step(
                     task,
@@ -135,10 +137,19 @@ impl Scaffolder {
                     workspace,
                     dry_run,
                     &mut cancelled,
+                    &mut inputs,
                 )
                 .await;
             let state = task.state.steps.last_mut().expect("pushed above");
             state.ended_at = Some(now());
+            if dry_run && !inputs.is_empty() {
+                let input = if step.each.is_some() {
+                    Value::Array(inputs)
+                } else {
+                    inputs.swap_remove(0)
+                };
+                state.input = Some(run.redactor.value(&input));
+            }
             let status = match &outcome {
                 Ok(Some(output)) => {
                     state.output = Some(run.redactor.value(output));
@@ -186,6 +197,7 @@ impl Scaffolder {
         workspace: &Path,
         dry_run: bool,
         cancelled: &mut watch::Receiver<bool>,
+        inputs: &mut Vec<Value>,
     ) -> Result<Option<Value>, Failure> {
         let templater = &self.inner.templater;
         if let Some(condition) = &step.condition
@@ -245,6 +257,9 @@ impl Scaffolder {
             let input = templater
                 .render_value(&step.input, context, &format!("{place}.input"))?
                 .unwrap_or_else(|| json!({}));
+            if dry_run {
+                inputs.push(input.clone());
+            }
             let call = ActionCall {
                 action: step.action.clone(),
                 input,

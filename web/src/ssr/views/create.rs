@@ -26,6 +26,17 @@ pub async fn template_form(
     else {
         return Ok(None);
     };
+    Ok(Some(form_from_schema(data, &schema, namespace, name, with_options).await))
+}
+
+/// The form of a parameter schema (Backstage's `{title, steps: [{schema}]}`).
+pub async fn form_from_schema(
+    data: &Data,
+    schema: &Value,
+    namespace: &str,
+    name: &str,
+    with_options: bool,
+) -> TemplateForm {
     let mut pages = Vec::new();
     for step in schema["steps"].as_array().into_iter().flatten() {
         let page_schema = &step["schema"];
@@ -42,14 +53,14 @@ pub async fn template_form(
             fields,
         });
     }
-    Ok(Some(TemplateForm {
+    TemplateForm {
         namespace: namespace.to_owned(),
         name: name.to_owned(),
         title: text(&schema["title"]).unwrap_or_else(|| name.to_owned()),
         description: text(&schema["description"]),
         entity_href: entity_href("template", namespace, name),
         pages,
-    }))
+    }
 }
 
 /// Runs a template with the values of its form, after checking them against
@@ -133,27 +144,37 @@ pub async fn task(data: &Data, id: &str) -> Result<Option<TaskView>, String> {
         error: text(&task["state"]["error"]),
         log,
         last_event_id,
-        links: output["links"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(output_link)
-            .collect(),
-        texts: output["text"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| OutputText {
-                title: text(&t["title"]).unwrap_or_default(),
-                html: crate::ssr::markdown::to_safe_html(&match &t["content"] {
-                    Value::String(s) => s.clone(),
-                    Value::Null => String::new(),
-                    other => other.to_string(),
-                }),
-            })
-            .collect(),
+        links: output_links(output),
+        texts: output_texts(output),
         status,
     }))
+}
+
+/// A task's (or a dry run's) output links.
+pub(crate) fn output_links(output: &Value) -> Vec<OutputLink> {
+    output["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(output_link)
+        .collect()
+}
+
+/// A task's (or a dry run's) output texts, their Markdown rendered and sanitised.
+pub(crate) fn output_texts(output: &Value) -> Vec<OutputText> {
+    output["text"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| OutputText {
+            title: text(&t["title"]).unwrap_or_default(),
+            html: crate::ssr::markdown::to_safe_html(&match &t["content"] {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            }),
+        })
+        .collect()
 }
 
 /// Every step of the template, with what the task did of it so far.

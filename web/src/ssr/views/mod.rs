@@ -5,6 +5,7 @@
 
 mod catalog;
 pub mod create;
+pub mod editor;
 mod entity;
 mod panels;
 mod plugins;
