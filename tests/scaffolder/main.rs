@@ -107,6 +107,16 @@ fn a_task_runs_every_step_on_action_plugins_and_streams_its_log() {
         .unwrap();
     assert_eq!(schema["title"], "Test service");
     assert_eq!(schema["steps"].as_array().unwrap().len(), 2);
+    // The fields in the order the template's file gives them (the catalog's
+    // JSON sorts keys).
+    assert_eq!(
+        schema["steps"][0]["schema"]["ui:order"],
+        json!(["name", "owner", "replicas"])
+    );
+    assert_eq!(
+        schema["steps"][1]["schema"]["ui:order"],
+        json!(["withDocs", "features"])
+    );
 
     let (status, created) = post(
         &portal,

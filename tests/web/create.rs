@@ -429,7 +429,16 @@ fn every_kind_of_field_and_a_failed_task_retried_in_place() {
         )
         .unwrap();
     assert_eq!(size, Value::from("Medium"));
+    // A conditional part of the schema: the gold tier asks for an SLA, silver
+    // does not (and the hidden field is neither checked nor sent).
+    assert!(!visible(&b, "#field-1-sla"));
+    click(&b, "label[for='field-1-tier-0']");
+    wait_visible(&b, "#field-1-sla");
     click(&b, "label[for='field-1-tier-1']");
+    b.wait_until("the SLA field to hide", WAIT, |b| {
+        Ok((!visible(b, "#field-1-sla")).then_some(()))
+    })
+    .unwrap();
     type_into(&b, "#field-1-notes", "Line one");
     type_into(&b, "#field-1-token", "abc");
     clear(&b, "#field-1-count");

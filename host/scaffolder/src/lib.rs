@@ -11,6 +11,7 @@
 
 pub mod engine;
 pub mod files;
+pub mod form_order;
 pub mod redact;
 pub mod store;
 pub mod task;

@@ -4,8 +4,9 @@
 //! real templates use are checked: `type`, `enum`, `const`, `pattern`,
 //! `minLength`/`maxLength`, `minimum`/`maximum` (and exclusive), `multipleOf`,
 //! `items`, `minItems`/`maxItems`, `uniqueItems`, `required` and `properties`
-//! (nested objects too). Others (`format`, conditional parts) are left to the
-//! actions, which check their own inputs.
+//! (nested objects too), and the conditional parts that apply to the values
+//! (`dependencies`, `if`/`then`/`else`, inside `allOf` too). Others (`format`)
+//! are left to the actions, which check their own inputs.
 
 use serde_json::{Map, Value};
 
@@ -21,24 +22,89 @@ pub fn check<'a>(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     for page in pages {
-        for key in page["required"].as_array().into_iter().flatten() {
-            let Some(key) = key.as_str() else { continue };
-            let given = !matches!(values.get(key), None | Some(Value::Null))
-                && values.get(key) != Some(&Value::String(String::new()));
-            if !given && !secrets.contains_key(key) {
-                problems.push(format!("{key}: is required"));
-            }
-        }
-        let Some(properties) = page["properties"].as_object() else {
-            continue;
-        };
-        for (key, schema) in properties {
-            if let Some(value) = values.get(key).filter(|v| !v.is_null()) {
-                check_value(key, schema, value, 0, &mut problems);
-            }
-        }
+        check_page(page, values, secrets, 0, &mut problems);
     }
     problems
+}
+
+
+/// A page, and the conditional parts of it that apply to `values`
+/// (`dependencies`, `if`/`then`/`else`, also inside `allOf`), as the form
+/// shows them.
+fn check_page(
+    page: &Value,
+    values: &Map<String, Value>,
+    secrets: &Map<String, Value>,
+    depth: usize,
+    problems: &mut Vec<String>,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for key in page["required"].as_array().into_iter().flatten() {
+        let Some(key) = key.as_str() else { continue };
+        let given = !matches!(values.get(key), None | Some(Value::Null))
+            && values.get(key) != Some(&Value::String(String::new()));
+        if !given && !secrets.contains_key(key) {
+            problems.push(format!("{key}: is required"));
+        }
+    }
+    for (key, schema) in page["properties"].as_object().into_iter().flatten() {
+        if let Some(value) = values.get(key).filter(|v| !v.is_null()) {
+            check_value(key, schema, value, 0, problems);
+        }
+    }
+    for part in applicable_parts(page, values) {
+        check_page(part, values, secrets, depth + 1, problems);
+    }
+}
+
+/// Whether `value` passes a condition's property schema (`const`, `enum`).
+fn satisfies(test: &Value, value: Option<&Value>) -> bool {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return false;
+    };
+    if let Some(c) = test.get("const") {
+        return c == value;
+    }
+    match test["enum"].as_array() {
+        Some(options) => options.contains(value),
+        None => true,
+    }
+}
+
+/// The conditional parts of a page that apply to `values`.
+fn applicable_parts<'a>(page: &'a Value, values: &Map<String, Value>) -> Vec<&'a Value> {
+    let mut parts = Vec::new();
+    for (key, dependency) in page["dependencies"].as_object().into_iter().flatten() {
+        let value = values.get(key).filter(|v| !v.is_null());
+        if value.is_none() {
+            continue;
+        }
+        match dependency["oneOf"].as_array() {
+            Some(branches) => parts.extend(
+                branches
+                    .iter()
+                    .filter(|b| satisfies(&b["properties"][key], value)),
+            ),
+            None if dependency.is_object() => parts.push(dependency),
+            None => {}
+        }
+    }
+    let ifs = std::iter::once(page).chain(page["allOf"].as_array().into_iter().flatten());
+    for part in ifs {
+        let Some(condition) = part["if"]["properties"].as_object() else {
+            continue;
+        };
+        let holds = condition
+            .iter()
+            .all(|(key, test)| satisfies(test, values.get(key)));
+        let branch = if holds { &part["then"] } else { &part["else"] };
+        if branch.is_object() {
+            parts.push(branch);
+        }
+    }
+    parts
 }
 
 fn check_value(path: &str, schema: &Value, value: &Value, depth: usize, out: &mut Vec<String>) {
@@ -252,6 +318,34 @@ mod tests {
         ] {
             assert!(found.iter().any(|p| p == expected), "no `{expected}` in {found:#?}");
         }
+    }
+
+    #[test]
+    fn conditional_parts_apply_only_when_their_condition_holds() {
+        let page = json!({
+            "properties": { "db": { "type": "string", "enum": ["none", "postgres"] } },
+            "dependencies": { "db": { "oneOf": [
+                { "properties": { "db": { "enum": ["none"] } } },
+                { "properties": { "db": { "enum": ["postgres"] }, "size": { "type": "integer", "minimum": 1 } },
+                  "required": ["size"] },
+            ]}},
+            "allOf": [{
+                "if": { "properties": { "public": { "const": true } } },
+                "then": { "required": ["domain"] },
+                "else": { "properties": { "domain": { "maxLength": 0 } } },
+            }],
+        });
+        assert!(problems(page.clone(), json!({ "db": "none" })).is_empty());
+        assert_eq!(problems(page.clone(), json!({ "db": "postgres" })), ["size: is required"]);
+        assert_eq!(
+            problems(page.clone(), json!({ "db": "postgres", "size": 0 })),
+            ["size: must be at least 1"]
+        );
+        assert_eq!(problems(page.clone(), json!({ "public": true })), ["domain: is required"]);
+        assert_eq!(
+            problems(page, json!({ "public": false, "domain": "x" })),
+            ["domain: must be at most 0 characters long"]
+        );
     }
 
     #[test]

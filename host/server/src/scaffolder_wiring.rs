@@ -6,7 +6,7 @@
 use portal_catalog::{Access, Catalog, CatalogError};
 use portal_plugin_host::PluginHost;
 use portal_plugin_host::model::{ActionDirs, ActionRequest};
-use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine};
+use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine, Template};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,6 +63,24 @@ impl ActionRunner for PluginActions {
                 .map_err(|e| e.to_string())
         })
     }
+}
+
+/// A template's form pages in Backstage's parameter-schema shape, its fields
+/// in the order its file gives them (the catalog's JSON has its keys sorted).
+pub fn parameter_schema(found: &FoundTemplate, template: &Template) -> Value {
+    let mut schema = template.parameter_schema();
+    let file = found.entity["metadata"]["annotations"]["backstage.io/managed-by-location"]
+        .as_str()
+        .and_then(|l| l.strip_prefix("file:"));
+    let text = file
+        .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() < 1 << 20))
+        .and_then(|f| std::fs::read_to_string(f).ok());
+    if let Some(order) = text.and_then(|t| {
+        portal_scaffolder::form_order::field_order(&t, &template.namespace, &template.name)
+    }) {
+        portal_scaffolder::form_order::apply(&mut schema, &order);
+    }
+    schema
 }
 
 /// A Template entity from the catalog, and where its files are.

@@ -52,7 +52,13 @@ pub fn preview(scaffolder: &Scaffolder, text: &str) -> Result<Value, Vec<String>
     scaffolder
         .check(&template)
         .map_err(|e| vec![e.to_string()])?;
-    Ok(template.parameter_schema())
+    let mut schema = template.parameter_schema();
+    if let Some(order) =
+        portal_scaffolder::form_order::field_order(text, &template.namespace, &template.name)
+    {
+        portal_scaffolder::form_order::apply(&mut schema, &order);
+    }
+    Ok(schema)
 }
 
 /// A dry run of the template, with the files of `files_from` (a registered

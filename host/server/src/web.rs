@@ -527,7 +527,7 @@ impl WebData {
         };
         let template = Template::from_entity(&found.entity)
             .map_err(|e| DataError(format!("this template cannot be used: {e}")))?;
-        Ok(Some(template.parameter_schema()))
+        Ok(Some(crate::scaffolder_wiring::parameter_schema(&found, &template)))
     }
 
     fn start_task(

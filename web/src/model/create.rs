@@ -59,6 +59,34 @@ pub struct Field {
     /// The schema's `default`, prefilled.
     pub default: Option<Value>,
     pub input: Input,
+    /// A field of a conditional part of the schema (`dependencies` with
+    /// `oneOf`, `if`/`then`/`else`): shown, checked and sent only while the
+    /// condition holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_when: Option<ShownWhen>,
+}
+
+/// When a conditional field shows: decided by another field of its page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShownWhen {
+    /// The deciding field's key.
+    pub key: String,
+    /// Shown while its value is one of these; `None`: while it has any value.
+    pub one_of: Option<Vec<Value>>,
+    /// Shown while the above does not hold (an `else` part).
+    pub negate: bool,
+}
+
+impl ShownWhen {
+    pub fn holds(&self, value: Option<&Value>) -> bool {
+        let given = value.filter(|v| !v.is_null() && **v != Value::String(String::new()));
+        let matches = match (&self.one_of, given) {
+            (None, given) => given.is_some(),
+            (Some(values), Some(v)) => values.contains(v),
+            (Some(_), None) => false,
+        };
+        matches != self.negate
+    }
 }
 
 /// How a field is entered, and its rules.
@@ -592,6 +620,11 @@ impl TemplateForm {
     ) -> Vec<String> {
         let mut problems = Vec::new();
         for field in self.pages.iter().flat_map(|p| &p.fields) {
+            if let Some(when) = &field.shown_when
+                && !when.holds(values.get(&when.key))
+            {
+                continue;
+            }
             let value = if field.secret {
                 secrets.get(&field.key)
             } else {
@@ -752,7 +785,26 @@ mod tests {
             masked: false,
             default: None,
             input,
+            shown_when: None,
         }
+    }
+
+    #[test]
+    fn conditions_decide_on_the_deciding_fields_value() {
+        let when = |one_of: Option<Vec<Value>>, negate| ShownWhen {
+            key: "db".into(),
+            one_of,
+            negate,
+        };
+        let postgres = json!("postgres");
+        let pg = when(Some(vec![postgres.clone()]), false);
+        assert!(pg.holds(Some(&postgres)));
+        assert!(!pg.holds(Some(&json!("mysql"))));
+        assert!(!pg.holds(None));
+        let not_pg = when(Some(vec![postgres.clone()]), true);
+        assert!(not_pg.holds(None) && !not_pg.holds(Some(&postgres)));
+        let any = when(None, false);
+        assert!(any.holds(Some(&json!(true))) && !any.holds(Some(&json!(""))) && !any.holds(None));
     }
 
     fn simple_re(pattern: &str, text: &str) -> Option<bool> {

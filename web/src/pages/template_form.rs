@@ -12,8 +12,8 @@
 use crate::api::{create_task, load_template_form, set_status};
 use crate::app::Icon;
 use crate::model::{
-    Choice, CreateOutcome, Entry, Field, Input, TemplateForm, TextWidget, encode_component,
-    split_list,
+    Choice, CreateOutcome, Entry, Field, Input, ShownWhen, TemplateForm, TextWidget,
+    encode_component, split_list,
 };
 use crate::widgets::{ErrorBox, Loading, Tags, describe};
 use leptos::either::{Either, EitherOf3};
@@ -111,6 +111,9 @@ struct Slot {
     base: String,
     entry: RwSignal<Entry>,
     error: RwSignal<Option<String>>,
+    /// For a conditional field: its condition, and the deciding field with
+    /// its entry.
+    decided_by: Option<(ShownWhen, Field, RwSignal<Entry>)>,
 }
 
 impl Slot {
@@ -127,7 +130,17 @@ impl Slot {
             id,
             base,
             field,
+            decided_by: None,
         }
+    }
+
+    /// Whether the field shows (a conditional one, while its condition holds).
+    fn shown(&self, tracked: bool) -> bool {
+        let Some((when, decider, entry)) = &self.decided_by else {
+            return true;
+        };
+        let entry = if tracked { entry.get() } else { entry.get_untracked() };
+        when.holds(decider.value_of(&entry).ok().flatten().as_ref())
     }
 
     fn value(&self) -> Result<Option<Value>, String> {
@@ -169,7 +182,7 @@ fn focus(id: String) {
 pub fn Wizard(
     form: TemplateForm,
     #[prop(optional)] on_finish: Option<Callback<(Map<String, Value>, Map<String, Value>)>>,
-) -> impl IntoView {
+) -> AnyView {
     let embedded = on_finish.is_some();
     let TemplateForm {
         namespace,
@@ -184,10 +197,22 @@ pub fn Wizard(
         .iter()
         .enumerate()
         .map(|(p, page)| {
-            page.fields
+            let mut slots: Vec<Slot> = page
+                .fields
                 .iter()
                 .map(|f| Slot::new(p, f.clone()))
-                .collect()
+                .collect();
+            // Conditional fields follow the entry of the field that decides.
+            for i in 0..slots.len() {
+                let Some(when) = slots[i].field.shown_when.clone() else {
+                    continue;
+                };
+                if let Some(decider) = slots.iter().find(|s| s.field.key == when.key) {
+                    let decided_by = (when, decider.field.clone(), decider.entry);
+                    slots[i].decided_by = Some(decided_by);
+                }
+            }
+            slots
         })
         .collect();
     let slots = StoredValue::new(slots);
@@ -201,7 +226,7 @@ pub fn Wizard(
     let invalid_on = move |page: usize| -> Option<String> {
         slots.with_value(|pages| {
             let mut first = None;
-            for slot in &pages[page] {
+            for slot in pages[page].iter().filter(|s| s.shown(false)) {
                 if !slot.validate() && first.is_none() {
                     first = Some(slot.id.clone());
                 }
@@ -224,7 +249,7 @@ pub fn Wizard(
         slots.with_value(|pages| {
             let mut values = Map::new();
             let mut secrets = Map::new();
-            for slot in pages.iter().flatten() {
+            for slot in pages.iter().flatten().filter(|s| s.shown(false)) {
                 if let Ok(Some(v)) = slot.value() {
                     let target = if slot.field.secret {
                         &mut secrets
@@ -342,7 +367,22 @@ pub fn Wizard(
                     {if fields.is_empty() {
                         view! { <p class="empty">"Nothing to fill in on this page."</p> }.into_any()
                     } else {
-                        fields.into_iter().map(field_view).collect_view().into_any()
+                        fields
+                            .into_iter()
+                            .map(|slot| {
+                                if slot.decided_by.is_some() {
+                                    let watched = slot.clone();
+                                    Either::Left(view! {
+                                        <div class="conditional-field" hidden=move || !watched.shown(true)>
+                                            {field_view(slot)}
+                                        </div>
+                                    })
+                                } else {
+                                    Either::Right(field_view(slot))
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
                     }}
                 </section>
             }
@@ -357,6 +397,7 @@ pub fn Wizard(
                 .map(|(i, fields)| {
                     let rows = fields
                         .iter()
+                        .filter(|slot| slot.shown(true))
                         .map(|slot| {
                             let shown = match slot.field.value_of(&slot.entry.get()) {
                                 Ok(v) => slot.field.display(v.as_ref()),
@@ -443,6 +484,9 @@ pub fn Wizard(
             </div>
         </form>
     }
+    // Erased: the form's full view type is deep enough to overflow the
+    // compiler's query depth where a page nests it (the template editor).
+    .into_any()
 }
 
 /// The control of a one-control field: every kind of field is drawn with
@@ -625,6 +669,7 @@ fn field_view(slot: Slot) -> impl IntoView {
         base,
         entry,
         error,
+        decided_by: _,
     } = slot;
     let desc_id = format!("{id}-description");
     let help_id = format!("{id}-help");

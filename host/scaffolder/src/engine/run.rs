@@ -179,7 +179,9 @@ impl Scaffolder {
                     ..EventBody::default()
                 },
             );
-            self.save(task, run);
+            // Not saved here: the next step's start saves this one's end with
+            // it (one write of the task per step), and the run's end saves the
+            // last. A crash in between re-runs this step when the task resumes.
             outcome?;
         }
         task.output = Some(run.redactor.value(&self.render_output(&output, &context)?));

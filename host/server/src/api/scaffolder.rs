@@ -82,7 +82,9 @@ async fn parameter_schema(
     let found = find_template(&state, &ctx, &format!("{kind}:{namespace}/{name}"))?;
     let template =
         Template::from_entity(&found.entity).map_err(|e| ApiError::input(e.to_string()))?;
-    Ok(Json(template.parameter_schema()))
+    Ok(Json(crate::scaffolder_wiring::parameter_schema(
+        &found, &template,
+    )))
 }
 
 #[derive(Deserialize)]

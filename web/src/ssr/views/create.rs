@@ -47,6 +47,32 @@ pub async fn form_from_schema(
                 .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key.as_str())));
             fields.push(field(data, &key, property, required, with_options).await);
         }
+        for (when, part) in conditional_parts(page_schema) {
+            for (key, property) in ordered_properties(part) {
+                if key == when.key {
+                    continue;
+                }
+                // The same field in another branch on the same choice: one
+                // field, shown for either value.
+                if let Some(existing) = fields.iter_mut().find(|f: &&mut Field| f.key == key) {
+                    if let (Some(shown), Some(more)) = (&mut existing.shown_when, &when.one_of)
+                        && shown.key == when.key
+                        && !shown.negate
+                        && !when.negate
+                        && let Some(values) = &mut shown.one_of
+                    {
+                        values.extend(more.iter().cloned());
+                    }
+                    continue;
+                }
+                let required = part["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key.as_str())));
+                let mut f = field(data, &key, property, required, with_options).await;
+                f.shown_when = Some(when.clone());
+                fields.push(f);
+            }
+        }
         pages.push(FormPage {
             title: text(&step["title"]).unwrap_or_else(|| "Details".to_owned()),
             description: text(&step["description"]),
@@ -413,7 +439,57 @@ async fn field(data: &Data, key: &str, p: &Value, required: bool, with_options: 
         secret,
         default: p.get("default").filter(|d| !d.is_null()).cloned(),
         input,
+        shown_when: None,
     }
+}
+
+/// The conditional parts of a page's schema, as Backstage's templates write
+/// them: `dependencies: {key: {oneOf: [{properties: {key: {enum|const}}, …}]}}`,
+/// `dependencies: {key: {properties: …}}` (while `key` has a value), and
+/// `if: {properties: {key: {const|enum}}}` with `then`/`else` (also inside
+/// `allOf`). Each part's other properties, with the condition they show under
+/// and whether the part requires them.
+fn conditional_parts(schema: &Value) -> Vec<(ShownWhen, &Value)> {
+    let mut parts = Vec::new();
+    let values_of = |p: &Value| -> Option<Vec<Value>> {
+        if let Some(c) = p.get("const") {
+            Some(vec![c.clone()])
+        } else {
+            p["enum"].as_array().cloned()
+        }
+    };
+    for (key, dependency) in schema["dependencies"].as_object().into_iter().flatten() {
+        match dependency["oneOf"].as_array() {
+            Some(branches) => {
+                for branch in branches {
+                    if let Some(values) = values_of(&branch["properties"][key]) {
+                        let when = ShownWhen { key: key.clone(), one_of: Some(values), negate: false };
+                        parts.push((when, branch));
+                    }
+                }
+            }
+            None if dependency.is_object() => {
+                let when = ShownWhen { key: key.clone(), one_of: None, negate: false };
+                parts.push((when, dependency));
+            }
+            None => {}
+        }
+    }
+    let ifs = std::iter::once(schema).chain(schema["allOf"].as_array().into_iter().flatten());
+    for part in ifs {
+        let Some(condition) = part["if"]["properties"].as_object() else { continue };
+        let Some((key, test)) = condition.iter().next().filter(|_| condition.len() == 1) else {
+            continue;
+        };
+        let Some(values) = values_of(test) else { continue };
+        for (branch, negate) in [(&part["then"], false), (&part["else"], true)] {
+            if branch.is_object() {
+                let when = ShownWhen { key: key.clone(), one_of: Some(values.clone()), negate };
+                parts.push((when, branch));
+            }
+        }
+    }
+    parts
 }
 
 /// What a picker lists, as a catalog predicate, and the kinds it names.
