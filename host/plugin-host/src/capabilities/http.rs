@@ -115,6 +115,7 @@ impl WasiHttpHooks for HttpGate {
         let request = request.map(|body| BodyExt::boxed_unsync(self.meter(body)));
         let response_meter = self.meter(());
         Box::new(async move {
+            let request = with_known_length(request).await?;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
                 response.map(|body| BodyExt::boxed_unsync(response_meter.wrap(body))),
@@ -122,6 +123,47 @@ impl WasiHttpHooks for HttpGate {
             ))
         })
     }
+}
+
+/// The most of a body-less request's body (GET, HEAD, DELETE, OPTIONS) read
+/// before it is sent.
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+type OutgoingBody = http_body_util::combinators::UnsyncBoxBody<Bytes, HttpError>;
+
+/// A request whose method carries no body (GET, HEAD, DELETE, OPTIONS) is sent
+/// with its body read first and a `Content-Length`. The guest finishes its
+/// (empty) body stream only after the request has started, so otherwise the
+/// request goes out chunked, the server answers without reading the final
+/// chunk and closes the connection, and the chunk arriving after that close
+/// makes the server's system reset the connection: the guest intermittently
+/// saw "connection reset" instead of the answer. Other requests stream as
+/// they are.
+async fn with_known_length(
+    request: http::Request<OutgoingBody>,
+) -> Result<http::Request<OutgoingBody>, HttpError> {
+    use http::Method;
+    let bodyless = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+    );
+    if !bodyless || request.headers().contains_key(http::header::CONTENT_LENGTH) {
+        return Ok(request);
+    }
+    let (mut parts, body) = request.into_parts();
+    let bytes = http_body_util::Limited::new(body, SMALL_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| HttpError::HttpRequestBodySize(Some(SMALL_BODY_BYTES as u64)))?
+        .to_bytes();
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(bytes.len()),
+    );
+    let body = http_body_util::Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    Ok(http::Request::from_parts(parts, body))
 }
 
 /// A body whose data frames count against the call's HTTP byte quota; the frame
