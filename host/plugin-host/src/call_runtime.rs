@@ -50,21 +50,16 @@ impl CallRuntime {
         })
     }
 
-    /// Runs a call (in place until it first waits, then on the plugin threads;
-    /// or, unless `in_place`, on the plugin threads from the start) and waits
-    /// for it. Dropping the returned future (the request went away) stops the
-    /// call.
+    /// Runs a call (in place until it first waits, then on the plugin threads)
+    /// and waits for it. Dropping the returned future (the request went away)
+    /// stops the call.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         plugin: &str,
-        in_place: bool,
         call: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, CallError> {
         let runtime = self.runtime.as_ref().expect("running until dropped");
         let mut call = Box::pin(call.instrument(tracing::Span::current()));
-        if !in_place {
-            return self.finish_on_plugin_threads(plugin, call).await;
-        }
         let first = std::future::poll_fn(|cx| {
             let _inside = runtime.handle().enter();
             Poll::Ready(call.as_mut().poll(cx))
@@ -155,7 +150,7 @@ mod tests {
                 .min(19);
         let caller = std::thread::current().id();
         let (before, after) = runtime
-            .run("p", true, async move {
+            .run("p", async move {
                 let before = (std::thread::current().id(), this_threads_priority());
                 tokio::task::yield_now().await;
                 (
@@ -171,7 +166,7 @@ mod tests {
         // Work it hands to the blocking pool, even from its first poll, runs on
         // the plugin runtime's lower-priority threads.
         let blocking = runtime
-            .run("p", true, async {
+            .run("p", async {
                 tokio::task::spawn_blocking(this_threads_priority)
                     .await
                     .unwrap()
@@ -185,7 +180,7 @@ mod tests {
     async fn a_moved_call_is_stopped_when_its_caller_goes_away() {
         let runtime = CallRuntime::new().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let waiting = runtime.run("p", true, async move {
+        let waiting = runtime.run("p", async move {
             let _held = tx;
             std::future::pending::<()>().await
         });

@@ -105,7 +105,6 @@ impl PluginHost {
     {
         let host = self.clone();
         let name = loaded.name().to_owned();
-        let granted_http = !loaded.context.grants.http_hosts.is_empty();
         let call = async move {
             let report = call::<E>(
                 &loaded.engine(&host.inner.engines).engine,
@@ -124,10 +123,7 @@ impl PluginHost {
             );
             report.result
         };
-        // A plugin that talks HTTP starts on the plugin threads: its outbound
-        // requests begun during an in-place first poll were intermittently
-        // reset (tests/plugins: grants, hostile::http_*), cause not found yet.
-        self.inner.calls.run(&name, !granted_http, call).await?
+        self.inner.calls.run(&name, call).await?
     }
 
     /// Renders one panel for one entity (Backstage-shaped JSON).
