@@ -46,6 +46,9 @@ pub async fn form_from_schema(
                 .as_array()
                 .is_some_and(|r| r.iter().any(|k| k.as_str() == Some(key.as_str())));
             fields.push(field(data, &key, property, required, with_options).await);
+            if let Some(token) = user_credentials(&key, property) {
+                fields.push(token);
+            }
         }
         for (when, part) in conditional_parts(page_schema) {
             for (key, property) in ordered_properties(part) {
@@ -443,6 +446,38 @@ async fn field(data: &Data, key: &str, p: &Value, required: bool, with_options: 
     }
 }
 
+/// `RepoUrlPicker` with `ui:options.requestUserCredentials`: Backstage fills
+/// `secrets.<secretsKey>` with the signed-in user's token for the repository's
+/// host. Until Portal has sign-in, the form asks for that token in a password
+/// field of its own, sent as that secret (never stored with the task).
+fn user_credentials(key: &str, p: &Value) -> Option<Field> {
+    if p["ui:field"].as_str() != Some("RepoUrlPicker") {
+        return None;
+    }
+    let secret_key = p["ui:options"]["requestUserCredentials"]["secretsKey"].as_str()?;
+    Some(Field {
+        key: secret_key.to_owned(),
+        label: "Your token for the repository's host".to_owned(),
+        description: Some(format!(
+            "The template acts on the repository ({key}) as you: a personal access token with the rights it needs. Sent to this task only, never stored."
+        )),
+        help: None,
+        placeholder: None,
+        required: true,
+        autofocus: false,
+        secret: true,
+        masked: true,
+        default: None,
+        input: Input::Text {
+            widget: TextWidget::Password,
+            pattern: None,
+            min_length: None,
+            max_length: None,
+        },
+        shown_when: None,
+    })
+}
+
 /// The conditional parts of a page's schema, as Backstage's templates write
 /// them: `dependencies: {key: {oneOf: [{properties: {key: {enum|const}}, …}]}}`,
 /// `dependencies: {key: {properties: …}}` (while `key` has a value), and
@@ -619,6 +654,20 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, ["replicas", "owner", "name"]);
+    }
+
+    #[test]
+    fn a_repo_picker_asking_for_user_credentials_adds_a_token_field() {
+        let p = json!({
+            "type": "string",
+            "ui:field": "RepoUrlPicker",
+            "ui:options": { "requestUserCredentials": { "secretsKey": "USER_OAUTH_TOKEN" } }
+        });
+        let token = user_credentials("repoUrl", &p).unwrap();
+        assert_eq!(token.key, "USER_OAUTH_TOKEN");
+        assert!(token.secret && token.masked && token.required);
+        assert!(user_credentials("repoUrl", &json!({ "ui:field": "RepoUrlPicker" })).is_none());
+        assert!(user_credentials("x", &json!({ "type": "string" })).is_none());
     }
 
     #[test]
