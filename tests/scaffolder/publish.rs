@@ -178,6 +178,48 @@ fn pushes_and_registrations_outside_the_grant_are_refused() {
 }
 
 #[test]
+fn a_template_whose_actions_lack_grants_is_refused_before_it_starts() {
+    let config = format!(
+        "catalog:\n  locations:\n    - type: file\n      target: {}\nplugins:\n  cache_dir: {}\n  grants: {{}}\n",
+        fixture("templates/published/template.yaml").display(),
+        shared_cache_dir().display(),
+    );
+    let portal = PortalProcess::start(&config).expect("portal starts");
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("builtin-actions.wasm"),
+        "builtin-actions.wasm",
+    );
+    wait_for(Duration::from_secs(120), || {
+        let actions = portal.get_json("/api/scaffolder/v2/actions").ok()?;
+        let template = portal
+            .get("/api/catalog/entities/by-name/template/default/published-service")
+            .send()
+            .ok()?
+            .status();
+        (actions.to_string().contains("publish:git") && template == 200).then_some(())
+    })
+    .unwrap_or_else(|| panic!("not ready; log:\n{}", portal.log()));
+    let (status, body) = post(
+        &portal,
+        "/api/scaffolder/v2/tasks",
+        &json!({ "templateRef": TEMPLATE, "values": { "name": "x", "remote": "/tmp/x" } }),
+    );
+    assert_eq!(status, 400, "{body}");
+    let message = body.to_string();
+    for expected in [
+        "publish:git (plugin builtin-actions) needs plugins.grants.builtin-actions.git_remotes",
+        "catalog:register (plugin builtin-actions) needs plugins.grants.builtin-actions.register_locations",
+    ] {
+        assert!(message.contains(expected), "{message}");
+    }
+    assert_eq!(
+        portal.get_json("/api/scaffolder/v2/tasks").unwrap()["totalTasks"],
+        0
+    );
+}
+
+#[test]
 fn a_workspace_bringing_its_own_git_directory_is_not_pushed() {
     let root = tempfile::tempdir().unwrap();
     let portal = start(root.path());

@@ -21,17 +21,53 @@ impl PluginActions {
     }
 }
 
+/// What an action says it needs of its plugin's grants (`x-portal-grants`
+/// in its input schema: `git_remotes`, `register_locations`,
+/// `allowed_hosts`), as the configuration keys its plugin lacks.
+fn missing_grants(
+    plugin: &str,
+    input_schema: &Value,
+    grants: Option<&portal_plugin_host::EffectiveGrants>,
+) -> Vec<String> {
+    input_schema["x-portal-grants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|need| {
+            let Some(g) = grants else { return true };
+            match *need {
+                "git_remotes" => g.git_remotes.is_empty(),
+                "register_locations" => g.register_locations.is_empty(),
+                "allowed_hosts" => g.http_hosts.is_empty(),
+                _ => false,
+            }
+        })
+        .map(|need| format!("plugins.grants.{plugin}.{need}"))
+        .collect()
+}
+
 impl ActionRunner for PluginActions {
     fn actions(&self) -> Vec<ActionInfo> {
+        let grants: std::collections::HashMap<String, portal_plugin_host::EffectiveGrants> = self
+            .plugins
+            .statuses()
+            .into_iter()
+            .filter_map(|s| Some((s.name?, s.granted?)))
+            .collect();
         self.plugins
             .actions()
             .into_iter()
-            .map(|(plugin, action)| ActionInfo {
-                id: action.id,
-                description: action.description,
-                input_schema: action.input_schema.unwrap_or(Value::Null),
-                output_schema: action.output_schema.unwrap_or(Value::Null),
-                plugin,
+            .map(|(plugin, action)| {
+                let input_schema = action.input_schema.unwrap_or(Value::Null);
+                ActionInfo {
+                    missing_grants: missing_grants(&plugin, &input_schema, grants.get(&plugin)),
+                    id: action.id,
+                    description: action.description,
+                    input_schema,
+                    output_schema: action.output_schema.unwrap_or(Value::Null),
+                    plugin,
+                }
             })
             .collect()
     }

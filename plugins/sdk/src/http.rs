@@ -12,27 +12,7 @@ pub struct Response {
 
 /// Sends a GET request with the given headers and reads the whole body.
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response, String> {
-    wstd::runtime::block_on(async {
-        let mut request = Request::get(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Body::empty())
-            .map_err(|e| format!("bad request for {url}: {e}"))?;
-        let mut response = Client::new()
-            .send(request)
-            .await
-            .map_err(|e| format!("GET {url} failed: {e:?}"))?;
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .str_contents()
-            .await
-            .map_err(|e| format!("reading the response of {url} failed: {e:?}"))?
-            .to_owned();
-        Ok(Response { status, body })
-    })
+    send("GET", url, headers, "")
 }
 
 /// Sends a request with a method, headers and a text body (empty for none) and

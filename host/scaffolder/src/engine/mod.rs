@@ -36,6 +36,10 @@ pub struct ActionInfo {
     pub output_schema: Value,
     /// The plugin that provides it.
     pub plugin: String,
+    /// Grants the action says it needs (`x-portal-grants` in its input schema)
+    /// that its plugin lacks, each as the configuration key to set. A task
+    /// using it is refused before it starts; a dry run needs none.
+    pub missing_grants: Vec<String>,
 }
 
 /// One step's call of its action.
@@ -71,6 +75,8 @@ pub enum CreateError {
     UnknownActions(Vec<String>),
     #[error("invalid values: {}", .0.join("; "))]
     InvalidValues(Vec<String>),
+    #[error("the template's actions lack grants, so it would fail halfway: {}", .0.join("; "))]
+    MissingGrants(Vec<String>),
     #[error("task {id} is {status}; only a finished task can be retried")]
     NotFinished { id: String, status: &'static str },
     #[error("the template has expressions that do not parse: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
@@ -192,10 +198,37 @@ impl Scaffolder {
         Ok(())
     }
 
+    /// Refuses a template whose actions' plugins lack a grant the actions need
+    /// (a push, a registration, outbound HTTP), before any step runs.
+    fn check_grants(&self, template: &Template) -> Result<(), CreateError> {
+        let used = template.actions();
+        let missing: Vec<String> = self
+            .inner
+            .runner
+            .actions()
+            .into_iter()
+            .filter(|a| used.contains(&a.id.as_str()) && !a.missing_grants.is_empty())
+            .map(|a| {
+                format!(
+                    "{} (plugin {}) needs {}",
+                    a.id,
+                    a.plugin,
+                    a.missing_grants.join(", ")
+                )
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(CreateError::MissingGrants(missing))
+        }
+    }
+
     /// Creates a task and starts it; returns its id.
     pub fn create(&self, new: NewTask) -> Result<String, CreateError> {
         let template = Template::from_entity(&new.entity)?;
         self.check(&template)?;
+        self.check_grants(&template)?;
         let problems = crate::values::check(
             template.parameters.iter().map(|p| &p.schema),
             &new.values,

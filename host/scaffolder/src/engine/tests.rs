@@ -14,6 +14,8 @@ use std::time::Duration;
 struct TestActions {
     calls: Mutex<Vec<(String, Value)>>,
     impatient: bool,
+    /// `test:log` lacks a grant it needs.
+    log_ungranted: bool,
 }
 
 impl ActionRunner for TestActions {
@@ -26,6 +28,11 @@ impl ActionRunner for TestActions {
                 input_schema: Value::Null,
                 output_schema: Value::Null,
                 plugin: "test".into(),
+                missing_grants: if id == "test:log" && self.log_ungranted {
+                    vec!["plugins.grants.test.git_remotes".to_owned()]
+                } else {
+                    Vec::new()
+                },
             })
             .collect()
     }
@@ -339,6 +346,44 @@ async fn an_interrupted_task_that_cannot_resume_is_marked_failed_saying_why() {
     assert!(!error.contains("s3cret"));
     let last = scaffolder.events_after(&id, 0).unwrap().pop().unwrap();
     assert_eq!(last.kind, EventKind::Completion);
+}
+
+#[tokio::test]
+async fn an_action_lacking_a_grant_refuses_the_task_before_it_starts_but_not_a_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let actions = Arc::new(TestActions {
+        log_ungranted: true,
+        ..TestActions::default()
+    });
+    let scaffolder = Scaffolder::open(dir.path(), actions.clone(), 4).unwrap();
+    let entity = template(
+        json!([
+            { "id": "a", "action": "test:echo" },
+            { "id": "b", "action": "test:log", "input": { "message": "hi" } },
+        ]),
+        Value::Null,
+    );
+    let e = scaffolder
+        .create(new_task(entity.clone(), json!({}), json!({})))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("test:log (plugin test) needs plugins.grants.test.git_remotes"),
+        "{e}"
+    );
+    assert!(actions.calls.lock().unwrap().is_empty(), "no step ran");
+    assert!(scaffolder.tasks().unwrap().is_empty(), "no task was stored");
+    let result = scaffolder
+        .dry_run(DryRun {
+            entity,
+            values: Map::new(),
+            secrets: Map::new(),
+            user: None,
+            files: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.status, TaskStatus::Completed);
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ const FAILED: &str = "publish-failed";
 pub fn schema() -> Value {
     json!({
         "type": "object",
+        "x-portal-grants": ["allowed_hosts", "git_remotes"],
         "required": ["repoUrl"],
         "properties": {
             "repoUrl": {

@@ -30,6 +30,8 @@ const PUBLISH_FAILED: &str = "publish-failed";
 pub fn git_schema() -> Value {
     json!({
         "type": "object",
+        // What the plugin must be granted for this action: checked before a task starts.
+        "x-portal-grants": ["git_remotes"],
         "required": ["remoteUrl"],
         "properties": {
             "remoteUrl": {
@@ -154,6 +156,7 @@ pub fn git(ctx: &Context, input: &Input) -> Result<Value> {
 pub fn register_schema() -> Value {
     json!({
         "type": "object",
+        "x-portal-grants": ["register_locations"],
         "properties": {
             "catalogInfoUrl": {
                 "title": "Catalog info URL",
