@@ -583,6 +583,7 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
         "{card_text}"
     );
     assert!(card_text.contains("remoteUrl"), "{card_text}");
+    assert!(!card_text.contains("refused until"), "{card_text}");
     shot(&b, "create-actions");
 
     b.goto(&format!(
@@ -684,6 +685,12 @@ fn set_text(b: &Browser, css: &str, text: &str) {
 fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let portal = portal();
+    // Without grants, the actions page says what publishing needs.
+    let actions = portal.get("/create/actions").send().unwrap().text().unwrap();
+    assert!(
+        actions.contains("plugins.grants.builtin-actions.git_remotes"),
+        "{actions}"
+    );
     let page = portal.get("/create/edit").send().unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().unwrap().contains("id=\"template-text\""));

@@ -24,7 +24,7 @@ impl PluginActions {
 /// What an action says it needs of its plugin's grants (`x-portal-grants`
 /// in its input schema: `git_remotes`, `register_locations`,
 /// `allowed_hosts`), as the configuration keys its plugin lacks.
-fn missing_grants(
+pub fn missing_grants(
     plugin: &str,
     input_schema: &Value,
     grants: Option<&portal_plugin_host::EffectiveGrants>,

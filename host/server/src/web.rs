@@ -279,13 +279,15 @@ impl PortalData for WebData {
     }
 
     async fn actions(&self) -> Vec<portal_web::model::ActionRow> {
-        let grants: std::collections::HashMap<String, Vec<String>> = self
+        let granted: std::collections::HashMap<String, portal_plugin_host::EffectiveGrants> = self
             .state
             .plugins
             .statuses()
             .into_iter()
-            .filter_map(|s| Some((s.name?, s.granted.as_ref().map(grant_lines)?)))
+            .filter_map(|s| Some((s.name?, s.granted?)))
             .collect();
+        let grants: std::collections::HashMap<&String, Vec<String>> =
+            granted.iter().map(|(name, g)| (name, grant_lines(g))).collect();
         let mut rows: Vec<_> = self
             .state
             .plugins
@@ -303,6 +305,11 @@ impl PortalData for WebData {
                     .map(portal_web::model::schema_fields)
                     .unwrap_or_default(),
                 grants: grants.get(&plugin).cloned().unwrap_or_default(),
+                missing_grants: crate::scaffolder_wiring::missing_grants(
+                    &plugin,
+                    action.input_schema.as_ref().unwrap_or(&Value::Null),
+                    granted.get(&plugin),
+                ),
                 id: action.id,
                 description: action.description,
                 plugin,

@@ -964,6 +964,9 @@ pub struct ActionRow {
     pub outputs: Vec<ActionField>,
     /// The plugin's grants, one line each ("HTTP to api.github.com").
     pub grants: Vec<String>,
+    /// Grants the action needs that its plugin lacks (configuration keys): a
+    /// task using it is refused until they are set.
+    pub missing_grants: Vec<String>,
 }
 
 /// One property of an action's input or output schema.

@@ -57,6 +57,12 @@ fn ActionCard(action: ActionRow) -> impl IntoView {
             <p>{action.description.clone()}</p>
             <Fields caption="Input" fields=action.inputs/>
             <Fields caption="Output" fields=action.outputs/>
+            {(!action.missing_grants.is_empty()).then(|| view! {
+                <p class="alert tone-warning missing-grants" role="note">
+                    "Templates using this action are refused until the operator sets: "
+                    {action.missing_grants.join(", ")}
+                </p>
+            })}
             <h3 class="label">"Its plugin may reach"</h3>
             {if action.grants.is_empty() {
                 view! { <p class="secondary grants">"Nothing outside the task's workspace."</p> }.into_any()
