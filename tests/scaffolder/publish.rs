@@ -4,7 +4,9 @@
 //! operator's grant allows, never in a dry run.
 
 use super::{post, wait_final};
-use portal_tests::{PortalProcess, built_plugin, fixture, install_plugin, shared_cache_dir, wait_for};
+use portal_tests::{
+    PortalProcess, built_plugin, fixture, install_plugin, shared_cache_dir, wait_for,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,13 +67,20 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Why the task failed, in one line (with the step's name).
 fn failure(task: &Value) -> String {
-    task["state"]["error"].as_str().unwrap_or_default().to_owned()
+    task["state"]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn step<'a>(task: &'a Value, id: &str) -> &'a Value {
@@ -96,20 +105,32 @@ fn a_task_pushes_to_a_git_repository_and_registers_the_result() {
 
     // A real repository with a working tree: the commit, its author, its files.
     let log = git(&repo, &["log", "--format=%H %an <%ae> %s"]);
-    let commit = step(&task, "publish")["output"]["commitHash"].as_str().unwrap().to_owned();
+    let commit = step(&task, "publish")["output"]["commitHash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         log.trim(),
         format!("{commit} Portal Tests <tests@portal.example> Create payments")
     );
-    assert_eq!(git(&repo, &["ls-files"]).lines().collect::<Vec<_>>(), ["README.md", "catalog-info.yaml"]);
-    assert_eq!(std::fs::read_to_string(repo.join("README.md")).unwrap(), "# payments\n");
+    assert_eq!(
+        git(&repo, &["ls-files"]).lines().collect::<Vec<_>>(),
+        ["README.md", "catalog-info.yaml"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("README.md")).unwrap(),
+        "# payments\n"
+    );
 
     // In the catalog, and the task's output points at it.
     let entity = portal
         .get_json("/api/catalog/entities/by-name/component/default/payments")
         .unwrap();
     assert_eq!(entity["spec"]["owner"], "team-a");
-    assert_eq!(step(&task, "register")["output"]["entityRef"], "component:default/payments");
+    assert_eq!(
+        step(&task, "register")["output"]["entityRef"],
+        "component:default/payments"
+    );
     let links = task["output"]["links"].as_array().unwrap();
     assert_eq!(links[0]["url"], format!("file://{}", repo.display()));
     assert_eq!(links[1]["entityRef"], "component:default/payments");
@@ -263,8 +284,14 @@ fn a_dry_run_reports_the_push_and_registration_without_doing_them() {
         .filter_map(|l| l["body"]["message"].as_str().map(str::to_owned))
         .collect();
     let log = log.join("\n");
-    assert!(log.contains("dry run: would push the workspace to branch `main`"), "{log}");
-    assert!(log.contains("dry run: would register the file location"), "{log}");
+    assert!(
+        log.contains("dry run: would push the workspace to branch `main`"),
+        "{log}"
+    );
+    assert!(
+        log.contains("dry run: would register the file location"),
+        "{log}"
+    );
     assert!(!repo.exists());
     assert_eq!(
         portal
@@ -335,7 +362,8 @@ plugins:
     })
     .unwrap_or_else(|| panic!("not ready; log:\n{}", portal.log()));
 
-    let values = json!({ "name": "payments", "repoUrl": format!("{host}?owner=acme&repo=payments") });
+    let values =
+        json!({ "name": "payments", "repoUrl": format!("{host}?owner=acme&repo=payments") });
     let (status, created) = post(
         &portal,
         "/api/scaffolder/v2/tasks",
@@ -357,7 +385,10 @@ plugins:
         .args(["log", "--format=%s", "main"])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Create payments");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Create payments"
+    );
     assert_eq!(
         step(&task, "publish")["output"]["repoContentsUrl"],
         format!("{base}/acme/payments/blob/main")
@@ -370,7 +401,10 @@ plugins:
         entity["metadata"]["annotations"]["backstage.io/managed-by-location"],
         format!("url:{base}/acme/payments/blob/main/catalog-info.yaml")
     );
-    assert_eq!(task["output"]["links"][1]["entityRef"], "component:default/payments");
+    assert_eq!(
+        task["output"]["links"][1]["entityRef"],
+        "component:default/payments"
+    );
 
     // The token is in no task answer or event.
     let events = portal
@@ -389,5 +423,8 @@ plugins:
     let again = wait_final(&portal, again["id"].as_str().unwrap());
     assert_eq!(again["status"], "failed");
     let error = failure(&again);
-    assert!(error.contains("name already exists on this account"), "{error}");
+    assert!(
+        error.contains("name already exists on this account"),
+        "{error}"
+    );
 }

@@ -121,7 +121,11 @@ async fn create_in_org(
     create(&shared, &org, &headers, &body).await
 }
 
-async fn create_for_user(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_for_user(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     // The stand-in's one user is whoever holds the token: "octocat".
     create(&shared, "octocat", &headers, &body).await
 }
@@ -134,7 +138,10 @@ async fn create(shared: &Shared, owner: &str, headers: &HeaderMap, body: &[u8]) 
         return message(StatusCode::BAD_REQUEST, "Problems parsing JSON");
     };
     let Some(name) = request["name"].as_str() else {
-        return message(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request.\n\n\"name\" wasn't supplied.");
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid request.\n\n\"name\" wasn't supplied.",
+        );
     };
     let dir = shared.root.join(owner).join(format!("{name}.git"));
     if dir.exists() {
@@ -225,7 +232,10 @@ async fn git_http(
         .env("REQUEST_METHOD", method.as_str())
         .env("QUERY_STRING", query.unwrap_or_default())
         .env("CONTENT_TYPE", header_text(header::CONTENT_TYPE))
-        .env("HTTP_CONTENT_ENCODING", header_text(header::CONTENT_ENCODING))
+        .env(
+            "HTTP_CONTENT_ENCODING",
+            header_text(header::CONTENT_ENCODING),
+        )
         .env("REMOTE_USER", "x-access-token")
         .env("REMOTE_ADDR", "127.0.0.1")
         .stdin(std::process::Stdio::piped())
@@ -247,7 +257,11 @@ fn cgi_response(out: &[u8]) -> Response {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| (i, i + 4))
-        .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, i + 2)));
+        .or_else(|| {
+            out.windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|i| (i, i + 2))
+        });
     let Some((end, body_start)) = split else {
         return (StatusCode::BAD_GATEWAY, "git http-backend answered nothing").into_response();
     };
@@ -258,7 +272,11 @@ fn cgi_response(out: &[u8]) -> Response {
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("status") {
-            let code = value.split(' ').next().and_then(|c| c.parse().ok()).unwrap_or(500);
+            let code = value
+                .split(' ')
+                .next()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(500);
             *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
         } else if let (Ok(name), Ok(value)) = (
             header::HeaderName::from_bytes(name.as_bytes()),

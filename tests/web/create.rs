@@ -625,13 +625,16 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
         )
         .unwrap();
     assert!(
-        links
-            .as_array()
-            .unwrap()
-            .contains(&serde_json::json!(["Open in catalog", "/catalog/default/component/inventory"])),
+        links.as_array().unwrap().contains(&serde_json::json!([
+            "Open in catalog",
+            "/catalog/default/component/inventory"
+        ])),
         "{links}"
     );
-    click(&b, "section.task-output a[href='/catalog/default/component/inventory']");
+    click(
+        &b,
+        "section.task-output a[href='/catalog/default/component/inventory']",
+    );
     b.wait_until("the new entity's page", WAIT, |b| {
         Ok(b.current_url()?
             .ends_with("/catalog/default/component/inventory")
@@ -656,7 +659,11 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(
@@ -664,8 +671,16 @@ fn the_example_template_publishes_a_repository_and_registers_what_it_made() {
         "Create inventory from the rust-service template"
     );
     let files = git(&["ls-files"]);
-    for file in ["Cargo.toml", "Dockerfile", "catalog-info.yaml", "src/main.rs"] {
-        assert!(files.lines().any(|l| l == file), "{file} not committed: {files}");
+    for file in [
+        "Cargo.toml",
+        "Dockerfile",
+        "catalog-info.yaml",
+        "src/main.rs",
+    ] {
+        assert!(
+            files.lines().any(|l| l == file),
+            "{file} not committed: {files}"
+        );
     }
 }
 
@@ -686,7 +701,12 @@ fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let portal = portal();
     // Without grants, the actions page says what publishing needs.
-    let actions = portal.get("/create/actions").send().unwrap().text().unwrap();
+    let actions = portal
+        .get("/create/actions")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(
         actions.contains("plugins.grants.builtin-actions.git_remotes"),
         "{actions}"
@@ -701,11 +721,17 @@ fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
     const CHECK: &str = "form.editor-form button[type=submit]";
 
     // Problems, each at its place: YAML that does not parse, an unknown action.
-    set_text(&b, "#template-text", "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: x\n");
+    set_text(
+        &b,
+        "#template-text",
+        "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: x\n",
+    );
     click(&b, CHECK);
     let problems = b
         .wait_until("the problems", WAIT, |b| {
-            Ok(b.find(".editor-problems").ok().map(|e| b.text(&e).unwrap_or_default()))
+            Ok(b.find(".editor-problems")
+                .ok()
+                .map(|e| b.text(&e).unwrap_or_default()))
         })
         .unwrap();
     assert!(problems.contains("line 1"), "{problems}");
@@ -722,7 +748,10 @@ fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
     // The fixture template with its own files: the form, then a dry run.
     let template = std::fs::read_to_string(fixture("templates/service/template.yaml")).unwrap();
     set_text(&b, "#template-text", &template);
-    click(&b, "#files-from option[value='template:default/test-service']");
+    click(
+        &b,
+        "#files-from option[value='template:default/test-service']",
+    );
     click(&b, CHECK);
     wait_visible(&b, "#field-0-name");
     type_into(&b, "#field-0-name", "payments");
@@ -745,7 +774,12 @@ fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
         .unwrap_or_else(|e| panic!("{e}: {}", b.body_text().unwrap_or_default()));
     assert_eq!(status, "completed", "{}", b.body_text().unwrap_or_default());
     let result = b.text(&b.find(".dry-run-result").unwrap()).unwrap();
-    for expected in ["Fetch skeleton", "service/payments/README.md", "service/logo.png", "Run completed with status: completed"] {
+    for expected in [
+        "Fetch skeleton",
+        "service/payments/README.md",
+        "service/logo.png",
+        "Run completed with status: completed",
+    ] {
         assert!(result.contains(expected), "no `{expected}` in:\n{result}");
     }
     // Each step's input as rendered.
@@ -755,7 +789,10 @@ fn the_template_editor_shows_problems_the_form_and_a_dry_run() {
             vec![],
         )
         .unwrap();
-    assert!(input.as_str().unwrap().contains("\"name\": \"payments\""), "{input}");
+    assert!(
+        input.as_str().unwrap().contains("\"name\": \"payments\""),
+        "{input}"
+    );
     shot(&b, "create-editor");
     // Nothing kept.
     assert_eq!(

@@ -4,16 +4,16 @@
 
 mod plugins;
 mod secrets;
-mod targets;
 mod server;
+mod targets;
 
 pub use plugins::{
     CompileConfig, DefaultGrants, ExtensionLimits, ExtensionPoint, Grant, HostPattern, Limits,
     LimitsPatch, PluginsConfig, Quotas, QuotasPatch,
 };
 pub use secrets::{SecretSource, Secrets};
-pub use targets::{Target, TargetPrefixes, UrlTarget};
 pub use server::{AppConfig, ServerConfig};
+pub use targets::{Target, TargetPrefixes, UrlTarget};
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -193,7 +193,10 @@ mod tests {
     #[test]
     fn paths_match_by_whole_segments() {
         assert!(allowed(&["/srv/repos/"], "/srv/repos/app"));
-        assert!(allowed(&["/srv/repos"], "file:///srv/repos/app/catalog-info.yaml"));
+        assert!(allowed(
+            &["/srv/repos"],
+            "file:///srv/repos/app/catalog-info.yaml"
+        ));
         assert!(allowed(&["file:///srv/repos"], "/srv/repos/./app"));
         assert!(!allowed(&["/srv/repos"], "/srv/repos-evil/app"));
         assert!(!allowed(&["/srv/repos"], "/srv/repos/../etc/passwd"));
@@ -211,14 +214,26 @@ mod tests {
         assert!(!allowed(&github, "https://github.com.evil.io/acme/app"));
         assert!(!allowed(&github, "https://github.com:8443/acme/app"));
         assert!(!allowed(&github, "https://github.com/acme/../other/app"));
-        assert!(!allowed(&github, "https://github.com/acme/%2e%2e/other/app"));
-        assert!(!allowed(&github, "https://github.com/acme%2f..%2fother/app"));
+        assert!(!allowed(
+            &github,
+            "https://github.com/acme/%2e%2e/other/app"
+        ));
+        assert!(!allowed(
+            &github,
+            "https://github.com/acme%2f..%2fother/app"
+        ));
         assert!(!allowed(&github, "https://x@github.com/acme/app"));
         assert!(!allowed(&github, "https://github.com/acme/app?x=../y"));
         assert!(!allowed(&github, "ext::sh -c touch% /tmp/pwned"));
         assert!(!allowed(&github, "ssh://github.com/acme/app"));
-        assert!(allowed(&["http://127.0.0.1:8080/"], "http://127.0.0.1:8080/o/r.git"));
-        assert!(!allowed(&["http://127.0.0.1:8080/"], "http://127.0.0.1:8081/o/r.git"));
+        assert!(allowed(
+            &["http://127.0.0.1:8080/"],
+            "http://127.0.0.1:8080/o/r.git"
+        ));
+        assert!(!allowed(
+            &["http://127.0.0.1:8080/"],
+            "http://127.0.0.1:8081/o/r.git"
+        ));
     }
 
     #[test]

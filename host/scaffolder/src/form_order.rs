@@ -141,7 +141,10 @@ spec:
             { "schema": { "ui:order": ["a", "*"], "properties": {} } },
         ]});
         apply(&mut schema, &order);
-        assert_eq!(schema["steps"][0]["schema"]["ui:order"], json!(["zeta", "alpha", "mid"]));
+        assert_eq!(
+            schema["steps"][0]["schema"]["ui:order"],
+            json!(["zeta", "alpha", "mid"])
+        );
         assert_eq!(schema["steps"][1]["schema"]["ui:order"], json!(["a", "*"]));
         assert_eq!(field_order(TEXT, "default", "nope"), None);
         assert_eq!(field_order("kind: [", "default", "svc"), None);

@@ -27,7 +27,6 @@ pub fn check<'a>(
     problems
 }
 
-
 /// A page, and the conditional parts of it that apply to `values`
 /// (`dependencies`, `if`/`then`/`else`, also inside `allOf`), as the form
 /// shows them.
@@ -144,7 +143,9 @@ fn check_value(path: &str, schema: &Value, value: &Value, depth: usize, out: &mu
             }
             // ECMAScript patterns; one Rust's regex cannot compile is left to the browser.
             if let Some(pattern) = schema["pattern"].as_str()
-                && let Ok(regex) = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build()
+                && let Ok(regex) = regex::RegexBuilder::new(pattern)
+                    .size_limit(1 << 20)
+                    .build()
                 && !regex.is_match(text)
             {
                 fail(format!("must match the pattern {pattern}"));
@@ -249,16 +250,18 @@ fn one_type_matches(t: &str, value: &Value) -> bool {
 }
 
 fn type_words(expected: &Value) -> String {
-    let word = |t: &str| match t {
-        "string" => "text",
-        "number" => "a number",
-        "integer" => "a whole number",
-        "boolean" => "true or false",
-        "array" => "a list",
-        "object" => "an object",
-        other => other,
-    }
-    .to_owned();
+    let word = |t: &str| {
+        match t {
+            "string" => "text",
+            "number" => "a number",
+            "integer" => "a whole number",
+            "boolean" => "true or false",
+            "array" => "a list",
+            "object" => "an object",
+            other => other,
+        }
+        .to_owned()
+    };
     match expected {
         Value::String(t) => word(t),
         Value::Array(ts) => ts
@@ -293,7 +296,13 @@ mod tests {
                 "db": { "type": "object", "required": ["engine"], "properties": { "size": { "type": "number", "multipleOf": 5 } } }
             }
         });
-        assert!(problems(page.clone(), json!({ "name": "api", "owner": "team-a", "port": 8080 })).is_empty());
+        assert!(
+            problems(
+                page.clone(),
+                json!({ "name": "api", "owner": "team-a", "port": 8080 })
+            )
+            .is_empty()
+        );
         let found = problems(
             page,
             json!({
@@ -316,7 +325,10 @@ mod tests {
             "db.engine: is required",
             "db.size: must be a multiple of 5",
         ] {
-            assert!(found.iter().any(|p| p == expected), "no `{expected}` in {found:#?}");
+            assert!(
+                found.iter().any(|p| p == expected),
+                "no `{expected}` in {found:#?}"
+            );
         }
     }
 
@@ -336,12 +348,18 @@ mod tests {
             }],
         });
         assert!(problems(page.clone(), json!({ "db": "none" })).is_empty());
-        assert_eq!(problems(page.clone(), json!({ "db": "postgres" })), ["size: is required"]);
+        assert_eq!(
+            problems(page.clone(), json!({ "db": "postgres" })),
+            ["size: is required"]
+        );
         assert_eq!(
             problems(page.clone(), json!({ "db": "postgres", "size": 0 })),
             ["size: must be at least 1"]
         );
-        assert_eq!(problems(page.clone(), json!({ "public": true })), ["domain: is required"]);
+        assert_eq!(
+            problems(page.clone(), json!({ "public": true })),
+            ["domain: is required"]
+        );
         assert_eq!(
             problems(page, json!({ "public": false, "domain": "x" })),
             ["domain: must be at most 0 characters long"]
@@ -352,7 +370,11 @@ mod tests {
     fn a_secret_counts_for_a_required_value_and_empty_text_does_not() {
         let page = json!({ "required": ["token", "name"], "properties": { "name": { "type": "string" } } });
         let secrets = json!({ "token": "s3cret" });
-        let found = check(&[page], json!({ "name": "" }).as_object().unwrap(), secrets.as_object().unwrap());
+        let found = check(
+            &[page],
+            json!({ "name": "" }).as_object().unwrap(),
+            secrets.as_object().unwrap(),
+        );
         assert_eq!(found, ["name: is required"]);
     }
 
@@ -374,7 +396,10 @@ mod tests {
             schema = json!({ "type": "array", "items": schema });
             value = json!([value]);
         }
-        let found = problems(json!({ "properties": { "deep": schema } }), json!({ "deep": value }));
+        let found = problems(
+            json!({ "properties": { "deep": schema } }),
+            json!({ "deep": value }),
+        );
         assert!(found.len() <= 1, "{found:?}");
     }
 }

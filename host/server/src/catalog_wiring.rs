@@ -47,7 +47,8 @@ impl CatalogRegistrar for CatalogService {
                 .await
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let origin = format!("{}:{}", location.type_, location.target);
-            let filter = format!("metadata.annotations.backstage.io/managed-by-origin-location={origin}");
+            let filter =
+                format!("metadata.annotations.backstage.io/managed-by-origin-location={origin}");
             let parsed = EntityFilter::parse(&[filter.as_str()])
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let query = EntityQuery {

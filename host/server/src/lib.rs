@@ -9,8 +9,8 @@ pub mod api;
 pub mod catalog_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
-pub mod template_editor;
 mod state;
+pub mod template_editor;
 pub mod web;
 
 pub use state::AppState;

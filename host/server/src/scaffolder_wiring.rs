@@ -168,4 +168,3 @@ pub fn find_template(
         dir,
     }))
 }
-

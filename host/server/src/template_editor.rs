@@ -107,10 +107,13 @@ fn read_folder(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut total = 0u64;
     let mut pending = vec![root.to_owned()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read the template's files: {e}"))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read the template's files: {e}"))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(meta) = path.symlink_metadata() else { continue };
+            let Ok(meta) = path.symlink_metadata() else {
+                continue;
+            };
             if meta.is_dir() {
                 pending.push(path);
             } else if meta.is_file() {
@@ -120,7 +123,8 @@ fn read_folder(root: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
                         "the template's folder holds more than {MAX_FILES} files or {MAX_FILES_BYTES} bytes"
                     ));
                 }
-                let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let relative = path.strip_prefix(root).unwrap_or(&path);
                 files.push((relative.to_string_lossy().into_owned(), bytes));
             }

@@ -268,9 +268,10 @@ impl PortalData for WebData {
         secrets: Map<String, Value>,
     ) -> Result<Value, DataError> {
         let files_from = match files_from.filter(|r| !r.is_empty()) {
-            Some(reference) => Some(self.find_template(&reference)?.ok_or_else(|| {
-                DataError(format!("No template found for {reference}"))
-            })?),
+            Some(reference) => Some(
+                self.find_template(&reference)?
+                    .ok_or_else(|| DataError(format!("No template found for {reference}")))?,
+            ),
             None => None,
         };
         crate::template_editor::dry_run(&self.state.scaffolder, text, files_from, values, secrets)
@@ -286,8 +287,10 @@ impl PortalData for WebData {
             .into_iter()
             .filter_map(|s| Some((s.name?, s.granted?)))
             .collect();
-        let grants: std::collections::HashMap<&String, Vec<String>> =
-            granted.iter().map(|(name, g)| (name, grant_lines(g))).collect();
+        let grants: std::collections::HashMap<&String, Vec<String>> = granted
+            .iter()
+            .map(|(name, g)| (name, grant_lines(g)))
+            .collect();
         let mut rows: Vec<_> = self
             .state
             .plugins
@@ -325,7 +328,11 @@ fn grant_lines(g: &portal_plugin_host::EffectiveGrants) -> Vec<String> {
     let mut lines = Vec::new();
     lines.extend(g.http_hosts.iter().map(|h| format!("HTTP to {h}")));
     lines.extend(g.secrets.iter().map(|s| format!("Secret {s}")));
-    lines.extend(g.git_remotes.iter().map(|r| format!("Push with git to {r}")));
+    lines.extend(
+        g.git_remotes
+            .iter()
+            .map(|r| format!("Push with git to {r}")),
+    );
     lines.extend(
         g.register_locations
             .iter()
@@ -534,7 +541,9 @@ impl WebData {
         };
         let template = Template::from_entity(&found.entity)
             .map_err(|e| DataError(format!("this template cannot be used: {e}")))?;
-        Ok(Some(crate::scaffolder_wiring::parameter_schema(&found, &template)))
+        Ok(Some(crate::scaffolder_wiring::parameter_schema(
+            &found, &template,
+        )))
     }
 
     fn start_task(

@@ -992,7 +992,10 @@ pub fn schema_fields(schema: &Value) -> Vec<ActionField> {
     let mut fields: Vec<ActionField> = properties
         .iter()
         .map(|(name, property)| {
-            let type_ = match (property["type"].as_str(), property["items"]["type"].as_str()) {
+            let type_ = match (
+                property["type"].as_str(),
+                property["items"]["type"].as_str(),
+            ) {
                 (Some("array"), Some(item)) => format!("{item}[]"),
                 (Some(t), _) => t.to_owned(),
                 (None, _) => String::new(),
@@ -1038,7 +1041,14 @@ mod action_tests {
         assert_eq!(fields[0].description, "Where from");
         let files = fields.iter().find(|f| f.name == "files").unwrap();
         assert_eq!(files.type_, "string[]");
-        assert_eq!(fields.iter().find(|f| f.name == "targetPath").unwrap().description, "Target");
+        assert_eq!(
+            fields
+                .iter()
+                .find(|f| f.name == "targetPath")
+                .unwrap()
+                .description,
+            "Target"
+        );
         assert_eq!(schema_fields(&json!(null)), Vec::new());
     }
 }

@@ -4,9 +4,9 @@
 //! each step's rendered input and output, the log, the files produced and the
 //! output. Nothing is registered, nothing kept, nothing published.
 
+use super::template_form::Wizard;
 use crate::api::{dry_run_template, load_templates, preview_template};
 use crate::model::{DryRunView, EditorPreview};
-use super::template_form::Wizard;
 use crate::widgets::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -57,8 +57,18 @@ pub fn EditorPage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| load_templates());
     let preview = Action::new(|text: &String| preview_template(text.clone()));
     let dry_run = Action::new(
-        |(text, files_from, values, secrets): &(String, String, Map<String, Value>, Map<String, Value>)| {
-            dry_run_template(text.clone(), files_from.clone(), values.clone(), secrets.clone())
+        |(text, files_from, values, secrets): &(
+            String,
+            String,
+            Map<String, Value>,
+            Map<String, Value>,
+        )| {
+            dry_run_template(
+                text.clone(),
+                files_from.clone(),
+                values.clone(),
+                secrets.clone(),
+            )
         },
     );
     let on_preview = move |ev: leptos::ev::SubmitEvent| {
@@ -66,9 +76,16 @@ pub fn EditorPage() -> impl IntoView {
         dry_run.value().set(None);
         preview.dispatch(text.get_untracked());
     };
-    let on_finish = Callback::new(move |(values, secrets): (Map<String, Value>, Map<String, Value>)| {
-        dry_run.dispatch((text.get_untracked(), files_from.get_untracked(), values, secrets));
-    });
+    let on_finish = Callback::new(
+        move |(values, secrets): (Map<String, Value>, Map<String, Value>)| {
+            dry_run.dispatch((
+                text.get_untracked(),
+                files_from.get_untracked(),
+                values,
+                secrets,
+            ));
+        },
+    );
 
     view! {
         <Title text="Template editor"/>
@@ -142,7 +159,11 @@ pub fn EditorPage() -> impl IntoView {
 
 #[component]
 fn DryRunResult(result: DryRunView) -> impl IntoView {
-    let tone = if result.status == "completed" { "tone-success" } else { "tone-danger" };
+    let tone = if result.status == "completed" {
+        "tone-success"
+    } else {
+        "tone-danger"
+    };
     view! {
         <section class="card dry-run-result" aria-labelledby="dry-run-heading" data-status=result.status.clone()>
             <h2 id="dry-run-heading">

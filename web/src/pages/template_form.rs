@@ -139,7 +139,11 @@ impl Slot {
         let Some((when, decider, entry)) = &self.decided_by else {
             return true;
         };
-        let entry = if tracked { entry.get() } else { entry.get_untracked() };
+        let entry = if tracked {
+            entry.get()
+        } else {
+            entry.get_untracked()
+        };
         when.holds(decider.value_of(&entry).ok().flatten().as_ref())
     }
 
@@ -434,20 +438,22 @@ pub fn Wizard(
         }
     };
 
-    let header = (!embedded).then(|| view! {
-        <Title text=title.clone()/>
-        <div class="page-header">
-            <p class="breadcrumb">
-                <a href="/create">"Create"</a>
-                <span aria-hidden="true">" / "</span>
-                <a href=entity_href>{title.clone()}</a>
-            </p>
-            <h1>
-                <Icon name="template"/>
-                <span>{title.clone()}</span>
-            </h1>
-            {description.map(|d| view! { <p class="subtitle">{d}</p> })}
-        </div>
+    let header = (!embedded).then(|| {
+        view! {
+            <Title text=title.clone()/>
+            <div class="page-header">
+                <p class="breadcrumb">
+                    <a href="/create">"Create"</a>
+                    <span aria-hidden="true">" / "</span>
+                    <a href=entity_href>{title.clone()}</a>
+                </p>
+                <h1>
+                    <Icon name="template"/>
+                    <span>{title.clone()}</span>
+                </h1>
+                {description.map(|d| view! { <p class="subtitle">{d}</p> })}
+            </div>
+        }
     });
 
     view! {

@@ -280,7 +280,10 @@ fn github_raw_url(github: &[(String, String)], url: &reqwest::Url) -> Option<Str
         Some(port) => format!("{}:{port}", url.host_str()?),
         None => url.host_str()?.to_owned(),
     };
-    let raw_base = &github.iter().find(|(h, _)| h.eq_ignore_ascii_case(&host))?.1;
+    let raw_base = &github
+        .iter()
+        .find(|(h, _)| h.eq_ignore_ascii_case(&host))?
+        .1;
     let segments: Vec<&str> = url.path_segments()?.collect();
     match segments.as_slice() {
         [owner, repo, "blob", git_ref, path @ ..] if !path.is_empty() => Some(format!(
@@ -415,8 +418,14 @@ mod tests {
     #[test]
     fn github_file_pages_are_read_from_the_raw_server() {
         let github = vec![
-            ("github.com".to_owned(), "https://raw.githubusercontent.com".to_owned()),
-            ("127.0.0.1:8080".to_owned(), "http://127.0.0.1:8080/raw".to_owned()),
+            (
+                "github.com".to_owned(),
+                "https://raw.githubusercontent.com".to_owned(),
+            ),
+            (
+                "127.0.0.1:8080".to_owned(),
+                "http://127.0.0.1:8080/raw".to_owned(),
+            ),
         ];
         let raw = |u: &str| github_raw_url(&github, &reqwest::Url::parse(u).unwrap());
         assert_eq!(

@@ -82,9 +82,8 @@ pub(crate) async fn push(
         }
         _ => request.remote.clone(),
     };
-    let remote = Target::parse(&remote_text).map_err(|e| {
-        HostCallError::Invalid(format!("remote `{}`: {e}", request.remote))
-    })?;
+    let remote = Target::parse(&remote_text)
+        .map_err(|e| HostCallError::Invalid(format!("remote `{}`: {e}", request.remote)))?;
     if !state.plugin.grants.git_targets.allows(&remote) {
         return Err(state
             .deny(format!(
@@ -94,8 +93,8 @@ pub(crate) async fn push(
             .into());
     }
     check_request(&request, &remote).map_err(HostCallError::Invalid)?;
-    let source = source_dir(&action.dirs.workspace, &request.source_path)
-        .map_err(HostCallError::Invalid)?;
+    let source =
+        source_dir(&action.dirs.workspace, &request.source_path).map_err(HostCallError::Invalid)?;
     tracing::info!(plugin = %name, remote = %remote.display(), branch = %request.branch, "git push");
     publish(&request, &remote, &source)
         .await
@@ -131,11 +130,12 @@ fn check_request(request: &PushRequest, remote: &Target) -> Result<(), String> {
         ("author email", &request.author_email),
     ] {
         if value.trim().is_empty() || value.len() > MAX_NAME_BYTES {
-            return Err(format!(
-                "the {what} must be 1 to {MAX_NAME_BYTES} bytes"
-            ));
+            return Err(format!("the {what} must be 1 to {MAX_NAME_BYTES} bytes"));
         }
-        if value.chars().any(|c| c.is_control() || c == '<' || c == '>') {
+        if value
+            .chars()
+            .any(|c| c.is_control() || c == '<' || c == '>')
+        {
             return Err(format!(
                 "the {what} may not hold `<`, `>` or control characters"
             ));
@@ -266,13 +266,27 @@ async fn publish(
     let git_dir = scratch.path().join("repo.git");
     let git_dir_arg = format!("--git-dir={}", git_dir.display());
     let work_tree_arg = format!("--work-tree={}", source.display());
-    git.run(&["init", "--quiet", "--bare", "--template=", &git_dir.to_string_lossy()])
-        .await?;
+    git.run(&[
+        "init",
+        "--quiet",
+        "--bare",
+        "--template=",
+        &git_dir.to_string_lossy(),
+    ])
+    .await?;
     let branch_ref = format!("refs/heads/{}", request.branch);
     // The branch's current tip, if the remote has the branch: the new commit goes
     // on top of it. A remote without it (or unreachable: the push says why) starts fresh.
     let fetched = git
-        .run(&[&git_dir_arg, "fetch", "--quiet", "--depth=1", "--end-of-options", &remote_arg, &branch_ref])
+        .run(&[
+            &git_dir_arg,
+            "fetch",
+            "--quiet",
+            "--depth=1",
+            "--end-of-options",
+            &remote_arg,
+            &branch_ref,
+        ])
         .await
         .is_ok();
     if fetched {
@@ -297,14 +311,21 @@ async fn publish(
         ])
         .await?;
     let refspec = format!("{branch_ref}:{branch_ref}");
-    git.run(&[&git_dir_arg, "push", "--quiet", "--end-of-options", &remote_arg, &refspec])
-        .await
-        .map_err(|e| match e {
-            HostCallError::Unavailable(m) => {
-                HostCallError::Unavailable(format!("pushing to `{remote_url}` failed: {m}"))
-            }
-            other => other,
-        })?;
+    git.run(&[
+        &git_dir_arg,
+        "push",
+        "--quiet",
+        "--end-of-options",
+        &remote_arg,
+        &refspec,
+    ])
+    .await
+    .map_err(|e| match e {
+        HostCallError::Unavailable(m) => {
+            HostCallError::Unavailable(format!("pushing to `{remote_url}` failed: {m}"))
+        }
+        other => other,
+    })?;
     let commit = git.run(&[&git_dir_arg, "rev-parse", "HEAD"]).await?;
     Ok(PushResult {
         commit: commit.trim().to_owned(),
@@ -325,10 +346,22 @@ async fn prepare_local(
             HostCallError::Unavailable(format!("cannot create `{}`: {e}", path.display()))
         })?;
         let dir = path.to_string_lossy();
-        git.run(&["init", "--quiet", "--template=", &format!("--initial-branch={branch}"), &dir])
-            .await?;
-        git.run(&["-C", &dir, "config", "receive.denyCurrentBranch", "updateInstead"])
-            .await?;
+        git.run(&[
+            "init",
+            "--quiet",
+            "--template=",
+            &format!("--initial-branch={branch}"),
+            &dir,
+        ])
+        .await?;
+        git.run(&[
+            "-C",
+            &dir,
+            "config",
+            "receive.denyCurrentBranch",
+            "updateInstead",
+        ])
+        .await?;
         return Ok(Some(path.to_owned()));
     }
     if path.join(".git").is_dir() {
@@ -368,7 +401,10 @@ impl Git {
             use base64::Engine as _;
             let token =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            config.push(("http.extraHeader".into(), format!("Authorization: Basic {token}")));
+            config.push((
+                "http.extraHeader".into(),
+                format!("Authorization: Basic {token}"),
+            ));
         }
         Git {
             home: scratch.to_owned(),
@@ -454,7 +490,17 @@ mod tests {
         for good in ["app", "team/app", "app.git", "a_b-c"] {
             assert!(is_repository_name(good), "{good}");
         }
-        for bad in ["", "../x", "a/../b", "ext::sh -c x", "host:path", "a b", "a//b", "-x/", "./a"] {
+        for bad in [
+            "",
+            "../x",
+            "a/../b",
+            "ext::sh -c x",
+            "host:path",
+            "a b",
+            "a//b",
+            "-x/",
+            "./a",
+        ] {
             assert!(!is_repository_name(bad), "{bad}");
         }
     }
@@ -465,8 +511,22 @@ mod tests {
             assert!(check_branch(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "-f", "--force", "a..b", "a/.hidden", ".x", "x.lock", "a b", "a\nb", "a:b",
-            "refs/heads/../x", "a//b", "x/", "a~1", "a^", "@{-1}",
+            "",
+            "-f",
+            "--force",
+            "a..b",
+            "a/.hidden",
+            ".x",
+            "x.lock",
+            "a b",
+            "a\nb",
+            "a:b",
+            "refs/heads/../x",
+            "a//b",
+            "x/",
+            "a~1",
+            "a^",
+            "@{-1}",
         ] {
             assert!(check_branch(bad).is_err(), "{bad:?}");
         }

@@ -210,24 +210,20 @@ impl portal::plugin::git::Host for HostState {
             author_email: request.author_email,
             credentials: request.credentials.map(|c| (c.username, c.password)),
         };
-        finish(
-            capabilities::git::push(self, request)
-                .await
-                .map(|r| portal::plugin::git::PushResult {
-                    commit: r.commit,
-                    remote_url: r.remote_url,
-                    work_tree: r.work_tree,
-                }),
-        )
+        finish(capabilities::git::push(self, request).await.map(|r| {
+            portal::plugin::git::PushResult {
+                commit: r.commit,
+                remote_url: r.remote_url,
+                work_tree: r.work_tree,
+            }
+        }))
     }
 }
 
 /// Added in 1.2.0.
 impl portal::plugin::file_modes::Host for HostState {
     async fn template_executables(&mut self, dir: String) -> HostResult<Vec<String>> {
-        finish(
-            capabilities::workspace::template_executables(self, &dir).map_err(HostFailure::from),
-        )
+        finish(capabilities::workspace::template_executables(self, &dir).map_err(HostFailure::from))
     }
 
     async fn set_executable(&mut self, path: String, executable: bool) -> HostResult<()> {

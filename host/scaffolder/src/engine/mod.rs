@@ -13,8 +13,8 @@
 use crate::redact::Redactor;
 use crate::store::{StoreError, TaskStore};
 use crate::task::{
-    EventBody, EventKind, Task, TaskEvent, TaskSpec, TaskState, TaskStatus, TaskUser,
-    TemplateInfo, now,
+    EventBody, EventKind, Task, TaskEvent, TaskSpec, TaskState, TaskStatus, TaskUser, TemplateInfo,
+    now,
 };
 use crate::template::{Template, TemplateError};
 use portal_template_expr::{RenderError, Templater};

@@ -107,8 +107,10 @@ impl Scaffolder {
             None if task.status == TaskStatus::Open => {
                 "The portal restarted before this task began; starting it now".to_owned()
             }
-            None => "The portal restarted while this task was running; resuming from its first step"
-                .to_owned(),
+            None => {
+                "The portal restarted while this task was running; resuming from its first step"
+                    .to_owned()
+            }
         };
         task.status = TaskStatus::Open;
         let run = quiet_run(&task);
@@ -139,8 +141,13 @@ impl Scaffolder {
             // actions a moment to appear; a missing one fails its step, named.
             let deadline = tokio::time::Instant::now() + ACTIONS_WAIT;
             while tokio::time::Instant::now() < deadline {
-                let installed: Vec<String> =
-                    this.inner.runner.actions().into_iter().map(|a| a.id).collect();
+                let installed: Vec<String> = this
+                    .inner
+                    .runner
+                    .actions()
+                    .into_iter()
+                    .map(|a| a.id)
+                    .collect();
                 if needed.iter().all(|a| installed.contains(a)) {
                     break;
                 }

@@ -102,7 +102,10 @@ impl Scaffolder {
                 match finished_before.next() {
                     Some(done)
                         if done.id == step.id
-                            && matches!(done.status, StepStatus::Completed | StepStatus::Skipped) =>
+                            && matches!(
+                                done.status,
+                                StepStatus::Completed | StepStatus::Skipped
+                            ) =>
                     {
                         if let Some(output) = &done.output {
                             context["steps"][&step.id] = json!({ "output": output });

@@ -318,19 +318,37 @@ async fn an_interrupted_task_resumes_after_its_last_completed_step() {
     let task = finished(&scaffolder, &id).await;
     assert_eq!(task.status, TaskStatus::Completed, "{task:#?}");
     // The first step ran once, before the restart; the cut one again, then the rest.
-    let calls: Vec<String> = actions.calls.lock().unwrap().iter().map(|c| c.0.clone()).collect();
+    let calls: Vec<String> = actions
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.0.clone())
+        .collect();
     assert_eq!(calls, ["test:wait", "test:echo"]);
     let after = &task.state.steps[2];
     assert_eq!(after.output.as_ref().unwrap()["input"]["seen"], json!(7));
     let events = scaffolder.events_after(&id, 0).unwrap();
-    let recovered = events.iter().find(|e| e.kind == EventKind::Recovered).unwrap();
-    assert!(recovered.body.message.contains("resuming after step `first`"), "{recovered:?}");
+    let recovered = events
+        .iter()
+        .find(|e| e.kind == EventKind::Recovered)
+        .unwrap();
+    assert!(
+        recovered
+            .body
+            .message
+            .contains("resuming after step `first`"),
+        "{recovered:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_interrupted_task_that_cannot_resume_is_marked_failed_saying_why() {
     let dir = tempfile::tempdir().unwrap();
-    let waiting = template(json!([{ "id": "slow", "action": "test:wait" }]), Value::Null);
+    let waiting = template(
+        json!([{ "id": "slow", "action": "test:wait" }]),
+        Value::Null,
+    );
     // Its secrets were never stored: it cannot go on without them.
     let id = crash_during(dir.path(), waiting, json!({ "token": "s3cret" }));
     let (scaffolder, _) = open(dir.path());

@@ -146,7 +146,11 @@ pub(crate) mod testing {
             })
         }
 
-        fn register_location(&self, location_type: &str, target: &str) -> Result<Vec<String>, String> {
+        fn register_location(
+            &self,
+            location_type: &str,
+            target: &str,
+        ) -> Result<Vec<String>, String> {
             self.registered
                 .borrow_mut()
                 .push((location_type.to_owned(), target.to_owned()));
@@ -155,7 +159,13 @@ pub(crate) mod testing {
 
         /// No network in the native tests: the requests are recorded and
         /// refused (`tests/scaffolder` runs them against a GitHub stand-in).
-        fn http(&self, method: &str, url: &str, _: &[(&str, &str)], _: &str) -> Result<(u16, String), String> {
+        fn http(
+            &self,
+            method: &str,
+            url: &str,
+            _: &[(&str, &str)],
+            _: &str,
+        ) -> Result<(u16, String), String> {
             self.requests.borrow_mut().push(format!("{method} {url}"));
             Err("no network in native tests".into())
         }
@@ -176,7 +186,10 @@ pub(crate) mod testing {
             let mut found = Vec::new();
             let mut pending = vec![template.join(dir)];
             while let Some(folder) = pending.pop() {
-                for entry in std::fs::read_dir(&folder).map_err(|e| e.to_string())?.flatten() {
+                for entry in std::fs::read_dir(&folder)
+                    .map_err(|e| e.to_string())?
+                    .flatten()
+                {
                     let meta = entry.path().symlink_metadata().map_err(|e| e.to_string())?;
                     if meta.is_dir() {
                         pending.push(entry.path());

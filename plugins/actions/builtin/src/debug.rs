@@ -30,12 +30,20 @@ pub fn wait_schema() -> Value {
 
 pub fn wait(ctx: &Context, input: &Input) -> Result<Value> {
     let mut total = 0f64;
-    for (name, factor) in [("minutes", 60_000.0), ("seconds", 1_000.0), ("milliseconds", 1.0)] {
+    for (name, factor) in [
+        ("minutes", 60_000.0),
+        ("seconds", 1_000.0),
+        ("milliseconds", 1.0),
+    ] {
         match input.get(name) {
             None => {}
             Some(Value::Number(n)) => match n.as_f64() {
                 Some(v) if v >= 0.0 => total += v * factor,
-                _ => return Err(ActionError::invalid(format!("input `{name}` must not be negative"))),
+                _ => {
+                    return Err(ActionError::invalid(format!(
+                        "input `{name}` must not be negative"
+                    )));
+                }
             },
             Some(other) => return Err(mistyped(name, "a number", other)),
         }

@@ -210,7 +210,10 @@ mod tests {
         let dirs = Dirs::new();
         Dirs::write(
             &dirs.template,
-            &[("skeleton/run.sh", "#!/bin/sh\n"), ("skeleton/README.md", "x")],
+            &[
+                ("skeleton/run.sh", "#!/bin/sh\n"),
+                ("skeleton/README.md", "x"),
+            ],
         );
         let script = dirs.template.join("skeleton/run.sh");
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();

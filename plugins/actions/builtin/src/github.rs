@@ -128,13 +128,17 @@ struct Integration {
 fn integration(ctx: &Context, host: &str) -> Result<Integration> {
     let configured: Vec<Value> = match ctx.host.config("github") {
         Some(text) => serde_json::from_str(&text).map_err(|e| {
-            ActionError::invalid(format!("the plugin's `github` configuration is not a list: {e}"))
+            ActionError::invalid(format!(
+                "the plugin's `github` configuration is not a list: {e}"
+            ))
         })?,
         None => Vec::new(),
     };
-    let entry = configured
-        .iter()
-        .find(|e| e["host"].as_str().is_some_and(|h| h.eq_ignore_ascii_case(host)));
+    let entry = configured.iter().find(|e| {
+        e["host"]
+            .as_str()
+            .is_some_and(|h| h.eq_ignore_ascii_case(host))
+    });
     let api_base_url = match (entry.and_then(|e| e["apiBaseUrl"].as_str()), host) {
         (Some(url), _) => url.trim_end_matches('/').to_owned(),
         (None, "github.com") => "https://api.github.com".to_owned(),
@@ -154,7 +158,10 @@ fn integration(ctx: &Context, host: &str) -> Result<Integration> {
 
 pub fn publish(ctx: &Context, input: &Input) -> Result<Value> {
     let target = parse_repo_url(input.string("repoUrl")?)?;
-    let branch = input.opt_string("defaultBranch")?.unwrap_or("main").to_owned();
+    let branch = input
+        .opt_string("defaultBranch")?
+        .unwrap_or("main")
+        .to_owned();
     let visibility = input.opt_string("repoVisibility")?.unwrap_or("private");
     if !matches!(visibility, "private" | "internal" | "public") {
         return Err(ActionError::invalid(format!(
@@ -201,10 +208,20 @@ pub fn publish(ctx: &Context, input: &Input) -> Result<Value> {
     // An organisation's repositories are created under /orgs, a user's own under /user.
     let (status, body) = ctx
         .host
-        .http("GET", &format!("{api}/users/{}", target.owner), &headers, "")
+        .http(
+            "GET",
+            &format!("{api}/users/{}", target.owner),
+            &headers,
+            "",
+        )
         .map_err(|e| ActionError::new(FAILED, e))?;
     if status != 200 {
-        return Err(api_error("looking up the owner", &target.owner, status, &body));
+        return Err(api_error(
+            "looking up the owner",
+            &target.owner,
+            status,
+            &body,
+        ));
     }
     let owner: Value = serde_json::from_str(&body).unwrap_or_default();
     let create_url = if owner["type"] == "Organization" {
@@ -228,7 +245,10 @@ pub fn publish(ctx: &Context, input: &Input) -> Result<Value> {
         return Err(api_error("creating the repository", &slug, status, &body));
     }
     let created: Value = serde_json::from_str(&body).map_err(|e| {
-        ActionError::new(FAILED, format!("GitHub's answer to creating {slug} is not JSON: {e}"))
+        ActionError::new(
+            FAILED,
+            format!("GitHub's answer to creating {slug} is not JSON: {e}"),
+        )
     })?;
     let (Some(clone_url), Some(html_url)) =
         (created["clone_url"].as_str(), created["html_url"].as_str())
@@ -251,7 +271,10 @@ pub fn publish(ctx: &Context, input: &Input) -> Result<Value> {
             .opt_string("gitCommitMessage")?
             .unwrap_or("initial commit")
             .to_owned(),
-        author_name: input.opt_string("gitAuthorName")?.unwrap_or("Scaffolder").to_owned(),
+        author_name: input
+            .opt_string("gitAuthorName")?
+            .unwrap_or("Scaffolder")
+            .to_owned(),
         author_email: input
             .opt_string("gitAuthorEmail")?
             .unwrap_or("scaffolder@backstage.io")
@@ -262,7 +285,10 @@ pub fn publish(ctx: &Context, input: &Input) -> Result<Value> {
         .host
         .git_push(&push)
         .map_err(|e| ActionError::new(FAILED, e))?;
-    ctx.info(format!("pushed branch `{branch}` as commit {}", pushed.commit));
+    ctx.info(format!(
+        "pushed branch `{branch}` as commit {}",
+        pushed.commit
+    ));
     Ok(json!({
         "remoteUrl": html_url,
         "repoContentsUrl": format!("{html_url}/blob/{branch}"),
@@ -333,13 +359,25 @@ mod tests {
             r#"{"repoUrl": "git.acme.io?owner=a&repo=b"}"#,
         )
         .unwrap_err();
-        assert!(e.message.contains("no GitHub integration for `git.acme.io`"), "{e:?}");
+        assert!(
+            e.message
+                .contains("no GitHub integration for `git.acme.io`"),
+            "{e:?}"
+        );
         let ctx = Context {
             dry_run: true,
             ..dirs.context()
         };
-        let out = run(&ctx, "publish:github", r#"{"repoUrl": "github.com?owner=acme&repo=web"}"#).unwrap();
-        assert_eq!(out["repoContentsUrl"], "https://github.com/acme/web/blob/main");
+        let out = run(
+            &ctx,
+            "publish:github",
+            r#"{"repoUrl": "github.com?owner=acme&repo=web"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out["repoContentsUrl"],
+            "https://github.com/acme/web/blob/main"
+        );
         assert!(dirs.host.requests.borrow().is_empty());
         assert!(dirs.host.pushes.borrow().is_empty());
     }

@@ -104,9 +104,10 @@ mod component {
                 commit_message: r.commit_message.clone(),
                 author_name: r.author_name.clone(),
                 author_email: r.author_email.clone(),
-                credentials: r.credentials.clone().map(|(username, password)| {
-                    sdk::git::Credentials { username, password }
-                }),
+                credentials: r
+                    .credentials
+                    .clone()
+                    .map(|(username, password)| sdk::git::Credentials { username, password }),
             };
             sdk::git::push(&request)
                 .map(|p| Pushed {
@@ -117,7 +118,11 @@ mod component {
                 .map_err(host_error)
         }
 
-        fn register_location(&self, location_type: &str, target: &str) -> Result<Vec<String>, String> {
+        fn register_location(
+            &self,
+            location_type: &str,
+            target: &str,
+        ) -> Result<Vec<String>, String> {
             sdk::catalog::register_location(location_type, target).map_err(host_error)
         }
 

@@ -263,7 +263,12 @@ mod tests {
     #[test]
     fn publish_git_asks_the_host_with_backstage_defaults() {
         let dirs = Dirs::new();
-        let out = run(&dirs.context(), "publish:git", r#"{"remoteUrl": "/srv/repos/app"}"#).unwrap();
+        let out = run(
+            &dirs.context(),
+            "publish:git",
+            r#"{"remoteUrl": "/srv/repos/app"}"#,
+        )
+        .unwrap();
         assert_eq!(
             dirs.host.pushes.borrow()[0],
             PushRequest {
@@ -308,13 +313,24 @@ mod tests {
         let ctx = dry(&dirs);
         let out = run(&ctx, "publish:git", r#"{"remoteUrl": "/srv/repos/app"}"#).unwrap();
         assert_eq!(out["repoContentsUrl"], "/srv/repos/app");
-        let reg = run(&ctx, "catalog:register", r#"{"repoContentsUrl": "/srv/repos/app"}"#).unwrap();
+        let reg = run(
+            &ctx,
+            "catalog:register",
+            r#"{"repoContentsUrl": "/srv/repos/app"}"#,
+        )
+        .unwrap();
         assert_eq!(reg["catalogInfoUrl"], "/srv/repos/app/catalog-info.yaml");
         assert!(dirs.host.pushes.borrow().is_empty());
         assert!(dirs.host.registered.borrow().is_empty());
         let log = dirs.lines.text();
-        assert!(log.contains("would push the workspace to branch `main` of /srv/repos/app"), "{log}");
-        assert!(log.contains("would register the file location /srv/repos/app/catalog-info.yaml"), "{log}");
+        assert!(
+            log.contains("would push the workspace to branch `main` of /srv/repos/app"),
+            "{log}"
+        );
+        assert!(
+            log.contains("would register the file location /srv/repos/app/catalog-info.yaml"),
+            "{log}"
+        );
     }
 
     #[test]
@@ -333,7 +349,10 @@ mod tests {
         assert_eq!(out["entityRef"], "component:default/app");
         assert_eq!(
             dirs.host.registered.borrow()[0],
-            ("file".into(), "/srv/repos/app/docs/catalog-info.yaml".into())
+            (
+                "file".into(),
+                "/srv/repos/app/docs/catalog-info.yaml".into()
+            )
         );
         run(
             &dirs.context(),

@@ -26,7 +26,9 @@ pub async fn template_form(
     else {
         return Ok(None);
     };
-    Ok(Some(form_from_schema(data, &schema, namespace, name, with_options).await))
+    Ok(Some(
+        form_from_schema(data, &schema, namespace, name, with_options).await,
+    ))
 }
 
 /// The form of a parameter schema (Backstage's `{title, steps: [{schema}]}`).
@@ -498,13 +500,21 @@ fn conditional_parts(schema: &Value) -> Vec<(ShownWhen, &Value)> {
             Some(branches) => {
                 for branch in branches {
                     if let Some(values) = values_of(&branch["properties"][key]) {
-                        let when = ShownWhen { key: key.clone(), one_of: Some(values), negate: false };
+                        let when = ShownWhen {
+                            key: key.clone(),
+                            one_of: Some(values),
+                            negate: false,
+                        };
                         parts.push((when, branch));
                     }
                 }
             }
             None if dependency.is_object() => {
-                let when = ShownWhen { key: key.clone(), one_of: None, negate: false };
+                let when = ShownWhen {
+                    key: key.clone(),
+                    one_of: None,
+                    negate: false,
+                };
                 parts.push((when, dependency));
             }
             None => {}
@@ -512,14 +522,22 @@ fn conditional_parts(schema: &Value) -> Vec<(ShownWhen, &Value)> {
     }
     let ifs = std::iter::once(schema).chain(schema["allOf"].as_array().into_iter().flatten());
     for part in ifs {
-        let Some(condition) = part["if"]["properties"].as_object() else { continue };
+        let Some(condition) = part["if"]["properties"].as_object() else {
+            continue;
+        };
         let Some((key, test)) = condition.iter().next().filter(|_| condition.len() == 1) else {
             continue;
         };
-        let Some(values) = values_of(test) else { continue };
+        let Some(values) = values_of(test) else {
+            continue;
+        };
         for (branch, negate) in [(&part["then"], false), (&part["else"], true)] {
             if branch.is_object() {
-                let when = ShownWhen { key: key.clone(), one_of: Some(values.clone()), negate };
+                let when = ShownWhen {
+                    key: key.clone(),
+                    one_of: Some(values.clone()),
+                    negate,
+                };
                 parts.push((when, branch));
             }
         }

@@ -99,7 +99,13 @@ mod tests {
             "output": { "links": [{ "title": "Repo", "url": "https://git.example.com/x" }] },
         }));
         assert_eq!(view.status, "completed");
-        assert!(view.steps[0].input.as_deref().unwrap().contains("\"url\": \"./skeleton\""));
+        assert!(
+            view.steps[0]
+                .input
+                .as_deref()
+                .unwrap()
+                .contains("\"url\": \"./skeleton\"")
+        );
         assert_eq!(view.log, ["Beginning step Fetch"]);
         assert_eq!(view.files[1].text, None);
         assert_eq!(view.links[0].title, "Repo");
