@@ -513,6 +513,22 @@ impl PluginHost {
             .collect()
     }
 
+    /// The template actions with their plugin's grants: what task creation
+    /// checks, without the per-plugin storage reads of `statuses`.
+    pub fn actions_with_grants(&self) -> Vec<(String, ActionInfo, EffectiveGrants)> {
+        self.inner
+            .registry
+            .active()
+            .iter()
+            .flat_map(|p| {
+                p.info
+                    .actions
+                    .iter()
+                    .map(|a| (p.info.name.clone(), a.clone(), p.context.grants.clone()))
+            })
+            .collect()
+    }
+
     fn loaded(&self, name: &str) -> Result<Arc<LoadedPlugin>, CallError> {
         self.inner
             .registry

@@ -49,19 +49,13 @@ pub fn missing_grants(
 
 impl ActionRunner for PluginActions {
     fn actions(&self) -> Vec<ActionInfo> {
-        let grants: std::collections::HashMap<String, portal_plugin_host::EffectiveGrants> = self
-            .plugins
-            .statuses()
-            .into_iter()
-            .filter_map(|s| Some((s.name?, s.granted?)))
-            .collect();
         self.plugins
-            .actions()
+            .actions_with_grants()
             .into_iter()
-            .map(|(plugin, action)| {
+            .map(|(plugin, action, grants)| {
                 let input_schema = action.input_schema.unwrap_or(Value::Null);
                 ActionInfo {
-                    missing_grants: missing_grants(&plugin, &input_schema, grants.get(&plugin)),
+                    missing_grants: missing_grants(&plugin, &input_schema, Some(&grants)),
                     id: action.id,
                     description: action.description,
                     input_schema,
