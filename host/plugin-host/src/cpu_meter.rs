@@ -7,26 +7,27 @@
 //! worker, a host-work slot or an HTTP answer; the call's wall-clock timeout
 //! bounds those.
 //!
-//! Busy time is measured as elapsed time, to the nanosecond, so many short host
-//! calls add up exactly, and time a busy thread loses to the OS counts against the
-//! plugin, never for it. The epoch callback compares it with the budget on every
-//! tick the plugin's code runs, so a call ends within one tick of its limit
+//! A poll is measured as the polling thread's CPU time, to the nanosecond, so many
+//! short host calls add up exactly, and time the thread waits for a core (the
+//! heavy plugin threads run only when the portal leaves a core idle,
+//! `call_runtime`) is not charged to the plugin. Host work is charged as elapsed
+//! time, trips included. The epoch callback compares the total with the budget on
+//! every tick the plugin's code runs, so a call ends within one tick of its limit
 //! whatever it is doing.
 
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// No segment is open (`segment_start` holds nanoseconds since `origin` plus one).
+/// No segment is open (`segment_start` holds the polling thread's CPU time plus one).
 const IDLE: u64 = 0;
 
 pub(crate) struct CpuMeter {
-    origin: Instant,
     budget: Duration,
     /// Busy nanoseconds of closed segments and host work.
     used: AtomicU64,
-    /// When the open poll segment began, or `IDLE`.
+    /// The polling thread's CPU time when the open poll segment began, or `IDLE`.
     segment_start: AtomicU64,
 }
 
@@ -39,19 +40,20 @@ impl Default for CpuMeter {
 impl CpuMeter {
     pub(crate) fn new(budget: Duration) -> CpuMeter {
         CpuMeter {
-            origin: Instant::now(),
             budget,
             used: AtomicU64::new(0),
             segment_start: AtomicU64::new(IDLE),
         }
     }
 
-    /// Busy time so far, the open segment included.
+    /// Busy time so far, the open segment included. While a poll is open this
+    /// is only asked on the polling thread (by the epoch callback and host
+    /// functions), whose CPU time the open segment is.
     pub(crate) fn used(&self) -> Duration {
         let closed = self.used.load(Ordering::Relaxed);
         let open = match self.segment_start.load(Ordering::Relaxed) {
             IDLE => 0,
-            start => self.now().saturating_sub(start - 1),
+            start => thread_cpu_nanos().saturating_sub(start - 1),
         };
         Duration::from_nanos(closed.saturating_add(open))
     }
@@ -74,18 +76,42 @@ impl CpuMeter {
     pub(crate) async fn measure<F: Future>(&self, call: F) -> F::Output {
         let mut call = pin!(call);
         std::future::poll_fn(|cx| {
-            self.segment_start.store(self.now() + 1, Ordering::Relaxed);
+            self.segment_start
+                .store(thread_cpu_nanos() + 1, Ordering::Relaxed);
             let poll = call.as_mut().poll(cx);
             let start = self.segment_start.swap(IDLE, Ordering::Relaxed);
-            self.charge(Duration::from_nanos(self.now().saturating_sub(start - 1)));
+            self.charge(Duration::from_nanos(
+                thread_cpu_nanos().saturating_sub(start - 1),
+            ));
             poll
         })
         .await
     }
+}
 
-    fn now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+/// The CPU time this thread has used, in nanoseconds.
+#[cfg(unix)]
+pub(crate) fn thread_cpu_nanos() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we own.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0;
+    if !ok {
+        return 0;
     }
+    (now.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(now.tv_nsec as u64)
+}
+
+/// Elsewhere, elapsed time since the first call: time lost to the OS is charged.
+#[cfg(not(unix))]
+pub(crate) fn thread_cpu_nanos() -> u64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let origin = ORIGIN.get_or_init(std::time::Instant::now);
+    u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -113,13 +139,16 @@ mod tests {
         meter
             .measure(async {
                 // Busy inside a poll: counted, and visible while it runs.
-                let started = Instant::now();
-                while started.elapsed() < Duration::from_millis(30) {
+                let started = thread_cpu_nanos();
+                while thread_cpu_nanos() - started < 30_000_000 {
                     std::hint::spin_loop();
                 }
                 assert!(meter.used() >= Duration::from_millis(30));
                 // Waiting between polls: not counted.
                 tokio::time::sleep(Duration::from_millis(200)).await;
+                // Nor is a thread that waits inside a poll (for the core, or
+                // blocked in the OS): it uses no CPU.
+                std::thread::sleep(Duration::from_millis(200));
             })
             .await;
         let used = meter.used();

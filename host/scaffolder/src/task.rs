@@ -62,7 +62,7 @@ pub enum StepStatus {
 /// What a task runs: the template as it was when the task was created (a
 /// later edit of the template does not change a task), the user's values, and
 /// who asked. Never the secrets: they live in memory only, for the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskSpec {
     pub api_version: String,
@@ -77,7 +77,14 @@ pub struct TaskSpec {
     pub user: Option<TaskUser>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl TaskSpec {
+    /// A placeholder, never a task's real spec (which names its API version).
+    pub fn is_unset(&self) -> bool {
+        self.api_version.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInfo {
     /// `template:<namespace>/<name>`.
@@ -103,6 +110,9 @@ pub struct TaskUser {
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub id: String,
+    /// Always set, except in the store's own record of a task's state (its
+    /// spec is kept apart, `store.rs`).
+    #[serde(default, skip_serializing_if = "TaskSpec::is_unset")]
     pub spec: TaskSpec,
     pub status: TaskStatus,
     pub created_at: String,

@@ -19,7 +19,8 @@
 //!   stays that text.
 
 use crate::filters;
-use minijinja::value::{Serde, Value as JinjaValue, ValueKind};
+use crate::scope::Scope;
+use minijinja::value::{Value as JinjaValue, ValueKind};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -134,11 +135,10 @@ impl Templater {
     pub fn render_value(
         &self,
         value: &Value,
-        context: &Value,
+        scope: &Scope,
         place: &str,
     ) -> Result<Option<Value>, RenderError> {
-        let context = JinjaValue::from(Serde(context));
-        self.render_in(value, &context, place)
+        self.render_in(value, &scope.root(), place)
     }
 
     fn render_in(
@@ -237,10 +237,10 @@ impl Templater {
     pub fn render_text(
         &self,
         text: &str,
-        context: &Value,
+        scope: &Scope,
         place: &str,
     ) -> Result<String, RenderError> {
-        self.render_text_in(text, &JinjaValue::from(Serde(context)), place)
+        self.render_text_in(text, &scope.root(), place)
     }
 
     fn render_text_in(
@@ -270,10 +270,10 @@ impl Templater {
     pub fn condition(
         &self,
         condition: &Value,
-        context: &Value,
+        scope: &Scope,
         place: &str,
     ) -> Result<bool, RenderError> {
-        Ok(match self.render_value(condition, context, place)? {
+        Ok(match self.render_value(condition, scope, place)? {
             None | Some(Value::Null) | Some(Value::Bool(false)) => false,
             Some(Value::String(s)) => !(s.is_empty() || s == "false"),
             Some(Value::Number(n)) => n.as_f64() != Some(0.0),

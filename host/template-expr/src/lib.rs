@@ -14,5 +14,7 @@
 
 mod expr;
 mod filters;
+mod scope;
 
 pub use expr::{MAX_OUTPUT_BYTES, RenderError, Syntax, Templater};
+pub use scope::Scope;

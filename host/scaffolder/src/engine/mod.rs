@@ -412,13 +412,23 @@ impl Scaffolder {
         id
     }
 
+    /// Writes the whole task.
     fn save(&self, task: &mut Task, run: &Run) {
+        self.save_progress(task, run, 0);
+    }
+
+    /// Writes the task's state and its steps from `first_step` on.
+    fn save_progress(&self, task: &mut Task, run: &Run, first_step: usize) {
         task.state.last_event_id = run.last_event.load(Ordering::SeqCst);
         task.last_heartbeat_at = Some(now());
         if run.dry_run_log.is_some() {
             return;
         }
-        if let Err(e) = self.inner.store.put_task(task) {
+        let written = match first_step {
+            0 => self.inner.store.put_task(task),
+            _ => self.inner.store.put_progress(task, first_step),
+        };
+        if let Err(e) = written {
             tracing::error!(task = %task.id, "cannot store a task: {e}");
         }
     }

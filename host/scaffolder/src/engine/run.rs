@@ -4,7 +4,7 @@
 use super::{ActionCall, LogLine, Run, Scaffolder};
 use crate::task::{EventBody, EventKind, StepState, StepStatus, Task, TaskStatus, now};
 use crate::template::{Output, Step, Template};
-use portal_template_expr::RenderError;
+use portal_template_expr::{RenderError, Scope};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -82,13 +82,12 @@ impl Scaffolder {
     ) -> Result<(), Failure> {
         let (steps, output) = Template::runnable(&task.spec.steps, &task.spec.output)
             .map_err(|e| Failure::Error(e.to_string()))?;
-        let mut context = json!({
+        let mut context = Scope::from_json(&json!({
             "parameters": task.spec.parameters,
             "secrets": run.secrets,
             "user": task.spec.user.as_ref().map(|u| json!({ "ref": u.entity_ref, "entity": u.entity })).unwrap_or(json!({})),
-            "steps": {},
             "context": { "task": { "id": task.id } },
-        });
+        }));
         let mut cancelled = run.cancel.subscribe();
         // A task resumed after a restart keeps the steps it finished before
         // (`recover.rs`); a new or retried task has none.
@@ -108,7 +107,7 @@ impl Scaffolder {
                             ) =>
                     {
                         if let Some(output) = &done.output {
-                            context["steps"][&step.id] = json!({ "output": output });
+                            context.set_step_output(&step.id, output);
                         }
                         task.state.steps.push(done);
                         continue;
@@ -126,8 +125,10 @@ impl Scaffolder {
                 input: None,
                 output: None,
             });
-            // Kept, so a restart can say which step was cut short.
-            self.save(task, run);
+            // Kept, so a restart can say which step was cut short: this
+            // step's start, and the previous one's end.
+            let changed = task.state.steps.len().saturating_sub(2);
+            self.save_progress(task, run, changed);
             let place = format!("spec.steps[{index}]");
             let mut inputs = Vec::new();
             let outcome = self
@@ -156,7 +157,7 @@ impl Scaffolder {
             let status = match &outcome {
                 Ok(Some(output)) => {
                     state.output = Some(run.redactor.value(output));
-                    context["steps"][&step.id] = json!({ "output": output });
+                    context.set_step_output(&step.id, output);
                     StepStatus::Completed
                 }
                 Ok(None) => StepStatus::Skipped,
@@ -198,7 +199,7 @@ impl Scaffolder {
         run: &Arc<Run>,
         step: &Step,
         place: &str,
-        context: &Value,
+        context: &Scope,
         workspace: &Path,
         dry_run: bool,
         cancelled: &mut watch::Receiver<bool>,
@@ -253,9 +254,7 @@ impl Scaffolder {
             let context = match item {
                 None => context,
                 Some(item) => {
-                    let mut with_item = context.clone();
-                    with_item["each"] = item.clone();
-                    scoped = with_item;
+                    scoped = context.with("each", item);
                     &scoped
                 }
             };
@@ -305,7 +304,7 @@ impl Scaffolder {
         }))
     }
 
-    fn render_output(&self, output: &Output, context: &Value) -> Result<Value, Failure> {
+    fn render_output(&self, output: &Output, context: &Scope) -> Result<Value, Failure> {
         let templater = &self.inner.templater;
         let holds = |condition: &Option<Value>, place: &str| -> Result<bool, RenderError> {
             match condition {

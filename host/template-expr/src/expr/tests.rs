@@ -1,8 +1,8 @@
 use super::*;
 use serde_json::json;
 
-fn context() -> Value {
-    json!({
+fn context() -> Scope {
+    Scope::from_json(&json!({
         "parameters": {
             "name": "payments",
             "owner": "group:default/team-a",
@@ -20,7 +20,7 @@ fn context() -> Value {
         "secrets": { "token": "s3cr3t" },
         "user": { "ref": "user:default/ada" },
         "each": { "key": "k", "value": "v" }
-    })
+    }))
 }
 
 fn render(value: Value) -> Result<Option<Value>, RenderError> {

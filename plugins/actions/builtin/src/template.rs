@@ -25,7 +25,7 @@ use crate::globs::Globs;
 use crate::input::{Input, mistyped};
 use crate::paths::{self, Refusal};
 use crate::walk::{self, Kind};
-use portal_template_expr::{RenderError, Syntax, Templater};
+use portal_template_expr::{RenderError, Scope, Syntax, Templater};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,7 +33,8 @@ use std::path::PathBuf;
 /// The options both actions share, and the rendering they make.
 struct Rendering {
     templater: Templater,
-    context: Value,
+    /// Converted once for every file and name of the skeleton.
+    context: Scope,
 }
 
 impl Rendering {
@@ -51,7 +52,7 @@ impl Rendering {
         }
         Ok(Rendering {
             templater: Templater::new(syntax),
-            context,
+            context: Scope::from_json(&context),
         })
     }
 
