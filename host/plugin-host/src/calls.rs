@@ -7,6 +7,7 @@
 use crate::PluginHost;
 use crate::capabilities::workspace::ActionScope;
 use crate::capabilities::{HostState, LogSink, PluginContext};
+use crate::engine::EngineSet;
 use crate::error::CallError;
 use crate::extensions::entity_provider::EntityProvider;
 use crate::extensions::panel::{Panel, RenderRequest};
@@ -18,7 +19,6 @@ use crate::model::{self, ProvidedEntity, Widget};
 use crate::wit::{Bound, Exports};
 use portal_config::ExtensionLimits;
 use std::sync::Arc;
-use wasmtime::Engine;
 use wasmtime::component::InstancePre;
 
 /// What a call gets beyond its extension point's defaults.
@@ -31,7 +31,7 @@ pub(crate) struct Extras {
 
 /// Calls extension point `E` on a fresh instance and checks what it returned.
 pub(crate) async fn call<E: Bound>(
-    engine: &Engine,
+    engines: &EngineSet,
     pre: &InstancePre<HostState>,
     exports: &Exports,
     context: Arc<PluginContext>,
@@ -47,7 +47,7 @@ pub(crate) async fn call<E: Bound>(
         log_sink: extras.log_sink,
     };
     let report = invoke::invoke(
-        engine,
+        engines,
         pre,
         exports,
         context,
@@ -107,7 +107,7 @@ impl PluginHost {
         let name = loaded.name().to_owned();
         let call = async move {
             let report = call::<E>(
-                &loaded.engine(&host.inner.engines).engine,
+                loaded.engine(&host.inner.engines),
                 &loaded.pre,
                 &loaded.exports,
                 loaded.context.clone(),
@@ -205,7 +205,7 @@ impl PluginHost {
             entity_json: entity_json.to_owned(),
         };
         let report = invoke::invoke(
-            &loaded.engine(&self.inner.engines).engine,
+            loaded.engine(&self.inner.engines),
             &loaded.pre,
             &loaded.exports,
             loaded.context.clone(),

@@ -5,7 +5,7 @@
 
 use crate::capabilities::HostState;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
@@ -43,6 +43,8 @@ impl Tier {
 pub(crate) struct EngineSet {
     pub engine: Engine,
     pub linker: Linker<HostState>,
+    /// Hold a `Ticking` while code of this engine may run.
+    pub ticker: TickerHandle,
 }
 
 pub(crate) struct Engines {
@@ -81,21 +83,24 @@ impl Engines {
         };
         let mut tick_engines = vec![cranelift.clone()];
         tick_engines.extend(winch.clone());
+        let ticker = EpochTicker::start(tick_engines);
         Ok(Engines {
             cranelift: EngineSet {
                 linker: crate::wit::linker(&cranelift)?,
                 engine: cranelift,
+                ticker: ticker.handle.clone(),
             },
             winch: winch
                 .map(|engine| -> wasmtime::Result<EngineSet> {
                     Ok(EngineSet {
                         linker: crate::wit::linker(&engine)?,
                         engine,
+                        ticker: ticker.handle.clone(),
                     })
                 })
                 .transpose()?,
             pooling,
-            _ticker: EpochTicker::start(tick_engines),
+            _ticker: ticker,
         })
     }
 
@@ -145,32 +150,125 @@ fn base_config(strategy: Strategy, pool_memory_mb: Option<u64>) -> Config {
     config
 }
 
-/// Advances the engines' epochs every `TICK` on a thread of its own, until dropped.
+/// Advances the engines' epochs every `TICK` on a thread of its own, while
+/// any call runs (an idle portal is not woken a thousand times a second),
+/// until dropped.
 struct EpochTicker {
-    stop: Arc<AtomicBool>,
+    handle: TickerHandle,
+}
+
+/// What calls use to keep the ticker going.
+#[derive(Clone)]
+pub(crate) struct TickerHandle {
+    shared: Arc<TickerShared>,
+}
+
+struct TickerShared {
+    /// Calls running now: the ticker ticks while this is above zero.
+    running: AtomicUsize,
+    stop: AtomicBool,
+    thread: std::sync::OnceLock<std::thread::Thread>,
+    /// Ticks so far.
+    ticks: std::sync::atomic::AtomicU64,
+}
+
+impl TickerHandle {
+    /// Keeps the epoch advancing until the returned guard is dropped. Every
+    /// call holds one from before its store exists until it is gone, so its
+    /// CPU limit and its yields work as ever.
+    pub(crate) fn ticking(&self) -> Ticking {
+        if self.shared.running.fetch_add(1, Ordering::SeqCst) == 0
+            && let Some(thread) = self.shared.thread.get()
+        {
+            thread.unpark();
+        }
+        Ticking {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+pub(crate) struct Ticking {
+    shared: Arc<TickerShared>,
+}
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        self.shared.running.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl EpochTicker {
     fn start(engines: Vec<Engine>) -> EpochTicker {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::Builder::new()
+        let shared = Arc::new(TickerShared {
+            running: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            thread: std::sync::OnceLock::new(),
+            ticks: std::sync::atomic::AtomicU64::new(0),
+        });
+        let ticker = shared.clone();
+        let thread = std::thread::Builder::new()
             .name("portal-epoch".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
+                while !ticker.stop.load(Ordering::Relaxed) {
+                    if ticker.running.load(Ordering::SeqCst) == 0 {
+                        // Woken by the next call's `ticking` (an unpark
+                        // that comes first makes this return at once).
+                        std::thread::park();
+                        continue;
+                    }
                     std::thread::sleep(TICK);
                     for engine in &engines {
                         engine.increment_epoch();
                     }
+                    ticker.ticks.fetch_add(1, Ordering::Relaxed);
                 }
             })
             .expect("spawning the epoch thread");
-        EpochTicker { stop }
+        let _ = shared.thread.set(thread.thread().clone());
+        EpochTicker {
+            handle: TickerHandle { shared },
+        }
     }
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.handle.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.handle.shared.thread.get() {
+            thread.unpark();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_epoch_advances_only_while_a_call_runs() {
+        let ticker = EpochTicker::start(vec![Engine::default()]);
+        let ticks = || ticker.handle.shared.ticks.load(Ordering::Relaxed);
+        let wait = || std::thread::sleep(TICK * 30);
+        wait();
+        let idle = ticks();
+        wait();
+        assert!(ticks() <= idle + 1, "an idle ticker sleeps");
+        let call = ticker.handle.ticking();
+        let second = ticker.handle.ticking();
+        wait();
+        let running = ticks();
+        assert!(
+            running >= idle + 5,
+            "ticks while calls run: {idle} -> {running}"
+        );
+        drop(call);
+        wait();
+        assert!(ticks() >= running + 5, "one call still runs");
+        drop(second);
+        wait();
+        let after = ticks();
+        wait();
+        assert!(ticks() <= after + 1, "idle again");
     }
 }

@@ -4,6 +4,7 @@
 //! call only.
 
 use crate::capabilities::{HostState, LogSink, PluginContext};
+use crate::engine::EngineSet;
 use crate::error::CallError;
 use crate::wit::Exports;
 use futures::FutureExt;
@@ -12,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Instance, InstancePre};
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 /// What a call needs beyond the plugin itself.
 pub(crate) struct CallOptions<'a> {
@@ -32,7 +33,7 @@ pub(crate) struct CallReport<R> {
 }
 
 pub(crate) async fn invoke<R>(
-    engine: &Engine,
+    engines: &EngineSet,
     pre: &InstancePre<HostState>,
     exports: &Exports,
     context: Arc<PluginContext>,
@@ -51,7 +52,10 @@ pub(crate) async fn invoke<R>(
             };
         }
     };
-    let mut store = Store::new(engine, state);
+    // Before the store exists, until after it is gone: its epoch deadline
+    // (the CPU limit, yields) depends on the epoch advancing.
+    let _ticking = engines.ticker.ticking();
+    let mut store = Store::new(&engines.engine, state);
     store.limiter(|state| &mut state.limiter);
     store.set_hostcall_fuel(transfer_limit);
     let meter = store.data().call.cpu.clone();

@@ -239,7 +239,7 @@ async fn finish(
         .unwrap_or_default();
     let anonymous = Arc::new(PluginContext::anonymous(&label, env.services.clone()));
     let report = calls::call::<Describe>(
-        &engine_set.engine,
+        engine_set,
         &pre,
         &exports,
         anonymous,
