@@ -5,9 +5,9 @@
 //!    (whatever it spawns, its host work, timers and sockets belong to the
 //!    plugin runtimes). Most calls (a panel, a describe, a trivial template
 //!    step) finish in that first poll and pay for no thread hop. A call that
-//!    waits or runs on (it yields at the first epoch tick, `engine::TICK`)
-//!    moves on, so a plugin's code runs at the portal's priority for at most
-//!    one tick per call.
+//!    waits or runs on (it yields once busy for a whole epoch tick,
+//!    `engine::TICK`, checked at each tick) moves on, so a plugin's code runs
+//!    at the portal's priority for at most two ticks per call.
 //! 2. **The plugin threads**: a tokio runtime whose threads (workers and
 //!    blocking pool) the OS schedules 10 steps nicer than the portal's, so the
 //!    portal's own requests (health checks, pages, the catalog API) are served

@@ -10,10 +10,11 @@ use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy};
 
-/// How often the epoch advances: a running plugin yields its thread to other
-/// calls this often, and its CPU budget is checked. It also bounds how long a
-/// call runs in place, at the portal's priority, before it moves to the plugin
-/// threads (`call_runtime`).
+/// How often the epoch advances while calls run: a running plugin's CPU budget
+/// is checked this often, and it yields its thread to other calls once it has
+/// been busy this long (`invoke`). It also bounds how long a call runs in
+/// place, at the portal's priority, before it moves to the plugin threads
+/// (`call_runtime`): two ticks at most.
 pub(crate) const TICK: Duration = Duration::from_millis(1);
 
 /// Memory a freed pooling slot keeps resident (see `base_config`). Bounded

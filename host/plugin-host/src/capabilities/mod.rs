@@ -247,6 +247,8 @@ pub(crate) struct CallState {
     /// the host's work for it alike.
     pub cpu: Arc<CpuMeter>,
     pub cpu_exhausted: bool,
+    /// Busy time when the call last yielded its thread (`invoke`).
+    pub busy_at_last_yield: Duration,
     pub catalog_calls: u64,
     pub catalog_bytes: u64,
     pub log_lines: u32,
