@@ -24,12 +24,6 @@ pub(crate) fn stem(name: &str) -> &str {
     name.rsplit_once('.').map_or(name, |(s, _)| s)
 }
 
-/// Whether the page is its folder's index (`index.md`, or `README.md`).
-pub(crate) fn is_index(source: &str) -> bool {
-    let s = stem(split_source(source).1);
-    s == "index" || s.eq_ignore_ascii_case("readme")
-}
-
 /// The site path of a page, MkDocs-style directory URLs: `foo.md` →
 /// `foo/`, `guide/index.md` → `guide/`, `index.md` (or `README.md`) → ``.
 /// `readme_is_page` makes a README an ordinary page (when its folder also
@@ -190,7 +184,8 @@ pub(crate) fn default_nav(
         for part in parts {
             folder = folder.folders.entry(part).or_default();
         }
-        if is_index(name) && folder.index.is_none() {
+        let dir_path = source.strip_suffix(name).unwrap_or_default();
+        if pages.get(source).is_some_and(|p| p == dir_path) && folder.index.is_none() {
             folder.index = Some(source);
         } else {
             folder.files.push(source);
