@@ -145,9 +145,10 @@ fn is_core_tag(tag: &str) -> bool {
 /// `!relative`, ...) with null and reports it; `path` names the node for the
 /// message.
 fn strip_tags(node: &mut Node, path: &str, file: &str, problems: &mut Vec<Problem>) {
-    if let Some(tag) = &node.tag {
-        if !is_core_tag(tag) {
-            problems.push(Problem::warning(
+    if let Some(tag) = &node.tag
+        && !is_core_tag(tag)
+    {
+        problems.push(Problem::warning(
                 file,
                 format!(
                     "`{}`: value tagged `{}` ignored (tags are read as data; nothing is executed or read)",
@@ -155,10 +156,9 @@ fn strip_tags(node: &mut Node, path: &str, file: &str, problems: &mut Vec<Proble
                     tag.chars().take(100).collect::<String>()
                 ),
             ));
-            node.tag = None;
-            node.value = Value::Null;
-            return;
-        }
+        node.tag = None;
+        node.value = Value::Null;
+        return;
     }
     match &mut node.value {
         Value::Seq(items) => {

@@ -377,7 +377,7 @@ fn snippets_are_included_from_inside_the_repository_only() {
             home.html
         );
         assert!(
-            problems.contains(&format!("error: docs/index.md:"))
+            problems.contains("error: docs/index.md:")
                 && problems.contains(&format!("snippet `{path}` not included")),
             "{path}: {problems}"
         );
@@ -576,4 +576,21 @@ fn a_thousand_pages_build() {
     assert!(p.html.contains("href=\"../page-8/\""), "{}", p.html);
     assert!(p.html.contains("href=\"../../\""), "{}", p.html);
     assert_eq!(site.nav.len(), 21);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_is_not_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path().join("repo");
+    write(outer.path(), "elsewhere.yml", "site_name: Elsewhere\n");
+    write(&root, "docs/index.md", "# x\n");
+    std::os::unix::fs::symlink(outer.path().join("elsewhere.yml"), root.join("mkdocs.yml"))
+        .unwrap();
+    let err = build_site(&root, Path::new("."), &BuildLimits::default()).unwrap_err();
+    assert!(matches!(err, BuildError::ConfigUnreadable { .. }), "{err}");
+    assert!(
+        err.to_string().contains("`mkdocs.yml`") && err.to_string().contains("symlink"),
+        "{err}"
+    );
 }

@@ -403,14 +403,11 @@ pub(crate) fn process_blocks(lines: &[&str], depth: usize, out: &mut String) {
         if depth < MAX_BLOCK_DEPTH && parse_tab(trimmed).is_some() {
             push_indented(out, indent, "<div class=\"tabbed-set\">");
             let mut first = true;
-            loop {
-                let Some((new_set, title)) = lines.get(i).and_then(|l| {
-                    (indent_width(l) == width)
-                        .then(|| parse_tab(l.trim_start()))
-                        .flatten()
-                }) else {
-                    break;
-                };
+            while let Some((new_set, title)) = lines.get(i).and_then(|l| {
+                (indent_width(l) == width)
+                    .then(|| parse_tab(l.trim_start()))
+                    .flatten()
+            }) {
                 if new_set && !first {
                     break;
                 }

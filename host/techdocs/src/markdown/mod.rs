@@ -1,10 +1,12 @@
 //! One page: Markdown to sanitised HTML, with its table of contents, title
 //! and search text. CommonMark and GFM come from pulldown-cmark; the
 //! MkDocs extensions are a line pass before it ([`extensions`]); links are
-//! rewritten and checked on the event stream ([`links`]); the HTML is
+//! rewritten and checked on the event stream ([`links`]), bare URLs become
+//! links as on GitHub ([`autolinks`]); the HTML is
 //! sanitised last ([`sanitize`]), so raw HTML in a page is only ever seen
 //! after ammonia has cleaned it.
 
+mod autolinks;
 mod extensions;
 mod links;
 mod sanitize;
@@ -226,7 +228,17 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
         };
     }
 
+    // Adjacent text events are merged so bare URLs are seen whole.
+    let mut events: Vec<Event<'_>> = Vec::new();
     for event in Parser::new_ext(&text, options) {
+        if let (Event::Text(t), Some(Event::Text(previous))) = (&event, events.last_mut()) {
+            *previous = format!("{previous}{t}").into();
+            continue;
+        }
+        events.push(event);
+    }
+
+    for event in events {
         if let Some((_, buffer)) = code.as_mut() {
             match event {
                 Event::Text(t) => {
@@ -412,7 +424,25 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                     h.text.push_str(&t);
                 }
                 search.push_str(&t);
-                emit!(Event::Text(t));
+                if link_kept.is_empty() && image_kept.is_empty() {
+                    for (piece, href) in autolinks::split(&t) {
+                        match href {
+                            Some(href) => {
+                                emit!(Event::Start(Tag::Link {
+                                    link_type: LinkType::Autolink,
+                                    dest_url: href.into(),
+                                    title: CowStr::Borrowed(""),
+                                    id: CowStr::Borrowed(""),
+                                }));
+                                emit!(Event::Text(piece.to_owned().into()));
+                                emit!(Event::End(TagEnd::Link));
+                            }
+                            None => emit!(Event::Text(piece.to_owned().into())),
+                        }
+                    }
+                } else {
+                    emit!(Event::Text(t));
+                }
             }
             Event::Code(t) => {
                 if let Some(h) = heading.as_mut() {

@@ -77,8 +77,9 @@ fn assert_safe(what: &str, html: &str) {
 #[test]
 fn gfm_features_render() {
     let r = render(
-        "| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\n~~gone~~\n\nNote[^1].\n\n[^1]: The note.\n\n<https://example.com>\n",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] done\n- [ ] todo\n\n~~gone~~\n\nNote[^1].\n\n[^1]: The note.\n\n<https://example.com>\n\nBare https://example.org/x. here\n",
     );
+    assert!(r.html.contains("Bare <a href=\"https://example.org/x\" rel=\"noopener noreferrer\">https://example.org/x</a>. here"), "{}", r.html);
     for needle in [
         "<table>",
         "<td>1</td>",
