@@ -252,16 +252,7 @@ fn parse_admonition(trimmed: &str) -> Option<Admonition> {
     }
     let title = match title {
         Some(t) => (!t.is_empty()).then_some(t),
-        None => {
-            let mut chars = classes[0].chars();
-            let first = chars.next()?;
-            Some(
-                first
-                    .to_uppercase()
-                    .chain(chars.flat_map(|c| c.to_lowercase()))
-                    .collect(),
-            )
-        }
+        None => Some(default_title(&classes[0])),
     };
     Some(Admonition {
         collapsible,
@@ -269,6 +260,18 @@ fn parse_admonition(trimmed: &str) -> Option<Admonition> {
         classes,
         title,
     })
+}
+
+/// The title an admonition of `kind` gets when none is given: `Note`.
+fn default_title(kind: &str) -> String {
+    let mut chars = kind.chars();
+    match chars.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
 }
 
 /// `=== "Title"`, `===! "Title"` (starts a new set), `===+ "Title"`.
@@ -368,7 +371,10 @@ pub(crate) fn process_blocks(lines: &[&str], depth: usize, out: &mut String) {
             let classes = adm.classes.join(" ");
             let mut html = String::new();
             if adm.collapsible {
-                let title = adm.title.clone().unwrap_or_else(|| adm.classes[0].clone());
+                let title = adm
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| default_title(&adm.classes[0]));
                 html.push_str(&format!(
                     "<details class=\"{classes}\"{}>\n<summary>{}</summary>\n\n",
                     if adm.open { " open" } else { "" },

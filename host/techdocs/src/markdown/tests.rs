@@ -161,7 +161,9 @@ fn admonitions_render() {
 
 #[test]
 fn collapsible_admonitions_render_as_details() {
-    let r = render("??? question \"Why?\"\n    Because.\n\n???+ info\n    Open.\n");
+    let r = render(
+        "??? question \"Why?\"\n    Because.\n\n???+ info\n    Open.\n\n??? tip \"\"\n    Untitled.\n",
+    );
     assert!(
         r.html
             .contains("<details class=\"question\">\n<summary>Why?</summary>"),
@@ -169,6 +171,7 @@ fn collapsible_admonitions_render_as_details() {
         r.html
     );
     assert!(r.html.contains("<p>Because.</p>"), "{}", r.html);
+    assert!(r.html.contains("<summary>Tip</summary>"), "{}", r.html);
     assert!(
         r.html
             .contains("<details class=\"info\" open=\"\">\n<summary>Info</summary>"),
