@@ -83,6 +83,38 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
+/// The URL a link or image keeps once `links::resolve` judged it, or `None`
+/// when it is dropped (its text stays); each problem is recorded.
+fn judged(
+    outcome: links::Outcome,
+    what: &str,
+    ctx: &RenderContext,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    match outcome {
+        links::Outcome::Keep(url) | links::Outcome::Rewritten(url) => Some(url),
+        links::Outcome::Missing(url, reason) => {
+            problems.push(Problem::warning(ctx.source, reason));
+            Some(url)
+        }
+        links::Outcome::Broken(reason) => {
+            let message = match what {
+                "image" => format!("missing image: {reason}"),
+                _ => reason,
+            };
+            problems.push(Problem::warning(ctx.source, message));
+            None
+        }
+        links::Outcome::Refused(reason) => {
+            problems.push(Problem::warning(
+                ctx.source,
+                format!("{what} dropped: {reason}"),
+            ));
+            None
+        }
+    }
+}
+
 /// An anchor id like MkDocs' `toc` extension makes: lowercase, ASCII
 /// letters, digits, `_` and `-` kept, runs of spaces and hyphens made one
 /// `-`, everything else dropped.
@@ -332,41 +364,20 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                 } else {
                     dest_url.to_string()
                 };
-                match links::resolve(&url, false, ctx) {
-                    links::Outcome::Keep(u) | links::Outcome::Rewritten(u) => {
-                        link_kept.push(true);
-                        emit!(Event::Start(Tag::Link {
-                            link_type: if link_type == LinkType::Email {
-                                LinkType::Inline
-                            } else {
-                                link_type
-                            },
-                            dest_url: u.into(),
-                            title,
-                            id,
-                        }));
-                    }
-                    links::Outcome::Missing(u, reason) => {
-                        problems.push(Problem::warning(ctx.source, reason));
-                        link_kept.push(true);
-                        emit!(Event::Start(Tag::Link {
-                            link_type,
-                            dest_url: u.into(),
-                            title,
-                            id,
-                        }));
-                    }
-                    links::Outcome::Broken(reason) => {
-                        problems.push(Problem::warning(ctx.source, reason));
-                        link_kept.push(false);
-                    }
-                    links::Outcome::Refused(reason) => {
-                        problems.push(Problem::warning(
-                            ctx.source,
-                            format!("link dropped: {reason}"),
-                        ));
-                        link_kept.push(false);
-                    }
+                let kept = judged(links::resolve(&url, false, ctx), "link", ctx, &mut problems);
+                link_kept.push(kept.is_some());
+                if let Some(u) = kept {
+                    emit!(Event::Start(Tag::Link {
+                        // A `mailto:` autolink is an ordinary link now.
+                        link_type: if link_type == LinkType::Email {
+                            LinkType::Inline
+                        } else {
+                            link_type
+                        },
+                        dest_url: u.into(),
+                        title,
+                        id,
+                    }));
                 }
             }
             Event::End(TagEnd::Link) => {
@@ -379,9 +390,15 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                 dest_url,
                 title,
                 id,
-            }) => match links::resolve(&dest_url, true, ctx) {
-                links::Outcome::Keep(u) | links::Outcome::Rewritten(u) => {
-                    image_kept.push(true);
+            }) => {
+                let kept = judged(
+                    links::resolve(&dest_url, true, ctx),
+                    "image",
+                    ctx,
+                    &mut problems,
+                );
+                image_kept.push(kept.is_some());
+                if let Some(u) = kept {
                     emit!(Event::Start(Tag::Image {
                         link_type,
                         dest_url: u.into(),
@@ -389,31 +406,7 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                         id,
                     }));
                 }
-                links::Outcome::Missing(u, reason) => {
-                    problems.push(Problem::warning(ctx.source, reason));
-                    image_kept.push(true);
-                    emit!(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url: u.into(),
-                        title,
-                        id,
-                    }));
-                }
-                links::Outcome::Broken(reason) => {
-                    problems.push(Problem::warning(
-                        ctx.source,
-                        format!("missing image: {reason}"),
-                    ));
-                    image_kept.push(false);
-                }
-                links::Outcome::Refused(reason) => {
-                    problems.push(Problem::warning(
-                        ctx.source,
-                        format!("image dropped: {reason}"),
-                    ));
-                    image_kept.push(false);
-                }
-            },
+            }
             Event::End(TagEnd::Image) => {
                 if image_kept.pop().unwrap_or(false) {
                     emit!(Event::End(TagEnd::Image));
