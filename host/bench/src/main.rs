@@ -7,6 +7,7 @@ mod plugins;
 mod portal_process;
 mod scaffolder;
 mod stats;
+mod techdocs;
 mod web;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Scaffolder(scaffolder::ScaffolderArgs),
     /// Web UI: server time and size of the catalog and entity pages, bundle size.
     Web(web::WebArgs),
+    /// TechDocs: building a 10-page and a 1,000-page documentation site.
+    Techdocs(techdocs::TechdocsArgs),
     /// Internal: the portal process the catalog and web benchmarks measure.
     #[command(hide = true)]
     CatalogServer(catalog::ServerArgs),
@@ -51,6 +54,7 @@ fn main() -> anyhow::Result<()> {
             Command::Catalog(args) => catalog::run(args).await,
             Command::Web(args) => web::run(args).await,
             Command::Scaffolder(args) => scaffolder::run(args).await,
+            Command::Techdocs(args) => techdocs::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })
