@@ -28,6 +28,7 @@ mod error;
 mod markdown;
 mod mkdocs;
 mod nav;
+mod paths;
 mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -250,7 +251,7 @@ pub fn build_site(
         docs_dir: config.docs_dir.clone(),
         reason,
     };
-    let segments = tree::join_rel(&[], &config.docs_dir).ok_or_else(|| {
+    let segments = paths::join_rel(&[], &config.docs_dir).ok_or_else(|| {
         escapes("is absolute or leads outside the directory of the configuration file")
     })?;
     if segments.is_empty() {

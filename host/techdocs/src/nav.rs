@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use portal_types::url::{LinkTarget, classify};
 
 use crate::mkdocs::NavEntry;
-use crate::tree::join_rel;
+use crate::paths::join_rel;
 use crate::{NavItem, Problem};
 
 /// Splits a source path into its directory (`guide` or ``) and file name.

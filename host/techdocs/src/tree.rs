@@ -6,10 +6,11 @@
 
 use std::fs;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::error::BuildError;
 use crate::markdown::SnippetLoader;
+use crate::paths::{is_markdown, join_rel};
 use crate::{BuildLimits, Problem};
 
 /// Deepest directory nesting walked under docs_dir.
@@ -30,12 +31,6 @@ pub(crate) struct Listing {
     pub assets: Vec<FileEntry>,
 }
 
-/// Whether a file name is a Markdown page (the extensions MkDocs reads).
-pub(crate) fn is_markdown(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    [".md", ".markdown"].iter().any(|ext| lower.ends_with(ext))
-}
-
 /// `path` relative to `base`, `/`-separated, for messages; the full path if
 /// it is not under `base`.
 pub(crate) fn display_rel(base: &Path, path: &Path) -> String {
@@ -48,33 +43,6 @@ pub(crate) fn display_rel(base: &Path, path: &Path) -> String {
             .join("/"),
         Err(_) => path.display().to_string(),
     }
-}
-
-/// Joins a `/`-separated relative path onto `base` segments lexically, or
-/// `None` if it is absolute or climbs above the base's root with `..`.
-pub(crate) fn join_rel(base: &[String], rel: &str) -> Option<Vec<String>> {
-    if rel.is_empty()
-        || rel.starts_with('/')
-        || rel.contains('\\')
-        || rel.contains('\0')
-        || Path::new(rel).is_absolute()
-        || Path::new(rel)
-            .components()
-            .any(|c| matches!(c, Component::Prefix(_) | Component::RootDir))
-    {
-        return None;
-    }
-    let mut out = base.to_vec();
-    for segment in rel.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                out.pop()?;
-            }
-            s => out.push(s.to_owned()),
-        }
-    }
-    Some(out)
 }
 
 /// Reads a regular file of at most `max` bytes, refusing symlinks. The size
@@ -297,23 +265,6 @@ impl SnippetLoader for SnippetFiles<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn segs(s: &[&str]) -> Vec<String> {
-        s.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn join_rel_refuses_escapes_and_absolute_paths() {
-        assert_eq!(
-            join_rel(&segs(&["a"]), "b/c.md"),
-            Some(segs(&["a", "b", "c.md"]))
-        );
-        assert_eq!(join_rel(&segs(&["a"]), "../x.md"), Some(segs(&["x.md"])));
-        assert_eq!(join_rel(&segs(&["a"]), "../../x.md"), None);
-        assert_eq!(join_rel(&[], "/etc/passwd"), None);
-        assert_eq!(join_rel(&[], "a\\..\\..\\x"), None);
-        assert_eq!(join_rel(&[], ""), None);
-    }
 
     #[test]
     fn read_limited_checks_size_and_symlinks() {

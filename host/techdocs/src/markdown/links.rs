@@ -8,7 +8,7 @@
 use portal_types::url::{LinkTarget, classify};
 
 use super::RenderContext;
-use crate::tree::{is_markdown, join_rel};
+use crate::paths::{is_markdown, join_rel};
 
 /// What becomes of one link or image target.
 #[derive(Debug, Clone, PartialEq, Eq)]
