@@ -283,12 +283,6 @@ impl HostState {
         builder.stdout(output.clone()).stderr(output.clone());
         if let Some(action) = action {
             workspace::preopen(&mut builder, &action.dirs)?;
-            // File operations on the task's own local folders run on the
-            // call's thread: a trip to the blocking pool for each (a
-            // skeleton of 51 files makes hundreds) cost more than the
-            // operation, a thread wake-up each. Time blocked is not CPU time
-            // (`cpu_meter`); the call's wall-clock timeout bounds it.
-            builder.allow_blocking_current_thread(true);
         }
         let http_gate = http::HttpGate::new(plugin.clone());
         // A log window that ended since the plugin's last line says now what it dropped.

@@ -29,7 +29,8 @@ pub(crate) fn preopen(builder: &mut WasiCtxBuilder, dirs: &ActionDirs) -> Result
     // A file operation runs on the call's own thread instead of a trip to the
     // blocking pool and back: a skeleton of 51 files is some 300 operations,
     // each a few microseconds on the workspace's local disk. One operation is
-    // bounded by the call's memory cap (the most it can write at once).
+    // bounded by the call's memory cap (the most it can write at once). Time
+    // blocked is not CPU time (`cpu_meter`); the wall-clock timeout bounds it.
     builder.allow_blocking_current_thread(true);
     if let Some(template) = &dirs.template {
         builder
