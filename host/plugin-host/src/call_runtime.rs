@@ -22,11 +22,12 @@
 //!    thread's CPU time (`cpu_meter`), so time it waits for the core is not
 //!    charged to it.
 
+use crate::cpu_meter::thread_cpu_nanos;
 use crate::error::CallError;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -97,11 +98,13 @@ async fn on_plugin_threads<T: Send + 'static>(
     mut call: Pin<Box<dyn Future<Output = T> + Send>>,
     heavy: Handle,
 ) -> Result<T, CallError> {
+    // Busy as the call's CPU limit counts it: the thread's CPU time, so time
+    // the portal's own threads take from this one does not move it.
     let mut busy = Duration::ZERO;
     let done = std::future::poll_fn(|cx| {
-        let started = Instant::now();
+        let started = thread_cpu_nanos();
         let poll = call.as_mut().poll(cx);
-        busy += started.elapsed();
+        busy += Duration::from_nanos(thread_cpu_nanos().saturating_sub(started));
         match poll {
             Poll::Ready(value) => Poll::Ready(Some(value)),
             Poll::Pending if busy >= HEAVY_AFTER => Poll::Ready(None),
@@ -274,9 +277,10 @@ mod tests {
         unsafe { libc::sched_getscheduler(0) == libc::SCHED_IDLE }
     }
 
+    /// Keeps this thread busy for `for_how_long` of its CPU time.
     fn spin(for_how_long: Duration) {
-        let started = Instant::now();
-        while started.elapsed() < for_how_long {
+        let started = thread_cpu_nanos();
+        while Duration::from_nanos(thread_cpu_nanos() - started) < for_how_long {
             std::hint::spin_loop();
         }
     }

@@ -499,20 +499,6 @@ impl PluginHost {
             .collect()
     }
 
-    pub fn actions(&self) -> Vec<(String, ActionInfo)> {
-        self.inner
-            .registry
-            .active()
-            .iter()
-            .flat_map(|p| {
-                p.info
-                    .actions
-                    .iter()
-                    .map(|a| (p.info.name.clone(), a.clone()))
-            })
-            .collect()
-    }
-
     /// The template actions with their plugin's grants: what task creation
     /// checks, without the per-plugin storage reads of `statuses`.
     pub fn actions_with_grants(&self) -> Vec<(String, ActionInfo, EffectiveGrants)> {

@@ -280,23 +280,14 @@ impl PortalData for WebData {
     }
 
     async fn actions(&self) -> Vec<portal_web::model::ActionRow> {
-        let granted: std::collections::HashMap<String, portal_plugin_host::EffectiveGrants> = self
-            .state
-            .plugins
-            .statuses()
-            .into_iter()
-            .filter_map(|s| Some((s.name?, s.granted?)))
-            .collect();
-        let grants: std::collections::HashMap<&String, Vec<String>> = granted
-            .iter()
-            .map(|(name, g)| (name, grant_lines(g)))
-            .collect();
+        // Each action with its plugin's grants, read from the loaded plugins
+        // (not `statuses`, which also reads every plugin's storage usage).
         let mut rows: Vec<_> = self
             .state
             .plugins
-            .actions()
+            .actions_with_grants()
             .into_iter()
-            .map(|(plugin, action)| portal_web::model::ActionRow {
+            .map(|(plugin, action, granted)| portal_web::model::ActionRow {
                 inputs: action
                     .input_schema
                     .as_ref()
@@ -307,11 +298,11 @@ impl PortalData for WebData {
                     .as_ref()
                     .map(portal_web::model::schema_fields)
                     .unwrap_or_default(),
-                grants: grants.get(&plugin).cloned().unwrap_or_default(),
+                grants: grant_lines(&granted),
                 missing_grants: crate::scaffolder_wiring::missing_grants(
                     &plugin,
                     action.input_schema.as_ref().unwrap_or(&Value::Null),
-                    granted.get(&plugin),
+                    Some(&granted),
                 ),
                 id: action.id,
                 description: action.description,

@@ -46,7 +46,12 @@ async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         let (host, _scratch) = super::plugin::host(&config, None)?;
         host.load_all().await;
-        Some(host.actions().into_iter().map(|(_, a)| a.id).collect())
+        Some(
+            host.actions_with_grants()
+                .into_iter()
+                .map(|(_, a, _)| a.id)
+                .collect(),
+        )
     };
     let templater = Templater::default();
     let mut problems = 0usize;

@@ -175,17 +175,28 @@ impl Scaffolder {
     /// Checks a template against the installed actions and the expression
     /// language, without running anything.
     pub fn check(&self, template: &Template) -> Result<(), CreateError> {
-        let installed: Vec<String> = self
-            .inner
+        self.check_against(template, &self.inner.runner.actions())
+    }
+
+    /// The ids of the actions installed now.
+    fn installed_action_ids(&self) -> Vec<String> {
+        self.inner
             .runner
             .actions()
             .into_iter()
             .map(|a| a.id)
-            .collect();
+            .collect()
+    }
+
+    fn check_against(
+        &self,
+        template: &Template,
+        installed: &[ActionInfo],
+    ) -> Result<(), CreateError> {
         let unknown: Vec<String> = template
             .actions()
             .into_iter()
-            .filter(|a| !installed.iter().any(|i| i == a))
+            .filter(|a| !installed.iter().any(|i| i.id == *a))
             .map(str::to_owned)
             .collect();
         if !unknown.is_empty() {
@@ -200,13 +211,10 @@ impl Scaffolder {
 
     /// Refuses a template whose actions' plugins lack a grant the actions need
     /// (a push, a registration, outbound HTTP), before any step runs.
-    fn check_grants(&self, template: &Template) -> Result<(), CreateError> {
+    fn check_grants(template: &Template, installed: &[ActionInfo]) -> Result<(), CreateError> {
         let used = template.actions();
-        let missing: Vec<String> = self
-            .inner
-            .runner
-            .actions()
-            .into_iter()
+        let missing: Vec<String> = installed
+            .iter()
             .filter(|a| used.contains(&a.id.as_str()) && !a.missing_grants.is_empty())
             .map(|a| {
                 format!(
@@ -227,8 +235,10 @@ impl Scaffolder {
     /// Creates a task and starts it; returns its id.
     pub fn create(&self, new: NewTask) -> Result<String, CreateError> {
         let template = Template::from_entity(&new.entity)?;
-        self.check(&template)?;
-        self.check_grants(&template)?;
+        // Listed once: both checks read the same actions.
+        let installed = self.inner.runner.actions();
+        self.check_against(&template, &installed)?;
+        Self::check_grants(&template, &installed)?;
         let problems = crate::values::check(
             template.parameters.iter().map(|p| &p.schema),
             &new.values,

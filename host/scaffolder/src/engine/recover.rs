@@ -141,13 +141,7 @@ impl Scaffolder {
             // actions a moment to appear; a missing one fails its step, named.
             let deadline = tokio::time::Instant::now() + ACTIONS_WAIT;
             while tokio::time::Instant::now() < deadline {
-                let installed: Vec<String> = this
-                    .inner
-                    .runner
-                    .actions()
-                    .into_iter()
-                    .map(|a| a.id)
-                    .collect();
+                let installed = this.installed_action_ids();
                 if needed.iter().all(|a| installed.contains(a)) {
                     break;
                 }
