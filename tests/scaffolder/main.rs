@@ -660,3 +660,49 @@ fn symlinks_in_a_skeleton_never_reach_outside() {
         )
     });
 }
+
+#[test]
+fn a_tasks_consecutive_steps_on_one_plugin_share_an_instance_and_tasks_never_do() {
+    let portal = start();
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("compat.wasm"),
+        "compat.wasm",
+    );
+    wait_for(Duration::from_secs(120), || {
+        let actions = portal.get_json("/api/scaffolder/v2/actions").ok()?;
+        actions.to_string().contains("compat:write-file").then_some(())
+    })
+    .unwrap_or_else(|| panic!("compat missing; log:\n{}", portal.log()));
+    let write = |id: &str| json!({ "id": id, "name": id, "action": "compat:write-file", "input": { "path": id, "content": id } });
+    let template = json!({
+        "apiVersion": "scaffolder.backstage.io/v1beta3",
+        "kind": "Template",
+        "metadata": { "name": "instances" },
+        "spec": {
+            "owner": "group:default/platform",
+            "type": "service",
+            "steps": [
+                write("a"), write("b"),
+                { "id": "log", "name": "log", "action": "debug:log", "input": { "message": "between" } },
+                write("c"), write("d")
+            ]
+        }
+    });
+    let calls = |result: &Value| -> Vec<u64> {
+        result["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["output"]["callsOnThisInstance"].as_u64())
+            .collect()
+    };
+    for _ in 0..2 {
+        let (status, result) = dry_run(&portal, &template, &json!({}), Vec::new());
+        assert_eq!(status, 200, "{result:#}");
+        assert_eq!(result["status"], "completed", "{result:#}");
+        // One instance for a and b; a step on another plugin in between
+        // ends it; every run starts fresh.
+        assert_eq!(calls(&result), [1, 2, 1, 2], "{result:#}");
+    }
+}

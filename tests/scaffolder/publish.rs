@@ -428,3 +428,144 @@ plugins:
         "{error}"
     );
 }
+
+/// A commit of `files` (path, contents, executable) and `links` (path,
+/// target) on `main` of the stand-in's bare repository `owner/repo`.
+fn github_repo(github: &portal_tests::github::GithubStandIn, owner: &str, repo: &str, files: &[(&str, &str, bool)], links: &[(&str, &str)]) {
+    use std::os::unix::fs::PermissionsExt;
+    let bare = github.repo_dir(owner, repo);
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "--bare", "-q", "-b", "main"]);
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q", "-b", "main"]);
+    for (path, contents, executable) in files {
+        let file = work.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, contents).unwrap();
+        let mode = if *executable { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for (path, target) in links {
+        std::os::unix::fs::symlink(target, work.path().join(path)).unwrap();
+    }
+    git(work.path(), &["add", "-A"]);
+    git(work.path(), &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "skeleton"]);
+    git(work.path(), &["push", "-q", &bare.to_string_lossy(), "main"]);
+}
+
+#[test]
+fn a_remote_skeleton_is_read_from_a_github_tarball_within_the_grant() {
+    let root = tempfile::tempdir().unwrap();
+    let github = portal_tests::github::GithubStandIn::start(root.path(), GITHUB_TOKEN, &["acme"]);
+    github_repo(
+        &github,
+        "acme",
+        "templates",
+        &[
+            ("README.md", "not part of the skeleton", false),
+            ("skeleton/${{ values.name }}.txt", "Hello ${{ values.name }}", false),
+            ("skeleton/bin/run.sh", "#!/bin/sh\necho ${{ values.name }}\n", true),
+        ],
+        &[("skeleton/escape", "../../../../../etc/passwd")],
+    );
+    let host = github.server.addr.to_string();
+    let base = github.server.url();
+    let config = format!(
+        r#"secrets:
+  github-token: {{ value: {GITHUB_TOKEN} }}
+plugins:
+  cache_dir: {cache}
+  grants:
+    builtin-actions:
+      allowed_hosts: ["{host}"]
+      secrets: [github-token]
+      config:
+        github:
+          - host: "{host}"
+            apiBaseUrl: {api}
+            tokenSecret: github-token
+"#,
+        cache = shared_cache_dir().display(),
+        api = github.api_url(),
+    );
+    let portal = PortalProcess::start(&config).expect("portal starts");
+    install_plugin(
+        &portal.plugins_dir(),
+        &built_plugin("builtin-actions.wasm"),
+        "builtin-actions.wasm",
+    );
+    wait_for(Duration::from_secs(120), || {
+        let actions = portal.get_json("/api/scaffolder/v2/actions").ok()?;
+        actions.to_string().contains("fetch:template").then_some(())
+    })
+    .unwrap_or_else(|| panic!("not ready; log:\n{}", portal.log()));
+    let dry_run = |url: &str| {
+        let template = json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": { "name": "remote" },
+            "spec": {
+                "owner": "group:default/platform",
+                "type": "service",
+                "parameters": [{ "properties": { "name": { "type": "string" } } }],
+                "steps": [{
+                    "id": "fetch",
+                    "name": "Fetch",
+                    "action": "fetch:template",
+                    "input": { "url": url, "values": { "name": "${{ parameters.name }}" } }
+                }]
+            }
+        });
+        let (status, result) = post(
+            &portal,
+            "/api/scaffolder/v2/dry-run",
+            &json!({ "template": template, "values": { "name": "payments" }, "directoryContents": [] }),
+        );
+        assert_eq!(status, 200, "{result:#}");
+        result
+    };
+    let result = dry_run(&format!("{base}/acme/templates/tree/main/skeleton"));
+    assert_eq!(result["status"], "completed", "{result:#}\n{}", portal.log());
+    let files: Vec<(String, bool, Vec<u8>)> = result["directoryContents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            use base64::Engine as _;
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["executable"].as_bool().unwrap_or(false),
+                base64::engine::general_purpose::STANDARD
+                    .decode(f["base64Content"].as_str().unwrap())
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("bin/run.sh".to_owned(), true, b"#!/bin/sh\necho payments\n".to_vec()),
+            ("payments.txt".to_owned(), false, b"Hello payments".to_vec()),
+        ],
+        "rendered, the executable bit kept, the escaping link and the rest of the repository left out"
+    );
+    let log = result["log"].to_string();
+    assert!(log.contains("skipped the link `escape`"), "{log}");
+    let requests = github.server.requests.lock().unwrap().clone();
+    assert!(
+        requests.contains(&"/api/v3/repos/acme/templates/tarball/main".to_owned()),
+        "{requests:?}"
+    );
+
+    // A missing repository is GitHub's answer, named; a host outside the
+    // plugin's grant is refused before any connection.
+    let result = dry_run(&format!("{base}/acme/missing/tree/main/skeleton"));
+    assert_eq!(result["status"], "failed");
+    let text = result.to_string();
+    assert!(text.contains("HTTP 404: Not Found"), "{text}");
+    let result = dry_run("https://github.com/acme/templates/tree/main/skeleton");
+    assert_eq!(result["status"], "failed");
+    let text = result.to_string();
+    assert!(text.contains("api.github.com"), "{text}");
+    assert!(!text.contains(GITHUB_TOKEN) && !portal.log().contains(GITHUB_TOKEN));
+}

@@ -3,7 +3,10 @@
 //! `/api/v3` as GitHub Enterprise serves them) with GitHub's request and
 //! response shapes, real git repositories behind git's smart HTTP protocol
 //! (served by `git http-backend`, as a real git server does), and raw files at
-//! `/raw/:owner/:repo/:ref/*path`. Every call needs the token it was made with.
+//! `/raw/:owner/:repo/:ref/*path`, and repository tarballs as GitHub serves
+//! them (`GET /repos/:owner/:repo/tarball/:ref` redirects to codeload, which
+//! answers `git archive`'s `.tar.gz` with one `owner-repo-sha/` folder). Every
+//! call needs the token it was made with, except codeload's.
 
 use crate::stand_in::StandIn;
 use axum::Router;
@@ -49,6 +52,11 @@ impl GithubStandIn {
                 .route("/api/v3/orgs/{org}/repos", post(create_in_org))
                 .route("/api/v3/user/repos", post(create_for_user))
                 .route("/raw/{owner}/{repo}/{git_ref}/{*path}", get(raw))
+                .route("/api/v3/repos/{owner}/{repo}/tarball/{git_ref}", get(tarball))
+                .route(
+                    "/codeload/{owner}/{repo}/legacy.tar.gz/{git_ref}",
+                    get(codeload),
+                )
                 .route("/{owner}/{repo}/{*rest}", any(git_http))
                 .with_state(shared)
         });
@@ -197,6 +205,64 @@ async fn raw(
     } else {
         (StatusCode::NOT_FOUND, "404: Not Found").into_response()
     }
+}
+
+/// GitHub's tarball API: a redirect to codeload (which needs no token).
+async fn tarball(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    UrlPath((owner, repo, git_ref)): UrlPath<(String, String, String)>,
+) -> Response {
+    if !authorized(&shared, &headers) {
+        return message(StatusCode::UNAUTHORIZED, "Bad credentials");
+    }
+    if !shared.root.join(&owner).join(format!("{repo}.git")).is_dir() {
+        return message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    let base = shared.base.get().cloned().unwrap_or_default();
+    (
+        StatusCode::FOUND,
+        [(
+            header::LOCATION,
+            format!("{base}/codeload/{owner}/{repo}/legacy.tar.gz/{git_ref}"),
+        )],
+    )
+        .into_response()
+}
+
+async fn codeload(
+    State(shared): State<Shared>,
+    UrlPath((owner, repo, git_ref)): UrlPath<(String, String, String)>,
+) -> Response {
+    let dir = shared.root.join(&owner).join(format!("{repo}.git"));
+    let git = |args: Vec<String>| {
+        let dir = dir.clone();
+        async move {
+            tokio::process::Command::new("git")
+                .arg(format!("--git-dir={}", dir.display()))
+                .args(args)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let sha = git(vec!["rev-parse".into(), "--short".into(), git_ref.clone()]).await;
+    if !sha.status.success() {
+        return (StatusCode::NOT_FOUND, "404: Not Found").into_response();
+    }
+    let sha = String::from_utf8_lossy(&sha.stdout).trim().to_owned();
+    let archive = git(vec![
+        "archive".into(),
+        "--format=tar.gz".into(),
+        format!("--prefix={owner}-{repo}-{sha}/"),
+        git_ref,
+    ])
+    .await;
+    (
+        [(header::CONTENT_TYPE, "application/x-gzip")],
+        archive.stdout,
+    )
+        .into_response()
 }
 
 /// Git's smart HTTP protocol, by `git http-backend` (CGI), as GitHub answers

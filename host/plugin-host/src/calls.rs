@@ -55,13 +55,22 @@ pub(crate) async fn call<E: Bound>(
         async |store, instance, exports| exports.call::<E>(store, instance, request).await,
     )
     .await;
+    checked::<E>(&plugin, report)
+}
+
+/// A call's report with what the plugin returned checked by its extension
+/// point, and a plugin's own error made a `CallError`.
+pub(crate) fn checked<E: Bound>(
+    plugin: &str,
+    report: CallReport<Result<E::Returned, model::PluginError>>,
+) -> CallReport<E::Output> {
     let result = match report.result {
         Ok(Ok(returned)) => E::check_output(returned).map_err(|reason| CallError::InvalidOutput {
-            plugin: plugin.clone(),
+            plugin: plugin.to_owned(),
             reason,
         }),
         Ok(Err(e)) => Err(CallError::Plugin {
-            plugin: plugin.clone(),
+            plugin: plugin.to_owned(),
             code: e.code,
             message: e.message,
         }),
@@ -163,17 +172,7 @@ impl PluginHost {
         dirs: &model::ActionDirs,
         log_sink: Option<LogSink>,
     ) -> Result<serde_json::Value, CallError> {
-        let loaded = self
-            .inner
-            .registry
-            .active()
-            .into_iter()
-            .find(|p| p.info.actions.iter().any(|a| a.id == request.action_id))
-            .ok_or_else(|| CallError::NoSuchExtension {
-                plugin: "(any)".into(),
-                kind: TemplateAction::KIND,
-                id: request.action_id.clone(),
-            })?;
+        let loaded = self.action_plugin(&request.action_id)?;
         let extras = Extras {
             action: Some(ActionScope {
                 dirs: dirs.clone(),
@@ -183,6 +182,20 @@ impl PluginHost {
         };
         self.call_loaded::<TemplateAction>(loaded, extras, request.clone())
             .await
+    }
+
+    /// The loaded plugin that offers the action `action_id`.
+    pub(crate) fn action_plugin(&self, action_id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        self.inner
+            .registry
+            .active()
+            .into_iter()
+            .find(|p| p.info.actions.iter().any(|a| a.id == action_id))
+            .ok_or_else(|| CallError::NoSuchExtension {
+                plugin: "(any)".into(),
+                kind: TemplateAction::KIND,
+                id: action_id.to_owned(),
+            })
     }
 
     /// Benchmark support: instantiates a panel's plugin once and renders `calls`

@@ -1,7 +1,8 @@
 //! One call into a plugin: a fresh instance in a fresh store (nothing leaks
-//! between calls), memory, CPU and wall-clock limits, and a precise account of
-//! whatever went wrong. A trap, a timeout or a panic in a host function fails this
-//! call only.
+//! between calls; the one exception is a task's consecutive template steps on
+//! one plugin, `calls::ActionSession`), memory, CPU and wall-clock limits, and a
+//! precise account of whatever went wrong. A trap, a timeout or a panic in a
+//! host function fails this call only.
 
 use crate::capabilities::{HostState, LogSink, PluginContext};
 use crate::engine::EngineSet;
@@ -40,26 +41,33 @@ pub(crate) async fn invoke<R>(
     options: CallOptions<'_>,
     op: impl AsyncFnOnce(&mut Store<HostState>, &Instance, &Exports) -> wasmtime::Result<R>,
 ) -> CallReport<R> {
-    let plugin = context.name.clone();
     let limits = options.limits;
     let transfer_limit = options.max_transfer_bytes;
-    let state = match HostState::new(context, limits, options.action, options.log_sink) {
-        Ok(state) => state,
-        Err(message) => {
-            return CallReport {
-                result: Err(CallError::Internal { plugin, message }),
-                denials: Vec::new(),
-            };
-        }
+    let mut store = match new_store(engines, context, options) {
+        Ok(store) => store,
+        Err(report) => return report,
     };
-    // Before the store exists, until after it is gone: its epoch deadline
-    // (the CPU limit, yields) depends on the epoch advancing.
-    let _ticking = engines.ticker.ticking();
+    let (report, _) = run(engines, &mut store, None, pre, exports, limits, transfer_limit, op).await;
+    report
+}
+
+/// A fresh store for calls into one plugin: its host state (the capabilities
+/// granted, the call's log sink and directories) and the limits that hold
+/// whatever the call does.
+pub(crate) fn new_store<R>(
+    engines: &EngineSet,
+    context: Arc<PluginContext>,
+    options: CallOptions<'_>,
+) -> Result<Store<HostState>, CallReport<R>> {
+    let plugin = context.name.clone();
+    let state = HostState::new(context, options.limits, options.action, options.log_sink).map_err(
+        |message| CallReport {
+            result: Err(CallError::Internal { plugin, message }),
+            denials: Vec::new(),
+        },
+    )?;
     let mut store = Store::new(&engines.engine, state);
     store.limiter(|state| &mut state.limiter);
-    store.set_hostcall_fuel(transfer_limit);
-    let meter = store.data().call.cpu.clone();
-    store.set_epoch_deadline(1);
     store.epoch_deadline_callback(|mut ctx| {
         // Busy time includes host work done for the plugin (`capabilities::host_work`).
         if ctx.data().call.cpu.over_budget() {
@@ -80,11 +88,40 @@ pub(crate) async fn invoke<R>(
         call.busy_at_last_yield = used;
         Ok(UpdateDeadline::Yield(1))
     });
+    Ok(store)
+}
+
+/// Runs one call on `store`: on `warm`, an instance an earlier call on this
+/// store left (`calls::ActionSession`), else on a new instance of `pre`.
+/// Gives back the instance when the call ended normally, so it can serve
+/// the next one; after a trap, a limit or a timeout it is never used again.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn run<R>(
+    engines: &EngineSet,
+    store: &mut Store<HostState>,
+    warm: Option<Instance>,
+    pre: &InstancePre<HostState>,
+    exports: &Exports,
+    limits: ExtensionLimits,
+    transfer_limit: usize,
+    op: impl AsyncFnOnce(&mut Store<HostState>, &Instance, &Exports) -> wasmtime::Result<R>,
+) -> (CallReport<R>, Option<Instance>) {
+    let plugin = store.data().plugin.name.clone();
+    // Before the call starts, until after it ends: its epoch deadline (the
+    // CPU limit, yields) depends on the epoch advancing.
+    let _ticking = engines.ticker.ticking();
+    store.set_hostcall_fuel(transfer_limit);
+    store.set_epoch_deadline(1);
+    let meter = store.data().call.cpu.clone();
 
     let started = Instant::now();
     let run = async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        op(&mut store, &instance, exports).await
+        let instance = match warm {
+            Some(instance) => instance,
+            None => pre.instantiate_async(&mut *store).await?,
+        };
+        let value = op(&mut *store, &instance, exports).await?;
+        Ok::<_, wasmtime::Error>((value, instance))
     };
     let guarded = meter.measure(AssertUnwindSafe(run).catch_unwind());
     let outcome = tokio::time::timeout(Duration::from_millis(limits.timeout_ms), guarded).await;
@@ -100,11 +137,14 @@ pub(crate) async fn invoke<R>(
 
     let state = store.data();
     let denials = state.denials();
-    let result = match outcome {
-        Err(_) => Err(CallError::Timeout {
-            plugin,
-            limit_ms: limits.timeout_ms,
-        }),
+    let (result, instance) = match outcome {
+        Err(_) => (
+            Err(CallError::Timeout {
+                plugin,
+                limit_ms: limits.timeout_ms,
+            }),
+            None,
+        ),
         Ok(Err(panic)) => {
             let message = panic
                 .downcast_ref::<String>()
@@ -115,15 +155,21 @@ pub(crate) async fn invoke<R>(
                 plugin,
                 "host function panicked during a plugin call: {message}"
             );
-            Err(CallError::Internal {
-                plugin,
-                message: format!("a host function failed: {message}"),
-            })
+            (
+                Err(CallError::Internal {
+                    plugin,
+                    message: format!("a host function failed: {message}"),
+                }),
+                None,
+            )
         }
-        Ok(Ok(Ok(value))) => Ok(value),
-        Ok(Ok(Err(error))) => Err(classify(&plugin, error, state, limits, transfer_limit)),
+        Ok(Ok(Ok((value, instance)))) => (Ok(value), Some(instance)),
+        Ok(Ok(Err(error))) => (
+            Err(classify(&plugin, error, state, limits, transfer_limit)),
+            None,
+        ),
     };
-    CallReport { result, denials }
+    (CallReport { result, denials }, instance)
 }
 
 /// Turns a wasmtime error into the specific reason, using what the store saw.

@@ -15,6 +15,7 @@
 //! A panel's output is checked by `portal_types::widget::flat` (the rules are
 //! shared with the web UI, which draws what the host accepted).
 
+mod action_session;
 mod cache;
 mod call_runtime;
 mod calls;
@@ -35,6 +36,7 @@ mod store;
 mod watcher;
 pub mod wit;
 
+pub use action_session::ActionSession;
 pub use capabilities::{EffectiveGrants, LogSink, QuotaStatus};
 pub use engine::Tier;
 pub use error::{CallError, LoadError};

@@ -17,10 +17,11 @@ pub mod store;
 pub mod task;
 pub mod template;
 pub mod values;
+mod writer;
 
 pub use engine::{
-    ActionCall, ActionFuture, ActionInfo, ActionRunner, CreateError, DryRun, DryRunResult, LogLine,
-    NewTask, Scaffolder,
+    ActionCall, ActionFuture, ActionInfo, ActionRunner, ActionSession, CreateError, DryRun,
+    DryRunResult, LogLine, NewTask, Scaffolder, SessionFuture,
 };
 pub use task::{EventKind, Task, TaskEvent, TaskStatus};
 pub use template::{OutputLink, OutputText, ParameterPage, Step, Template, TemplateError};

@@ -83,13 +83,25 @@ impl TaskStore {
     /// Writes what a running task changes: its state, and its steps from
     /// `first_step` on (the earlier ones are as last written).
     pub fn put_progress(&self, task: &Task, first_step: usize) -> Result<(), StoreError> {
-        for (index, step) in task.state.steps.iter().enumerate().skip(first_step) {
+        let steps = task.state.steps.get(first_step..).unwrap_or_default();
+        self.put_progress_parts(&head(task), first_step, steps)
+    }
+
+    /// [`put_progress`](Self::put_progress) from the parts: the task's
+    /// [`head`] and its steps from `first_step` on.
+    pub fn put_progress_parts(
+        &self,
+        head: &Task,
+        first_step: usize,
+        steps: &[StepState],
+    ) -> Result<(), StoreError> {
+        for (index, step) in steps.iter().enumerate() {
             self.steps
-                .insert(step_key(&task.id, len_u32(index)), encode(step)?)
+                .insert(step_key(&head.id, len_u32(first_step + index)), encode(step)?)
                 .map_err(io)?;
         }
         self.tasks
-            .insert(task.id.as_bytes(), encode(&head(task))?)
+            .insert(head.id.as_bytes(), encode(head)?)
             .map_err(io)?;
         Ok(())
     }
@@ -172,7 +184,7 @@ impl TaskStore {
 
 /// A task without its spec and steps (stored apart). Built field by field so
 /// that a new field of `Task` cannot be forgotten here.
-fn head(task: &Task) -> Task {
+pub(crate) fn head(task: &Task) -> Task {
     let Task {
         id,
         spec: _,

@@ -6,9 +6,12 @@
 use portal_catalog::{Access, Catalog, CatalogError};
 use portal_plugin_host::PluginHost;
 use portal_plugin_host::model::{ActionDirs, ActionRequest};
-use portal_scaffolder::{ActionCall, ActionFuture, ActionInfo, ActionRunner, LogLine, Template};
+use portal_scaffolder::{
+    ActionCall, ActionFuture, ActionInfo, ActionRunner, ActionSession, LogLine, SessionFuture,
+    Template,
+};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub struct PluginActions {
@@ -69,30 +72,68 @@ impl ActionRunner for PluginActions {
     fn run(&self, call: ActionCall, log: LogLine) -> ActionFuture {
         let plugins = self.plugins.clone();
         Box::pin(async move {
-            let request = ActionRequest {
-                action_id: call.action,
-                input: call.input,
-                task_id: call.task_id,
-                dry_run: call.dry_run,
-            };
-            let dirs = ActionDirs {
-                workspace: call.workspace,
-                template: call.template_dir,
-            };
-            let sink: portal_plugin_host::LogSink = Arc::new(move |level, line: &str| {
-                let level = format!("{level:?}").to_lowercase();
-                if level == "info" {
-                    log(line);
-                } else {
-                    log(&format!("[{level}] {line}"));
-                }
-            });
+            let (request, dirs, sink) = plugin_call(call, log);
             plugins
                 .execute_action(&request, &dirs, Some(sink))
                 .await
                 .map_err(|e| e.to_string())
         })
     }
+
+    fn session(
+        &self,
+        workspace: &Path,
+        template_dir: Option<&Path>,
+        dry_run: bool,
+    ) -> Option<Box<dyn ActionSession>> {
+        let dirs = ActionDirs {
+            workspace: workspace.to_owned(),
+            template: template_dir.map(Path::to_owned),
+        };
+        Some(Box::new(PluginSession(
+            self.plugins.action_session(&dirs, dry_run),
+        )))
+    }
+}
+
+/// A task run's steps on the plugin host's [`portal_plugin_host::ActionSession`]:
+/// consecutive steps on one plugin share its instance.
+struct PluginSession(portal_plugin_host::ActionSession);
+
+impl ActionSession for PluginSession {
+    fn run(&mut self, call: ActionCall, log: LogLine) -> SessionFuture<'_> {
+        Box::pin(async move {
+            let (request, _, sink) = plugin_call(call, log);
+            self.0
+                .execute(&request, Some(sink))
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// A step's call as the plugin host takes it; its log lines go to the task's
+/// log, warnings marked.
+fn plugin_call(call: ActionCall, log: LogLine) -> (ActionRequest, ActionDirs, portal_plugin_host::LogSink) {
+    let request = ActionRequest {
+        action_id: call.action,
+        input: call.input,
+        task_id: call.task_id,
+        dry_run: call.dry_run,
+    };
+    let dirs = ActionDirs {
+        workspace: call.workspace,
+        template: call.template_dir,
+    };
+    let sink: portal_plugin_host::LogSink = Arc::new(move |level, line: &str| {
+        let level = format!("{level:?}").to_lowercase();
+        if level == "info" {
+            log(line);
+        } else {
+            log(&format!("[{level}] {line}"));
+        }
+    });
+    (request, dirs, sink)
 }
 
 /// A template's form pages in Backstage's parameter-schema shape, its fields

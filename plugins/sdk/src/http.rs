@@ -50,3 +50,47 @@ pub fn send(
         Ok(Response { status, body })
     })
 }
+
+/// A download's answer: redirects are not followed (the caller decides where
+/// it may go next), the body is bytes.
+pub struct Download {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// GETs `url` with the given headers and reads the whole body as bytes (an
+/// archive, an image). The portal counts the bytes against the plugin's
+/// `http_bytes_per_call` quota, so a huge answer ends the call.
+pub fn download(url: &str, headers: &[(&str, &str)]) -> Result<Download, String> {
+    wstd::runtime::block_on(async {
+        let mut request = Request::builder().method("GET").uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Body::empty())
+            .map_err(|e| format!("bad request for {url}: {e}"))?;
+        let mut response = Client::new()
+            .send(request)
+            .await
+            .map_err(|e| format!("GET {url} failed: {e:?}"))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .body_mut()
+            .contents()
+            .await
+            .map_err(|e| format!("reading the response of {url} failed: {e:?}"))?
+            .to_vec();
+        Ok(Download {
+            status,
+            location,
+            body,
+        })
+    })
+}

@@ -304,6 +304,21 @@ impl HostState {
         })
     }
 
+    /// Makes a store that served a call ready for the next one on the same
+    /// instance (a task's next template step, `calls::ActionSession`): a new
+    /// CPU budget, per-call quotas and log sink; the same capabilities,
+    /// directories and memory.
+    pub(crate) fn begin_next_call(&mut self, limits: ExtensionLimits, log_sink: Option<LogSink>) {
+        self.call = CallState {
+            cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
+            log_sink,
+            action: self.call.action.take(),
+            ..CallState::default()
+        };
+        self.http_gate = http::HttpGate::new(self.plugin.clone());
+        log::roll_window(&self.plugin);
+    }
+
     /// Every refusal during this call: HTTP denials and host-function denials.
     pub(crate) fn denials(&self) -> Vec<String> {
         let mut all = self.call.denials.clone();

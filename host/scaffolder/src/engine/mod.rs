@@ -17,6 +17,7 @@ use crate::task::{
     now,
 };
 use crate::template::{Template, TemplateError};
+use crate::writer::Writer;
 use portal_template_expr::{RenderError, Templater};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -64,7 +65,27 @@ pub trait ActionRunner: Send + Sync + 'static {
     fn actions(&self) -> Vec<ActionInfo>;
     /// Runs one action; dropping the future stops it.
     fn run(&self, call: ActionCall, log: LogLine) -> ActionFuture;
+    /// A session for one run of a task's steps (its workspace, template
+    /// files and mode), which may keep what a step's action needed for the
+    /// next step (the plugin host keeps the plugin's instance). `None`: each
+    /// step goes through [`run`](Self::run).
+    fn session(
+        &self,
+        _workspace: &Path,
+        _template_dir: Option<&Path>,
+        _dry_run: bool,
+    ) -> Option<Box<dyn ActionSession>> {
+        None
+    }
 }
+
+/// A task run's steps, one after another (see [`ActionRunner::session`]).
+pub trait ActionSession: Send {
+    /// Runs one action; dropping the future stops it.
+    fn run(&mut self, call: ActionCall, log: LogLine) -> SessionFuture<'_>;
+}
+
+pub type SessionFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, String>> + Send + 'a>>;
 
 /// Why a task was not created.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +140,8 @@ struct Inner {
     /// `<data>/scaffolder/work`: one directory per running task.
     work_dir: PathBuf,
     live: broadcast::Sender<TaskEvent>,
+    /// Running tasks' progress and events go to the store through it.
+    writer: Writer,
     running: Mutex<HashMap<String, Arc<Run>>>,
     slots: Arc<Semaphore>,
 }
@@ -147,6 +170,7 @@ impl Scaffolder {
         let store = TaskStore::open(&root.join("tasks"))?;
         let work_dir = root.join("work");
         let (live, _) = broadcast::channel(4096);
+        let writer = Writer::start(store.clone(), live.clone());
         let scaffolder = Scaffolder {
             inner: Arc::new(Inner {
                 store,
@@ -154,6 +178,7 @@ impl Scaffolder {
                 templater: Templater::default(),
                 work_dir,
                 live,
+                writer,
                 running: Mutex::new(HashMap::new()),
                 slots: Arc::new(Semaphore::new(concurrent_tasks.max(1))),
             }),
@@ -292,6 +317,8 @@ impl Scaffolder {
     ) -> Result<Option<String>, CreateError> {
         // Held from the check to the start: two retries cannot both run it.
         let mut running = self.inner.running.lock().unwrap();
+        // A run that just ended may still be on its way to the store.
+        self.inner.writer.settle(false)?;
         let Some(mut task) = self.inner.store.task(id)? else {
             return Ok(None);
         };
@@ -346,8 +373,10 @@ impl Scaffolder {
         self.inner.live.subscribe()
     }
 
+    /// Writes everything to disk: what running tasks wrote so far, then
+    /// the store.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.store.flush()
+        self.inner.writer.settle(true)
     }
 
     fn start(&self, task: Task, secrets: Map<String, Value>, template_dir: Option<PathBuf>) {
@@ -412,12 +441,8 @@ impl Scaffolder {
         let id = event.id;
         match &run.dry_run_log {
             Some(log) => log.lock().unwrap().push(event),
-            None => {
-                if let Err(e) = self.inner.store.append_event(&event) {
-                    tracing::error!(task = task_id, "cannot store a task event: {e}");
-                }
-                let _ = self.inner.live.send(event);
-            }
+            // Stored, then told to watchers, off the step's path.
+            None => self.inner.writer.event(event),
         }
         id
     }
@@ -429,17 +454,18 @@ impl Scaffolder {
 
     /// Writes the task's state and its steps from `first_step` on.
     fn save_progress(&self, task: &mut Task, run: &Run, first_step: usize) {
-        task.state.last_event_id = run.last_event.load(Ordering::SeqCst);
+        // Never back: the run's end counts its completion event in first.
+        task.state.last_event_id = task
+            .state
+            .last_event_id
+            .max(run.last_event.load(Ordering::SeqCst));
         task.last_heartbeat_at = Some(now());
         if run.dry_run_log.is_some() {
             return;
         }
-        let written = match first_step {
-            0 => self.inner.store.put_task(task),
-            _ => self.inner.store.put_progress(task, first_step),
-        };
-        if let Err(e) = written {
-            tracing::error!(task = %task.id, "cannot store a task: {e}");
+        match first_step {
+            0 => self.inner.writer.task(task),
+            _ => self.inner.writer.progress(task, first_step),
         }
     }
 }

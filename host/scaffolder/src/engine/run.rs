@@ -1,13 +1,14 @@
 //! Running a task: its steps in order (`if`, `each`, the input rendered, the
 //! action called, its output kept for the next steps), then its output.
 
-use super::{ActionCall, LogLine, Run, Scaffolder};
+use super::{ActionCall, ActionSession, LogLine, Run, Scaffolder, SessionFuture};
 use crate::task::{EventBody, EventKind, StepState, StepStatus, Task, TaskStatus, now};
 use crate::template::{Output, Step, Template};
 use portal_template_expr::{RenderError, Scope};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::watch;
 
 impl Scaffolder {
@@ -49,26 +50,26 @@ impl Scaffolder {
         } else {
             EventKind::Completion
         };
-        self.event(
-            &task.id,
-            run,
-            kind,
-            EventBody {
-                message,
-                status: Some(json!(status.name())),
-                output: task.output.clone(),
-                error: task
-                    .state
-                    .error
-                    .clone()
-                    .filter(|_| status == TaskStatus::Failed)
-                    .map(|m| json!({ "name": "Error", "message": m })),
-                ..EventBody::default()
-            },
-        );
+        let completion = EventBody {
+            message,
+            status: Some(json!(status.name())),
+            output: task.output.clone(),
+            error: task
+                .state
+                .error
+                .clone()
+                .filter(|_| status == TaskStatus::Failed)
+                .map(|m| json!({ "name": "Error", "message": m })),
+            ..EventBody::default()
+        };
+        // The task's end is stored before its completion event is told: a
+        // client that reads the task on hearing it finds it finished.
+        task.state.last_event_id = run.last_event.load(Ordering::SeqCst) + 1;
         self.save(&mut task, run);
-        if !dry_run && let Err(e) = self.inner.store.flush() {
-            tracing::error!(task = %task.id, "cannot write the task's end to disk: {e}");
+        let completion_id = self.event(&task.id, run, kind, completion);
+        debug_assert_eq!(completion_id, task.state.last_event_id);
+        if !dry_run {
+            self.inner.writer.flush_soon();
         }
         task
     }
@@ -89,6 +90,10 @@ impl Scaffolder {
             "context": { "task": { "id": task.id } },
         }));
         let mut cancelled = run.cancel.subscribe();
+        let mut session =
+            self.inner
+                .runner
+                .session(workspace, run.template_dir.as_deref(), dry_run);
         // A task resumed after a restart keeps the steps it finished before
         // (`recover.rs`); a new or retried task has none.
         let mut finished_before = std::mem::take(&mut task.state.steps).into_iter();
@@ -141,6 +146,7 @@ impl Scaffolder {
                     workspace,
                     dry_run,
                     &mut cancelled,
+                    &mut session,
                     &mut inputs,
                 )
                 .await;
@@ -203,6 +209,7 @@ impl Scaffolder {
         workspace: &Path,
         dry_run: bool,
         cancelled: &mut watch::Receiver<bool>,
+        session: &mut Option<Box<dyn ActionSession>>,
         inputs: &mut Vec<Value>,
     ) -> Result<Option<Value>, Failure> {
         let templater = &self.inner.templater;
@@ -290,7 +297,10 @@ impl Scaffolder {
                     );
                 })
             };
-            let action = self.inner.runner.run(call, log);
+            let action: SessionFuture<'_> = match session {
+                Some(session) => session.run(call, log),
+                None => self.inner.runner.run(call, log),
+            };
             let output = tokio::select! {
                 output = action => output.map_err(Failure::Error)?,
                 _ = cancelled.wait_for(|c| *c) => return Err(Failure::Cancelled),

@@ -54,6 +54,9 @@ pub trait Host {
         headers: &[(&str, &str)],
         body: &str,
     ) -> std::result::Result<(u16, String), String>;
+    /// A GET of a file to download (to a granted host), redirects not
+    /// followed: status, `Location`, body bytes.
+    fn download(&self, url: &str, headers: &[(&str, &str)]) -> std::result::Result<Download, String>;
     /// A configuration value granted to the plugin (`config.get`).
     fn config(&self, key: &str) -> Option<String>;
     /// A secret granted to the plugin (`config.get-secret`).
@@ -64,6 +67,14 @@ pub trait Host {
     /// Sets or clears the executable bit of a workspace file (a path relative
     /// to the workspace).
     fn set_executable(&self, path: &str, executable: bool) -> std::result::Result<(), String>;
+}
+
+/// An answer to [`Host::download`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
 }
 
 pub struct Context<'a> {
@@ -93,7 +104,7 @@ impl Context<'_> {
 pub(crate) mod testing {
     //! A context over two temporary directories that keeps what is logged.
 
-    use super::{Context, Host, Level, Log, PushRequest, Pushed};
+    use super::{Context, Download, Host, Level, Log, PushRequest, Pushed};
     use std::cell::RefCell;
     use std::path::{Path, PathBuf};
 
@@ -127,6 +138,8 @@ pub(crate) mod testing {
         pub entity_refs: RefCell<Vec<String>>,
         pub requests: RefCell<Vec<String>>,
         pub config: RefCell<std::collections::HashMap<String, String>>,
+        /// Answers to `download`, by URL; any other URL fails.
+        pub downloads: RefCell<std::collections::HashMap<String, Download>>,
         /// The workspace and the template's folder.
         pub roots: RefCell<Option<(PathBuf, PathBuf)>>,
     }
@@ -168,6 +181,15 @@ pub(crate) mod testing {
         ) -> Result<(u16, String), String> {
             self.requests.borrow_mut().push(format!("{method} {url}"));
             Err("no network in native tests".into())
+        }
+
+        fn download(&self, url: &str, _: &[(&str, &str)]) -> Result<Download, String> {
+            self.requests.borrow_mut().push(format!("GET {url}"));
+            self.downloads
+                .borrow()
+                .get(url)
+                .cloned()
+                .ok_or_else(|| "no network in native tests".to_owned())
         }
 
         fn config(&self, key: &str) -> Option<String> {

@@ -14,6 +14,7 @@ use crate::error::{ActionError, Result, code};
 use crate::paths::{self, display_relative};
 use crate::platform;
 use crate::walk::Kind;
+use crate::source::Source;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -172,8 +173,12 @@ impl Plan {
 impl Plan {
     /// Gives each copied file the executable bit its source has (WASI can
     /// neither read nor set it: the host does both). `fetched` is the
-    /// template folder or file the plan copies from.
-    pub fn restore_executables(&self, ctx: &Context, fetched: &Path) -> Result<usize> {
+    /// template folder or file, or the download, the plan copies from.
+    pub fn restore_executables(&self, ctx: &Context, fetched: &Source) -> Result<usize> {
+        if let Some((root, executables)) = fetched.executables() {
+            return self.mark_executables(ctx, root, executables);
+        }
+        let fetched = fetched.path.as_path();
         let Some(template) = ctx.template else {
             return Ok(0);
         };
@@ -194,6 +199,13 @@ impl Plan {
             .host
             .template_executables(&folder.to_string_lossy())
             .map_err(|e| ActionError::new(code::IO, format!("cannot read file modes: {e}")))?;
+        let executables: Vec<PathBuf> = executables.into_iter().map(PathBuf::from).collect();
+        self.mark_executables(ctx, template, &executables)
+    }
+
+    /// Sets the executable bit of each file copied from one of
+    /// `executables` (paths relative to `root`).
+    fn mark_executables(&self, ctx: &Context, root: &Path, executables: &[PathBuf]) -> Result<usize> {
         if executables.is_empty() {
             return Ok(0);
         }
@@ -202,8 +214,8 @@ impl Plan {
             let Content::File { source, .. } = &item.content else {
                 continue;
             };
-            let from = source.strip_prefix(template).unwrap_or(source);
-            if !executables.iter().any(|e| Path::new(e) == from) {
+            let from = source.strip_prefix(root).unwrap_or(source);
+            if !executables.iter().any(|e| e == from) {
                 continue;
             }
             let to = item.to.strip_prefix(ctx.workspace).unwrap_or(&item.to);

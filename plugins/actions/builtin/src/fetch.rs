@@ -7,6 +7,7 @@ use crate::copy::{self, Content, Item, Plan};
 use crate::error::{ActionError, Result};
 use crate::input::Input;
 use crate::paths;
+use crate::source::Source;
 use crate::walk::{self, Kind};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ pub fn plain_schema() -> Value {
         "properties": {
             "url": {
                 "title": "Fetch URL",
-                "description": "Path of the folder (or file) to copy, relative to the template's own directory, such as `./skeleton`. Remote URLs are not supported yet.",
+                "description": "Path of the folder (or file) to copy, relative to the template's own directory, such as `./skeleton`. Or a remote one: a GitHub folder URL (`https://github.com/acme/templates/tree/main/skeleton`) or a `.tar.gz` URL, on a host the plugin is granted.",
                 "type": "string"
             },
             "targetPath": {
@@ -37,7 +38,7 @@ pub fn plain_file_schema() -> Value {
         "properties": {
             "url": {
                 "title": "Fetch URL",
-                "description": "Path of the file to copy, relative to the template's own directory. Remote URLs are not supported yet.",
+                "description": "Path of the file to copy, relative to the template's own directory. Or a remote one: a GitHub folder URL (`https://github.com/acme/templates/tree/main/skeleton`) or a `.tar.gz` URL, on a host the plugin is granted.",
                 "type": "string"
             },
             "targetPath": {
@@ -52,9 +53,11 @@ pub fn plain_file_schema() -> Value {
 /// `fetch:plain`: a folder's contents into `targetPath`, or one file into it.
 pub fn plain(ctx: &Context, input: &Input) -> Result<Value> {
     let url = input.string("url")?;
-    let source = paths::template_path(ctx, "url", url)?;
+    let fetched = Source::open(ctx, "url", url)?;
+    let source = fetched.path.clone();
     let target_path = input.opt_string("targetPath")?.unwrap_or("./");
     let target = paths::workspace_path(ctx, "targetPath", target_path)?;
+    fetched.check_target("targetPath", &target)?;
     let shown = paths::display_relative(ctx.workspace, &target);
     let mut plan = Plan::new(true);
     match source_kind(&source, url)? {
@@ -108,7 +111,7 @@ pub fn plain(ctx: &Context, input: &Input) -> Result<Value> {
     }
     plan.check(ctx)?;
     let written = plan.apply(&mut |_, text| Ok(text.to_owned()))?;
-    plan.restore_executables(ctx, &source)?;
+    plan.restore_executables(ctx, &fetched)?;
     ctx.info(format!(
         "fetched `{url}` into `{shown}`: {} files, {} folders, {} links",
         written.copied, written.folders, written.links
@@ -119,9 +122,11 @@ pub fn plain(ctx: &Context, input: &Input) -> Result<Value> {
 /// `fetch:plain:file`: one file, written as `targetPath`.
 pub fn plain_file(ctx: &Context, input: &Input) -> Result<Value> {
     let url = input.string("url")?;
-    let source = paths::template_path(ctx, "url", url)?;
+    let fetched = Source::open(ctx, "url", url)?;
+    let source = fetched.path.clone();
     let target_path = input.string("targetPath")?;
     let to = file_target(ctx, "targetPath", target_path)?;
+    fetched.check_target("targetPath", &to)?;
     if source_kind(&source, url)? == Kind::Dir {
         return Err(ActionError::invalid(format!(
             "input `url` (`{url}`) is a folder; fetch:plain:file copies one file (use fetch:plain for a folder)"
@@ -132,7 +137,7 @@ pub fn plain_file(ctx: &Context, input: &Input) -> Result<Value> {
     plan.push(file_item(url, source.clone(), to));
     plan.check(ctx)?;
     plan.apply(&mut |_, text| Ok(text.to_owned()))?;
-    plan.restore_executables(ctx, &source)?;
+    plan.restore_executables(ctx, &fetched)?;
     ctx.info(format!("fetched `{url}` as `{target_path}`"));
     Ok(json!({}))
 }
@@ -166,7 +171,7 @@ pub fn source_kind(source: &Path, url: &str) -> Result<Kind> {
     match Kind::of(source)? {
         None => Err(ActionError::new(
             crate::error::code::NOT_FOUND,
-            format!("input `url` (`{url}`): the template's directory has no such file or folder"),
+            format!("input `url` (`{url}`): no such file or folder in the template's directory (or the download)"),
         )),
         Some(Kind::Symlink) => Err(ActionError::invalid(format!(
             "input `url` (`{url}`) is a symbolic link; name the file or folder it points to"

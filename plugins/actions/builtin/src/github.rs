@@ -120,12 +120,12 @@ pub fn parse_repo_url(text: &str) -> Result<RepoUrl> {
 }
 
 /// One entry of the `github` configuration.
-struct Integration {
-    api_base_url: String,
-    token_secret: Option<String>,
+pub struct Integration {
+    pub api_base_url: String,
+    pub token_secret: Option<String>,
 }
 
-fn integration(ctx: &Context, host: &str) -> Result<Integration> {
+pub fn integration(ctx: &Context, host: &str) -> Result<Integration> {
     let configured: Vec<Value> = match ctx.host.config("github") {
         Some(text) => serde_json::from_str(&text).map_err(|e| {
             ActionError::invalid(format!(

@@ -21,9 +21,10 @@
 //! (WIT 1.2.0), each checked against the plugin's grants.
 //!
 //! Differences from Backstage, on purpose:
-//! - `url` is a path relative to the template's directory; remote URLs are
-//!   refused ("remote skeletons are not supported yet"), as are absolute
-//!   paths and `..` leading out of the template's directory.
+//! - `url` is a path relative to the template's directory, or a remote
+//!   skeleton of the two kinds `source.rs` reads: a GitHub folder or file URL,
+//!   or a `.tar.gz` URL (Backstage reads any integration's URL); absolute
+//!   paths and `..` leading out of the template's directory are refused.
 //! - Every workspace path is relative and stays inside the workspace;
 //!   Backstage accepts an absolute path if it lands inside.
 //! - `fetch:template` and `fetch:template:file` refuse to overwrite an
@@ -38,6 +39,7 @@
 //!   passes `sourceTemplate` (the contract does not carry the template's ref).
 
 mod actions;
+mod archive;
 mod catalog;
 mod context;
 mod copy;
@@ -51,11 +53,12 @@ mod input;
 mod paths;
 mod platform;
 mod publish;
+mod source;
 mod template;
 mod walk;
 
 pub use actions::{ACTIONS, Action, run};
-pub use context::{Context, Host, Level, Log, PushRequest, Pushed};
+pub use context::{Context, Download, Host, Level, Log, PushRequest, Pushed};
 pub use error::ActionError;
 
 /// The plugin's name, as `describe` declares it (and its file is named).
@@ -63,7 +66,7 @@ pub const NAME: &str = "builtin-actions";
 
 #[cfg(target_arch = "wasm32")]
 mod component {
-    use super::{ACTIONS, Context, Host, Level, Log, NAME, PushRequest, Pushed, run};
+    use super::{ACTIONS, Context, Download, Host, Level, Log, NAME, PushRequest, Pushed, run};
     use portal_plugin_sdk::{self as sdk, HostError, Plugin, PluginError, meta, template_action};
     use std::path::Path;
 
@@ -136,6 +139,14 @@ mod component {
             sdk::http::send(method, url, headers, body).map(|r| (r.status, r.body))
         }
 
+        fn download(&self, url: &str, headers: &[(&str, &str)]) -> Result<Download, String> {
+            sdk::http::download(url, headers).map(|r| Download {
+                status: r.status,
+                location: r.location,
+                body: r.body,
+            })
+        }
+
         fn config(&self, key: &str) -> Option<String> {
             sdk::config::get(key)
         }
@@ -151,6 +162,14 @@ mod component {
         fn set_executable(&self, path: &str, executable: bool) -> Result<(), String> {
             sdk::file_modes::set_executable(path, executable).map_err(host_error)
         }
+    }
+
+    /// Whether the host preopened `dir`: read from the preopens list, which
+    /// costs no file-system call, where `is_dir` costs a `stat` every step.
+    fn preopened(dir: &Path) -> bool {
+        wasip2::filesystem::preopens::get_directories()
+            .into_iter()
+            .any(|(_, name)| Path::new(&name) == dir)
     }
 
     impl Plugin for BuiltinActions {
@@ -182,7 +201,7 @@ mod component {
             let ctx = Context {
                 workspace: Path::new("/workspace"),
                 // Preopened only for templates loaded from a directory.
-                template: template.is_dir().then_some(template),
+                template: preopened(template).then_some(template),
                 log: &TaskLog,
                 host: &PortalHost,
                 dry_run: request.dry_run,

@@ -72,7 +72,7 @@ pub fn template_path(ctx: &Context, input: &str, url: &str) -> Result<PathBuf> {
         let message = if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
         {
             format!(
-                "input `{input}` (`{url}`): remote skeletons are not supported yet; keep the files next to the template and give a relative path such as `./skeleton`"
+                "input `{input}` (`{url}`) is a remote URL where a path in the template's directory is expected"
             )
         } else {
             format!(
@@ -250,7 +250,7 @@ mod tests {
             let e = template_path(&ctx, "url", url).unwrap_err();
             assert_eq!(e.code, "unsupported");
             assert!(
-                e.message.contains("remote skeletons are not supported yet")
+                e.message.contains("is a remote URL where a path")
                     && e.message.contains(url),
                 "{}",
                 e.message

@@ -25,6 +25,7 @@ use crate::globs::Globs;
 use crate::input::{Input, mistyped};
 use crate::paths::{self, Refusal};
 use crate::walk::{self, Kind};
+use crate::source::Source;
 use portal_template_expr::{RenderError, Scope, Syntax, Templater};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -99,7 +100,7 @@ pub fn template_schema() -> Value {
         "properties": {
             "url": {
                 "title": "Fetch URL",
-                "description": "Path of the skeleton folder, relative to the template's own directory, such as `./skeleton`. Remote URLs are not supported yet.",
+                "description": "Path of the skeleton folder, relative to the template's own directory, such as `./skeleton`. Or a remote one: a GitHub folder URL (`https://github.com/acme/templates/tree/main/skeleton`) or a `.tar.gz` URL, on a host the plugin is granted.",
                 "type": "string"
             },
             "targetPath": {
@@ -160,7 +161,7 @@ pub fn template_file_schema() -> Value {
         "properties": {
             "url": {
                 "title": "Fetch URL",
-                "description": "Path of the file to render, relative to the template's own directory. Remote URLs are not supported yet.",
+                "description": "Path of the file to render, relative to the template's own directory. Or a remote one: a GitHub folder URL (`https://github.com/acme/templates/tree/main/skeleton`) or a `.tar.gz` URL, on a host the plugin is granted.",
                 "type": "string"
             },
             "targetPath": {
@@ -284,9 +285,11 @@ impl Selection {
 /// `fetch:template`.
 pub fn template(ctx: &Context, input: &Input) -> Result<Value> {
     let url = input.string("url")?;
-    let source = paths::template_path(ctx, "url", url)?;
+    let fetched = Source::open(ctx, "url", url)?;
+    let source = fetched.path.clone();
     let target_path = input.opt_string("targetPath")?.unwrap_or("./");
     let target = paths::workspace_path(ctx, "targetPath", target_path)?;
+    fetched.check_target("targetPath", &target)?;
     let selection = Selection::from_input(ctx, input)?;
     let rendering = Rendering::from_input(input)?;
     let replace = input.flag("replace")?;
@@ -362,7 +365,7 @@ pub fn template(ctx: &Context, input: &Input) -> Result<Value> {
     }
     plan.check(ctx)?;
     let written = plan.apply(&mut |item, text| rendering.contents(&item.from, text))?;
-    plan.restore_executables(ctx, &source)?;
+    plan.restore_executables(ctx, &fetched)?;
     ctx.info(format!(
         "rendered `{url}` into `{}`: {} files rendered, {} copied as they are, {} folders, {} links{}",
         paths::display_relative(ctx.workspace, &target),
@@ -418,9 +421,11 @@ fn output_path(
 /// `fetch:template:file`.
 pub fn template_file(ctx: &Context, input: &Input) -> Result<Value> {
     let url = input.string("url")?;
-    let source = paths::template_path(ctx, "url", url)?;
+    let fetched = Source::open(ctx, "url", url)?;
+    let source = fetched.path.clone();
     let target_path = input.string("targetPath")?;
     let to = fetch::file_target(ctx, "targetPath", target_path)?;
+    fetched.check_target("targetPath", &to)?;
     let rendering = Rendering::from_input(input)?;
     if fetch::source_kind(&source, url)? == Kind::Dir {
         return Err(ActionError::invalid(format!(
@@ -439,7 +444,7 @@ pub fn template_file(ctx: &Context, input: &Input) -> Result<Value> {
     });
     plan.check(ctx)?;
     plan.apply(&mut |item, text| rendering.contents(&item.from, text))?;
-    plan.restore_executables(ctx, &source)?;
+    plan.restore_executables(ctx, &fetched)?;
     ctx.info(format!("rendered `{url}` as `{target_path}`"));
     Ok(json!({}))
 }

@@ -97,6 +97,10 @@ impl Plugin for Compat {
     fn execute(
         request: template_action::ActionRequest,
     ) -> Result<template_action::ActionResult, PluginError> {
+        // Calls this instance has served: a task's consecutive steps share
+        // one instance (the host's `ActionSession`), nothing else does.
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let input: serde_json::Value = serde_json::from_str(&request.input)
             .map_err(|e| sdk::error("bad-input", e.to_string()))?;
         let path = input["path"]
@@ -110,7 +114,8 @@ impl Plugin for Compat {
         }
         sdk::info!("wrote {} bytes to {target}", content.len());
         Ok(template_action::ActionResult {
-            output: serde_json::json!({ "written": path, "dryRun": request.dry_run }).to_string(),
+            output: serde_json::json!({ "written": path, "dryRun": request.dry_run, "callsOnThisInstance": calls })
+                .to_string(),
         })
     }
 }

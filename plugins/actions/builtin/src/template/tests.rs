@@ -112,13 +112,9 @@ fn url_rules_apply() {
     let e = fetch(&dirs, json!({"url": "../../etc"})).unwrap_err();
     assert_eq!(e.code, "path-escape");
     assert!(e.message.contains("input `url` (`../../etc`)"));
-    let e = fetch(
-        &dirs,
-        json!({"url": "https://github.com/acme/t/tree/main/skeleton"}),
-    )
-    .unwrap_err();
+    let e = fetch(&dirs, json!({"url": "https://acme.io/skeleton/"})).unwrap_err();
     assert_eq!(e.code, "unsupported");
-    assert!(e.message.contains("remote skeletons are not supported yet"));
+    assert!(e.message.contains("a remote skeleton must be a GitHub folder"));
     let e = template(
         &dirs.without_template(),
         &input(json!({"url": "./skeleton"})),

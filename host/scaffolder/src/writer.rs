@@ -1,0 +1,155 @@
+//! Stores running tasks' progress and events off their step path: one thread
+//! takes the writes in the order they were made, stores them, and only then
+//! tells watchers of the events it stored.
+//!
+//! So a step never waits for the store (sled's insert costs as much as a
+//! trivial step's own work), and the rules the readers rely on still hold:
+//! - a watcher hears of an event only once it is stored, so subscribing and
+//!   then reading the stored events misses none;
+//! - the store always holds a prefix of what was written: a task's end is
+//!   stored before its completion event is told, and a crash loses at most
+//!   the last writes, as sled's own buffering (flushed every 100 ms) already
+//!   allows.
+
+use crate::store::{StoreError, TaskStore};
+use crate::task::{StepState, Task, TaskEvent};
+use std::sync::mpsc;
+use tokio::sync::broadcast;
+
+/// Writes waiting at most; a step that finds the queue full waits for room.
+const QUEUE: usize = 65_536;
+/// Events told to watchers in one go, at most.
+const BATCH: usize = 256;
+
+enum Write {
+    /// A task whole (its start and end).
+    Task(Box<Task>),
+    /// A task's head and its steps from `first` on.
+    Progress {
+        head: Box<Task>,
+        first: usize,
+        steps: Vec<StepState>,
+    },
+    Event(TaskEvent),
+    /// Answered once every write before it is stored (and, if `flush`, on
+    /// disk).
+    Settle { flush: bool, done: mpsc::Sender<Result<(), StoreError>> },
+}
+
+pub struct Writer {
+    queue: Option<mpsc::SyncSender<Write>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Dropping the writer stores what is queued and waits for its thread, so
+/// the store can be opened again as soon as the scaffolder is gone.
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Writer {
+    /// Starts the writing thread; it ends when the `Writer` is dropped.
+    pub fn start(store: TaskStore, live: broadcast::Sender<TaskEvent>) -> Writer {
+        let (queue, writes) = mpsc::sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("scaffolder-writer".into())
+            .spawn(move || write_all(&store, &live, &writes))
+            .expect("a thread can be started");
+        Writer {
+            queue: Some(queue),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn task(&self, task: &Task) {
+        self.send(Write::Task(Box::new(task.clone())));
+    }
+
+    pub fn progress(&self, task: &Task, first: usize) {
+        self.send(Write::Progress {
+            head: Box::new(crate::store::head(task)),
+            first,
+            steps: task.state.steps.get(first..).unwrap_or_default().to_vec(),
+        });
+    }
+
+    pub fn event(&self, event: TaskEvent) {
+        self.send(Write::Event(event));
+    }
+
+    /// Waits until everything written so far is stored; with `flush`, on
+    /// disk too.
+    pub fn settle(&self, flush: bool) -> Result<(), StoreError> {
+        let (done, answer) = mpsc::channel();
+        self.send(Write::Settle { flush, done });
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(StoreError::Io("the task writer has stopped".into())))
+    }
+
+    /// Asks for everything written so far to be put on disk, without waiting.
+    pub fn flush_soon(&self) {
+        let (done, _) = mpsc::channel();
+        self.send(Write::Settle { flush: true, done });
+    }
+
+    fn send(&self, write: Write) {
+        let sent = self.queue.as_ref().map(|q| q.send(write));
+        if !matches!(sent, Some(Ok(()))) {
+            tracing::error!("the task writer has stopped: a task's progress is not stored");
+        }
+    }
+}
+
+fn write_all(
+    store: &TaskStore,
+    live: &broadcast::Sender<TaskEvent>,
+    writes: &mpsc::Receiver<Write>,
+) {
+    let mut stored = Vec::with_capacity(BATCH);
+    while let Ok(first) = writes.recv() {
+        let mut next = Some(first);
+        // What else is waiting is stored before the watchers are told: one
+        // batch of events at a time.
+        while let Some(write) = next.take() {
+            match write {
+                Write::Task(task) => {
+                    if let Err(e) = store.put_task(&task) {
+                        tracing::error!(task = %task.id, "cannot store a task: {e}");
+                    }
+                }
+                Write::Progress { head, first, steps } => {
+                    if let Err(e) = store.put_progress_parts(&head, first, &steps) {
+                        tracing::error!(task = %head.id, "cannot store a task: {e}");
+                    }
+                }
+                Write::Event(event) => {
+                    if let Err(e) = store.append_event(&event) {
+                        tracing::error!(task = %event.task_id, "cannot store a task event: {e}");
+                    }
+                    stored.push(event);
+                }
+                Write::Settle { flush, done } => {
+                    tell(live, &mut stored);
+                    let result = if flush { store.flush() } else { Ok(()) };
+                    let _ = done.send(result);
+                }
+            }
+            if stored.len() < BATCH {
+                next = writes.try_recv().ok();
+            }
+        }
+        tell(live, &mut stored);
+    }
+}
+
+fn tell(live: &broadcast::Sender<TaskEvent>, stored: &mut Vec<TaskEvent>) {
+    for event in stored.drain(..) {
+        let _ = live.send(event);
+    }
+}
