@@ -13,13 +13,20 @@
 
 use crate::store::{StoreError, TaskStore};
 use crate::task::{StepState, Task, TaskEvent};
-use std::sync::mpsc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// Writes waiting at most; a step that finds the queue full waits for room.
 const QUEUE: usize = 65_536;
 /// Events told to watchers in one go, at most.
 const BATCH: usize = 256;
+/// How long the writer keeps looking for more after a batch before it
+/// sleeps until woken. Writers do not wake it meanwhile: a busy task's writes
+/// (several per step, a step every 0.1 ms) then cost no system call each,
+/// and reach watchers within this much more.
+const LINGER: Duration = Duration::from_millis(1);
 
 enum Write {
     /// A task whole (its start and end).
@@ -33,11 +40,29 @@ enum Write {
     Event(TaskEvent),
     /// Answered once every write before it is stored (and, if `flush`, on
     /// disk).
-    Settle { flush: bool, done: mpsc::Sender<Result<(), StoreError>> },
+    Settle {
+        flush: bool,
+        done: mpsc::Sender<Result<(), StoreError>>,
+    },
+}
+
+#[derive(Default)]
+struct Queue {
+    writes: VecDeque<Write>,
+    /// The writer sleeps until woken (else it lingers and looks again).
+    parked: bool,
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// The writer waits here for writes; writers wait here for room.
+    changed: Condvar,
 }
 
 pub struct Writer {
-    queue: Option<mpsc::SyncSender<Write>>,
+    shared: Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -45,7 +70,8 @@ pub struct Writer {
 /// the store can be opened again as soon as the scaffolder is gone.
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.queue.take();
+        self.shared.queue.lock().unwrap().closed = true;
+        self.shared.changed.notify_all();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -55,13 +81,14 @@ impl Drop for Writer {
 impl Writer {
     /// Starts the writing thread; it ends when the `Writer` is dropped.
     pub fn start(store: TaskStore, live: broadcast::Sender<TaskEvent>) -> Writer {
-        let (queue, writes) = mpsc::sync_channel(QUEUE);
+        let shared = Arc::new(Shared::default());
+        let queue = shared.clone();
         let thread = std::thread::Builder::new()
             .name("scaffolder-writer".into())
-            .spawn(move || write_all(&store, &live, &writes))
+            .spawn(move || write_all(&store, &live, &queue))
             .expect("a thread can be started");
         Writer {
-            queue: Some(queue),
+            shared,
             thread: Some(thread),
         }
     }
@@ -99,24 +126,52 @@ impl Writer {
     }
 
     fn send(&self, write: Write) {
-        let sent = self.queue.as_ref().map(|q| q.send(write));
-        if !matches!(sent, Some(Ok(()))) {
+        let mut queue = self.shared.queue.lock().unwrap();
+        while queue.writes.len() >= QUEUE && !queue.closed {
+            self.shared.changed.notify_all();
+            queue = self.shared.changed.wait(queue).unwrap();
+        }
+        if queue.closed {
             tracing::error!("the task writer has stopped: a task's progress is not stored");
+            return;
+        }
+        let settle = matches!(write, Write::Settle { .. });
+        queue.writes.push_back(write);
+        // A lingering writer finds it by itself; one asleep is woken, and
+        // so is one that someone waits for.
+        if queue.parked || settle {
+            drop(queue);
+            self.shared.changed.notify_all();
         }
     }
 }
 
-fn write_all(
-    store: &TaskStore,
-    live: &broadcast::Sender<TaskEvent>,
-    writes: &mpsc::Receiver<Write>,
-) {
+fn write_all(store: &TaskStore, live: &broadcast::Sender<TaskEvent>, shared: &Shared) {
     let mut stored = Vec::with_capacity(BATCH);
-    while let Ok(first) = writes.recv() {
-        let mut next = Some(first);
-        // What else is waiting is stored before the watchers are told: one
-        // batch of events at a time.
-        while let Some(write) = next.take() {
+    let mut batch = VecDeque::new();
+    loop {
+        {
+            let mut queue = shared.queue.lock().unwrap();
+            let mut lingered = false;
+            while queue.writes.is_empty() {
+                if queue.closed {
+                    return;
+                }
+                if lingered {
+                    queue.parked = true;
+                    queue = shared.changed.wait(queue).unwrap();
+                    queue.parked = false;
+                } else {
+                    queue = shared.changed.wait_timeout(queue, LINGER).unwrap().0;
+                    lingered = true;
+                }
+            }
+            std::mem::swap(&mut batch, &mut queue.writes);
+        }
+        // Room again for writers waiting on a full queue.
+        shared.changed.notify_all();
+        // Stored before the watchers are told: one batch of events at a time.
+        for write in batch.drain(..) {
             match write {
                 Write::Task(task) => {
                     if let Err(e) = store.put_task(&task) {
@@ -133,15 +188,15 @@ fn write_all(
                         tracing::error!(task = %event.task_id, "cannot store a task event: {e}");
                     }
                     stored.push(event);
+                    if stored.len() >= BATCH {
+                        tell(live, &mut stored);
+                    }
                 }
                 Write::Settle { flush, done } => {
                     tell(live, &mut stored);
                     let result = if flush { store.flush() } else { Ok(()) };
                     let _ = done.send(result);
                 }
-            }
-            if stored.len() < BATCH {
-                next = writes.try_recv().ok();
             }
         }
         tell(live, &mut stored);
