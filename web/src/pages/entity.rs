@@ -5,6 +5,7 @@
 use crate::api::{load_entity, set_status};
 use crate::app::Icon;
 use crate::model::*;
+use crate::pages::DocsReader;
 use crate::widgets::{EntityRef, EntityTable, PanelCard, Tags, opt_link, opt_text};
 use crate::widgets::{ErrorBox, Loading, describe, fmt_count};
 use leptos::prelude::*;
@@ -95,6 +96,10 @@ fn EntityBody(view: EntityView) -> impl IntoView {
     };
     let content = match active.as_str() {
         "overview" => view! { <Overview view=view.clone()/> }.into_any(),
+        "docs" => match view.docs.clone() {
+            Some(d) => view! { <DocsReader view=d embedded=true/> }.into_any(),
+            None => ().into_any(),
+        },
         "definition" => match view.api.clone() {
             Some(api) => view! { <Definition api=api/> }.into_any(),
             None => ().into_any(),
@@ -214,6 +219,12 @@ fn RelationCard(table: RelationTable) -> impl IntoView {
 
 #[component]
 fn About(view: EntityView) -> impl IntoView {
+    let href_docs = view
+        .tabs
+        .iter()
+        .find(|t| t.slug == "docs")
+        .map(|t| t.href.clone())
+        .unwrap_or_default();
     let EntityView {
         kind,
         kind_label,
@@ -231,6 +242,7 @@ fn About(view: EntityView) -> impl IntoView {
         problems,
         orphan,
         namespace,
+        docs_status,
         ..
     } = view;
     let has_actions = source_url.is_some() || edit_url.is_some();
@@ -279,6 +291,20 @@ fn About(view: EntityView) -> impl IntoView {
                         </div>
                     </div>
                 }
+            })}
+            {docs_status.and_then(|d| {
+                let errors = d.problems.iter().filter(|p| p.severity == portal_types::docs::DocsSeverity::Error).count();
+                let text = match (&d.error, errors) {
+                    (Some(e), _) => format!("Docs: {e}"),
+                    (None, 0) => return None,
+                    (None, n) => format!("Docs: {n} build error{}", if n == 1 { "" } else { "s" }),
+                };
+                Some(view! {
+                    <div class="alert tone-warning docs-alert" role="note">
+                        <Icon name="warning"/>
+                        <p>{text} " " <a href=href_docs.clone()>"See the Docs tab"</a></p>
+                    </div>
+                })
             })}
             <h3 class="label">"Description"</h3>
             <p class="description">{description.unwrap_or_else(|| "No description.".to_owned())}</p>

@@ -22,7 +22,7 @@ mod template_form;
 pub use actions::ActionsPage;
 pub use catalog::CatalogPage;
 pub use create::CreatePage;
-pub use docs::DocsPage;
+pub use docs::{DocsPage, DocsReader, DocsSitePage};
 pub use editor::EditorPage;
 pub use entity::EntityPage;
 pub use not_found::NotFound;

@@ -8,6 +8,7 @@
 
 mod autolinks;
 mod extensions;
+mod highlight;
 mod links;
 mod sanitize;
 
@@ -281,7 +282,8 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                         ),
                         Some(lang) => format!(
                             "<pre><code class=\"language-{lang}\">{}</code></pre>\n",
-                            escape_html(&buffer)
+                            highlight::highlight(lang, &buffer)
+                                .unwrap_or_else(|| escape_html(&buffer))
                         ),
                         None => format!("<pre><code>{}</code></pre>\n", escape_html(&buffer)),
                     };
@@ -461,6 +463,11 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
 
     let mut raw = String::with_capacity(text.len() * 2);
     html::push_html(&mut raw, out.into_iter());
+    // Table alignment as classes: the sanitiser drops every `style`.
+    let raw = raw
+        .replace("style=\"text-align: left\"", "class=\"align-left\"")
+        .replace("style=\"text-align: center\"", "class=\"align-center\"")
+        .replace("style=\"text-align: right\"", "class=\"align-right\"");
     let html = sanitize::sanitize(&raw);
     let text = search.split_whitespace().collect::<Vec<_>>().join(" ");
     Rendered {

@@ -402,3 +402,37 @@ fn deep_nesting_does_not_overflow() {
     let r = render(&admonitions);
     assert!(r.text.contains("deepest"), "{}", r.text);
 }
+
+#[test]
+fn table_alignment_survives_as_classes() {
+    let html = render("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n").html;
+    for class in ["align-left", "align-center", "align-right"] {
+        assert!(
+            html.contains(&format!("class=\"{class}\"")),
+            "{class}: {html}"
+        );
+    }
+    assert!(!html.contains("style="), "{html}");
+}
+
+#[test]
+fn github_alerts_are_admonitions() {
+    let html = render("> [!WARNING]\n> Mind **this**.\n\nAfter.\n\n```\n> [!NOTE]\n```\n").html;
+    assert!(html.contains("class=\"admonition warning\""), "{html}");
+    assert!(html.contains("<strong>this</strong>"), "{html}");
+    assert!(!html.contains("[!WARNING]"), "{html}");
+    // Inside a code fence it stays text.
+    assert!(html.contains("&gt; [!NOTE]"), "{html}");
+}
+
+#[test]
+fn code_is_highlighted_with_classes_only() {
+    let html = render("```rust\nfn main() {}\n```\n\n```mermaid\ngraph TD; A-->B\n```\n").html;
+    assert!(html.contains("<span class=\"hl-"), "{html}");
+    assert!(!html.contains("style="), "{html}");
+    assert!(
+        html.contains("class=\"mermaid\""),
+        "mermaid kept as code: {html}"
+    );
+    assert!(html.contains("A--&gt;B"), "{html}");
+}
