@@ -178,7 +178,10 @@ fn sites_are_built_on_ingest_and_served_at_backstages_routes() {
         "/api/techdocs/static/docs/default/component/..%2f..%2fsvc/index.html".to_owned(),
     ] {
         let (code, body) = raw_get(&portal, &hostile);
-        assert_eq!(code, 404, "{hostile}: {body}");
+        // A raw backslash is not a URI character: the HTTP parser may refuse
+        // the request line itself (400) before any route sees it.
+        let refused = code == 404 || (hostile.contains('\\') && code == 400);
+        assert!(refused, "{hostile}: {body}");
         assert!(!body.contains("root:"), "{hostile}");
         assert!(!body.contains("site_name"), "{hostile}");
     }
@@ -213,7 +216,7 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
     let setup = repo.path().join("docs/guide/setup.md");
     let text = std::fs::read_to_string(&setup).unwrap();
     std::fs::write(&setup, &text).unwrap();
-    let checked = wait_status(&portal, "an unchanged tree is checked", |s| {
+    wait_status(&portal, "an unchanged tree is checked", |s| {
         s["skipped"].as_u64() >= Some(1)
     });
     std::thread::sleep(Duration::from_millis(500));

@@ -261,10 +261,13 @@ impl PortalData for WebData {
     }
 
     async fn docs_site(&self, key: &str) -> Option<portal_types::docs::DocsSite> {
-        self.state.techdocs.site(key).unwrap_or_else(|e| {
-            tracing::error!("{e}");
-            None
-        })
+        match self.state.techdocs.site(key) {
+            Ok(site) => site.map(|s| (*s).clone()),
+            Err(e) => {
+                tracing::error!("{e}");
+                None
+            }
+        }
     }
 
     async fn docs_page(&self, key: &str, path: &str) -> Option<portal_types::docs::DocsPage> {

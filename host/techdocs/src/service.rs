@@ -211,7 +211,7 @@ impl TechDocs {
     }
 
     /// The stored site.
-    pub fn site(&self, key: &str) -> Result<Option<DocsSite>, StoreError> {
+    pub fn site(&self, key: &str) -> Result<Option<Arc<DocsSite>>, StoreError> {
         self.inner.store.site(key)
     }
 

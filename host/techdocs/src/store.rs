@@ -10,7 +10,9 @@
 //! one whole build, and a build that fails half-way leaves the last one
 //! served.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use portal_types::docs::{
     DocsHeading, DocsNavItem, DocsPage, DocsPageEntry, DocsProblem, DocsSeverity, DocsSite,
@@ -37,6 +39,13 @@ struct SiteRecord {
     site: DocsSite,
 }
 
+/// A site record as kept in memory.
+#[derive(Clone)]
+struct Decoded {
+    generation: u64,
+    site: Arc<DocsSite>,
+}
+
 /// The stored sites. Cheap to clone.
 #[derive(Clone)]
 pub struct SiteStore {
@@ -44,6 +53,9 @@ pub struct SiteStore {
     sites: sled::Tree,
     pages: sled::Tree,
     assets: sled::Tree,
+    /// Site records as decoded, so serving a page does not decode its site's
+    /// page list and nav again (a 1,000-page site's record is ~100 KB).
+    records: Arc<Mutex<HashMap<String, Decoded>>>,
 }
 
 /// A site's key: `namespace/kind/name`, lowercased (Backstage's storage
@@ -88,6 +100,7 @@ impl SiteStore {
             pages: db.open_tree("pages")?,
             assets: db.open_tree("assets")?,
             db,
+            records: Arc::default(),
         })
     }
 
@@ -166,21 +179,35 @@ impl SiteStore {
             site: docs.clone(),
         };
         let json = serde_json::to_vec(&record).map_err(|e| StoreError::Decode(e.to_string()))?;
-        self.sites.insert(key.as_bytes(), json)?;
+        {
+            // Under the cache's lock, so no reader caches the old record
+            // after this switch.
+            let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+            self.sites.insert(key.as_bytes(), json)?;
+            records.remove(key);
+        }
         if let Some(previous) = previous {
             self.remove_generation(key, previous.generation)?;
         }
         Ok(docs)
     }
 
-    fn record(&self, key: &str) -> Result<Option<SiteRecord>, StoreError> {
-        self.sites
-            .get(key.as_bytes())?
-            .map(|bytes| {
-                serde_json::from_slice::<SiteRecord>(&bytes)
-                    .map_err(|e| StoreError::Decode(e.to_string()))
-            })
-            .transpose()
+    fn record(&self, key: &str) -> Result<Option<Decoded>, StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(record) = records.get(key) {
+            return Ok(Some(record.clone()));
+        }
+        let Some(bytes) = self.sites.get(key.as_bytes())? else {
+            return Ok(None);
+        };
+        let stored = serde_json::from_slice::<SiteRecord>(&bytes)
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        let record = Decoded {
+            generation: stored.generation,
+            site: Arc::new(stored.site),
+        };
+        records.insert(key.to_owned(), record.clone());
+        Ok(Some(record))
     }
 
     fn remove_generation(&self, key: &str, generation: u64) -> Result<(), StoreError> {
@@ -196,7 +223,7 @@ impl SiteStore {
     }
 
     /// A stored site (everything but page bodies and asset bytes).
-    pub fn site(&self, key: &str) -> Result<Option<DocsSite>, StoreError> {
+    pub fn site(&self, key: &str) -> Result<Option<Arc<DocsSite>>, StoreError> {
         Ok(self.record(key)?.map(|r| r.site))
     }
 
@@ -228,7 +255,11 @@ impl SiteStore {
 
     /// Removes a site and everything of it.
     pub fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.sites.remove(key.as_bytes())?;
+        {
+            let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+            self.sites.remove(key.as_bytes())?;
+            records.remove(key);
+        }
         let prefix = site_prefix(key);
         for tree in [&self.pages, &self.assets] {
             let mut batch = sled::Batch::default();

@@ -25,15 +25,33 @@ pub fn EntityPage() -> impl IntoView {
             )
         })
     });
+    // On the Docs tab, a rebuilt site reloads the view (see `pages::docs`).
+    let refresh = RwSignal::new(0u64);
     let data = Resource::new(
-        move || key.get(),
-        |(namespace, kind, name, tab)| load_entity(namespace, kind, name, tab),
+        move || (key.get(), refresh.get()),
+        |((namespace, kind, name, tab), _)| load_entity(namespace, kind, name, tab),
+    );
+    let seen = StoredValue::new(None::<u64>);
+    crate::pages::docs::poll_version(
+        move || {
+            let (namespace, kind, name, tab) = key.get_untracked();
+            if tab.as_deref() == Some("docs") {
+                (namespace, kind, name)
+            } else {
+                Default::default()
+            }
+        },
+        seen,
+        refresh,
     );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(v)) => view! { <EntityBody view=v/> }.into_any(),
+                    Ok(Some(v)) => {
+                        seen.set_value(v.docs.as_ref().map(|d| d.status.version));
+                        view! { <EntityBody view=v/> }.into_any()
+                    }
                     Ok(None) => {
                         set_status(404);
                         let (namespace, kind, name, _) = key.get_untracked();

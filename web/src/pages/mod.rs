@@ -10,7 +10,7 @@
 mod actions;
 mod catalog;
 mod create;
-mod docs;
+pub(crate) mod docs;
 mod editor;
 mod entity;
 mod not_found;

@@ -152,7 +152,12 @@ async fn static_docs(
     };
     let span = tracing::debug_span!("techdocs_static", site = %format!("{}/{}/{}", path.namespace, path.kind, path.name), path = %path.rest);
     let _enter = span.enter();
-    if visible(&state, &ctx, &path.namespace, &path.kind, &path.name).is_none() {
+    // Only whether it may be read: no need to render the entity.
+    if state
+        .catalog
+        .get(&path.kind, &path.namespace, &path.name, &ctx.access())
+        .is_none()
+    {
         return not_found();
     }
     let key = site_key(&path.namespace, &path.kind, &path.name);

@@ -19,10 +19,10 @@ pub fn site_key(namespace: &str, kind: &str, name: &str) -> String {
     format!("{namespace}/{kind}/{name}").to_lowercase()
 }
 
-/// `/docs/:namespace/:kind/:name/`.
+/// `/docs/:namespace/:kind/:name` (no trailing slash: the home page's URL).
 pub fn site_base(namespace: &str, kind: &str, name: &str) -> String {
     format!(
-        "/docs/{}/{}/{}/",
+        "/docs/{}/{}/{}",
         encode_path(namespace),
         encode_path(&kind.to_ascii_lowercase()),
         encode_path(name)
@@ -226,7 +226,7 @@ fn nav_view(items: &[DocsNavItem], base: &str, current: Option<&str>) -> Vec<Doc
         .map(|item| match item {
             DocsNavItem::Page { title, path } => DocsNavView {
                 title: title.clone(),
-                href: Some(format!("{base}{}", encode_site_path(path))),
+                href: Some(page_href(base, &encode_site_path(path))),
                 external: false,
                 current: current == Some(path.as_str()),
                 children: Vec::new(),
@@ -247,6 +247,15 @@ fn nav_view(items: &[DocsNavItem], base: &str, current: Option<&str>) -> Vec<Doc
             },
         })
         .collect()
+}
+
+/// The UI URL of a site path (`""` is the home page, `base` itself).
+fn page_href(base: &str, path: &str) -> String {
+    if path.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
 }
 
 fn encode_site_path(path: &str) -> String {
@@ -331,7 +340,7 @@ fn rewrite(
     if is_src || assets.contains(resolved.as_str()) {
         format!("{static_base}{resolved}{suffix}")
     } else {
-        format!("{base}{resolved}{suffix}")
+        format!("{}{suffix}", page_href(base, &resolved))
     }
 }
 
@@ -344,16 +353,16 @@ mod tests {
         let assets: std::collections::HashSet<&str> = ["guide/a.pdf"].into_iter().collect();
         let html = "<a href=\"../\">h</a><a href=\"setup/#x\">s</a><img src=\"../img/d.png\">\
             <a href=\"https://x.example/\">e</a><a href=\"#t\">t</a><a href=\"a.pdf\">p</a>";
-        let out = absolutize(html, "guide/", "/docs/d/c/n/", "/api/s/d/c/n/", &assets);
+        let out = absolutize(html, "guide/", "/docs/d/c/n", "/api/s/d/c/n/", &assets);
         assert_eq!(
             out,
-            "<a href=\"/docs/d/c/n/\">h</a><a href=\"/docs/d/c/n/guide/setup/#x\">s</a>\
+            "<a href=\"/docs/d/c/n\">h</a><a href=\"/docs/d/c/n/guide/setup/#x\">s</a>\
              <img src=\"/api/s/d/c/n/img/d.png\"><a href=\"https://x.example/\">e</a>\
              <a href=\"#t\">t</a><a href=\"/api/s/d/c/n/guide/a.pdf\">p</a>"
         );
         assert_eq!(
-            absolutize("<a href=\"./\">x</a>", "", "/docs/d/c/n/", "/s/", &assets),
-            "<a href=\"/docs/d/c/n/\">x</a>"
+            absolutize("<a href=\"./\">x</a>", "", "/docs/d/c/n", "/s/", &assets),
+            "<a href=\"/docs/d/c/n\">x</a>"
         );
     }
 }
