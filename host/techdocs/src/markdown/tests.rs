@@ -203,12 +203,14 @@ fn tabs_form_one_set() {
         "{}",
         r.html
     );
+    // Highlighted: the language's class, the text in `hl-` spans.
     assert!(
         r.html
-            .contains("<pre><code class=\"language-rust\">fn main() {}\n</code></pre>"),
+            .contains("<pre><code class=\"language-rust\"><span class=\"hl-"),
         "{}",
         r.html
     );
+    assert!(r.html.contains(">main<"), "{}", r.html);
     let first_set = r.html.split("<p>After.</p>").next().unwrap();
     assert!(first_set.contains("Python"), "{}", r.html);
 }
@@ -218,12 +220,27 @@ fn code_blocks_keep_their_language_and_mermaid_is_kept() {
     let r = render(
         "````markdown title=\"x\"\n```rust\ninner\n```\n````\n\n```mermaid\ngraph TD; A-->B<script>\n```\n\n    indented\n",
     );
-    assert!(
-        r.html
-            .contains("<pre><code class=\"language-markdown\">```rust\ninner\n```\n</code></pre>"),
-        "{}",
-        r.html
-    );
+    let markdown_block = r
+        .html
+        .split("<pre><code class=\"language-markdown\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code></pre>").next())
+        .unwrap_or_else(|| panic!("{}", r.html));
+    let text: String = {
+        // The block's text without the highlighter's spans.
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in markdown_block.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    assert_eq!(text, "```rust\ninner\n```\n", "{}", r.html);
     assert!(
         r.html.contains(
             "<pre class=\"mermaid\"><code>graph TD; A--&gt;B&lt;script&gt;\n</code></pre>"
