@@ -276,7 +276,7 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
 }
 
 #[test]
-fn a_huge_page_is_refused_and_the_portal_keeps_serving() {
+fn a_huge_page_is_refused_the_portal_keeps_serving_and_a_restart_rebuilds_nothing() {
     let repo = tempfile::tempdir().unwrap();
     write_repo(repo.path());
     // 100 MB: sparse, so the test is quick; the builder refuses it by its size
@@ -301,4 +301,18 @@ fn a_huge_page_is_refused_and_the_portal_keeps_serving() {
     assert_eq!(get_text(&portal, "/healthcheck").0, 200);
     let list = portal.get_json("/api/techdocs/status").unwrap();
     assert!(list["items"].as_array().unwrap().len() >= 2, "{list}");
+
+    // A restart serves the stored site and finds nothing to rebuild.
+    let built_at = built["build_timestamp"].as_u64().unwrap();
+    let portal = portal.restart().unwrap();
+    let again = wait_status(&portal, "checked after a restart", |s| {
+        s["state"] == "built" && s["skipped"].as_u64() >= Some(1)
+    });
+    assert_eq!(again["builds"], 0, "rebuilt after a restart: {again}");
+    assert_eq!(again["build_timestamp"].as_u64(), Some(built_at));
+    let (code, _) = get_text(
+        &portal,
+        "/api/techdocs/static/docs/default/component/svc/guide/setup/index.html",
+    );
+    assert_eq!(code, 200);
 }

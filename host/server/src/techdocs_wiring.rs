@@ -7,7 +7,7 @@
 use portal_catalog::{Access, Catalog, EntityQuery, Page};
 use portal_catalog_model::Predicate;
 use portal_techdocs::{DocsSource, TechDocs, site_key};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,11 +27,26 @@ pub fn spawn(catalog: Catalog, docs: TechDocs) {
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
             // A sync is many events in a row: settle, then look once.
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
             while events.try_recv().is_ok() {}
             reconcile(&catalog, &docs);
         }
     });
+}
+
+/// What reconciling reads of an entity.
+#[derive(serde::Deserialize)]
+struct Documented {
+    kind: String,
+    metadata: DocumentedMetadata,
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentedMetadata {
+    name: String,
+    namespace: Option<String>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
 }
 
 /// Every documented entity, with its source resolved.
@@ -50,23 +65,27 @@ fn reconcile(catalog: &Catalog, docs: &TechDocs) {
     };
     let (handles, _) = catalog.query_handles(&query, &Access::all());
     let mut sources = HashMap::new();
-    for chunk in handles.chunks(500) {
-        for doc in catalog.render(chunk) {
-            let entity: Value = doc.value();
-            let meta = &entity["metadata"];
-            let (Some(kind), Some(name)) = (entity["kind"].as_str(), meta["name"].as_str()) else {
-                continue;
-            };
-            let namespace = meta["namespace"].as_str().unwrap_or("default");
-            let annotations = &meta["annotations"];
-            let source = resolve(
-                annotations[TECHDOCS_REF].as_str().unwrap_or(""),
-                annotations["backstage.io/managed-by-location"]
-                    .as_str()
-                    .unwrap_or(""),
-            );
-            sources.insert(site_key(namespace, kind, name), source);
-        }
+    for handle in &handles {
+        // The stored body, read into the four fields used: no relations or
+        // status rendered, no full JSON tree built.
+        let Ok(entity) = serde_json::from_slice::<Documented>(&catalog.stored_body(handle)) else {
+            continue;
+        };
+        let annotations = &entity.metadata.annotations;
+        let source = resolve(
+            annotations.get(TECHDOCS_REF).map_or("", String::as_str),
+            annotations
+                .get("backstage.io/managed-by-location")
+                .map_or("", String::as_str),
+        );
+        sources.insert(
+            site_key(
+                entity.metadata.namespace.as_deref().unwrap_or("default"),
+                &entity.kind,
+                &entity.metadata.name,
+            ),
+            source,
+        );
     }
     tracing::debug!(sites = sources.len(), "techdocs: documented entities");
     docs.set_sources(sources);

@@ -77,6 +77,38 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
+/// Raw HTML with its relative `href="…"` and `src="…"` values resolved as
+/// Markdown links and images are (absolute, external and fragment URLs are
+/// kept as written by `links::resolve`).
+fn raw_html_links(raw: &str, ctx: &RenderContext, problems: &mut Vec<Problem>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    loop {
+        let next = ["href=\"", "src=\"", "href='", "src='"]
+            .iter()
+            .filter_map(|a| rest.find(a).map(|i| (i, *a)))
+            .min_by_key(|(i, _)| *i);
+        let Some((i, attr)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let start = i + attr.len();
+        let quote = attr.chars().last().unwrap_or('"');
+        let Some(len) = rest[start..].find(quote) else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        let value = &rest[start..start + len];
+        let image = attr.starts_with("src");
+        let what = if image { "image" } else { "link" };
+        // A value that is dropped keeps its text: the sanitiser decides.
+        let kept = judged(links::resolve(value, image, ctx), what, ctx, problems);
+        out.push_str(kept.as_deref().unwrap_or(value));
+        rest = &rest[start + len..];
+    }
+}
+
 /// The URL a link or image keeps once `links::resolve` judged it, or `None`
 /// when it is dropped (its text stays); each problem is recorded.
 fn judged(
@@ -451,6 +483,15 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
             ) => {
                 search.push('\n');
                 emit!(event);
+            }
+            // Raw HTML written in the page: its relative links and images are
+            // resolved like Markdown's (`<a href="setup.md">`), and reported
+            // when broken; the sanitiser still has the last word.
+            Event::Html(raw) => emit!(Event::Html(raw_html_links(&raw, ctx, &mut problems).into())),
+            Event::InlineHtml(raw) => {
+                emit!(Event::InlineHtml(
+                    raw_html_links(&raw, ctx, &mut problems).into()
+                ))
             }
             other => emit!(other),
         }

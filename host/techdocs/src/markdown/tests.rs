@@ -453,3 +453,17 @@ fn code_is_highlighted_with_classes_only() {
     );
     assert!(html.contains("A--&gt;B"), "{html}");
 }
+
+#[test]
+fn raw_html_links_are_resolved_like_markdown_ones() {
+    let r = render(
+        "<a href=\"other.md#x\">o</a> and <a href=\"nope.md\">n</a>\n\n<p><img src=\"img/a.png\"></p>\n",
+    );
+    assert!(r.html.contains("href=\"../other/#x\""), "{}", r.html);
+    assert!(r.html.contains("src=\"../img/a.png\""), "{}", r.html);
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("nope.md")),
+        "{:?}",
+        r.problems
+    );
+}
