@@ -376,6 +376,12 @@ impl TechDocs {
                             s.build_timestamp = Some(stored.build_timestamp);
                             s.problems = stored.problems;
                         });
+                        // Durable before the next crash (sled would flush
+                        // within 500 ms anyway); served already, so the
+                        // fsync delays no reader.
+                        if let Err(e) = self.inner.store.flush() {
+                            tracing::error!("techdocs: cannot flush the store: {e}");
+                        }
                     }
                     Err(e) => {
                         tracing::error!("techdocs: cannot store the site: {e}");
