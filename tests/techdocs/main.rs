@@ -227,6 +227,16 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
     );
     assert_eq!(checked["build_timestamp"].as_u64(), Some(first_built));
 
+    // Backstage's sync: nothing changed, so nothing updated.
+    let (code, events) = get_text(&portal, "/api/techdocs/sync/default/component/svc");
+    assert_eq!(code, 200);
+    assert!(
+        events.contains("event: finish\ndata: {\"updated\":false}"),
+        "{events}"
+    );
+    let checked = status(&portal);
+    assert_eq!(checked["builds"], 1, "{checked}");
+
     // An edit: rebuilt and served, with no call to the portal.
     let started = Instant::now();
     std::fs::write(&setup, text.replace("Run `make`.", "Run `make all`.")).unwrap();

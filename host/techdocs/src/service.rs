@@ -116,6 +116,7 @@ impl TechDocs {
                 "techdocs: cannot watch files ({e}); sites rebuild on catalog changes only"
             ),
         }
+        tokio::task::spawn_blocking(crate::markdown::highlight::warm_up);
         tokio::spawn(docs.clone().worker());
         tokio::spawn(docs.clone().watch_events(rx));
         Ok(docs)

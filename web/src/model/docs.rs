@@ -46,10 +46,13 @@ pub struct DocsStatusView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocsNavView {
     pub title: String,
-    /// A page's or an external link's URL; `None` for a section.
+    /// A page's or an external link's URL; for a section, `None`, or its
+    /// first page when it is folded.
     pub href: Option<String>,
     pub external: bool,
     pub current: bool,
+    /// A section (its entries in `children`, or folded: none sent).
+    pub section: bool,
     pub children: Vec<DocsNavView>,
 }
 

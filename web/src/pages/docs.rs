@@ -251,8 +251,11 @@ fn nav_list(items: Vec<DocsNavView>) -> AnyView {
     view! {
         <ul>
             {items.into_iter().map(|item| {
-                let DocsNavView { title, href, external, current, children } = item;
+                let DocsNavView { title, href, external, current, section, children } = item;
                 match href {
+                    Some(href) if section => view! {
+                        <li class="docs-section folded"><a class="docs-section-title" href=href>{title}<span aria-hidden="true">" ›"</span></a></li>
+                    }.into_any(),
                     Some(href) if external => view! {
                         <li><a href=href target="_blank" rel="noopener noreferrer">{title}<Icon name="external"/></a></li>
                     }.into_any(),

@@ -9,6 +9,9 @@
 //!   404 before that.
 //! - `GET /metadata/techdocs/:namespace/:kind/:name` and
 //!   `GET /metadata/entity/:namespace/:kind/:name`: Backstage's shapes.
+//! - `GET /sync/:namespace/:kind/:name`: Backstage's "is it up to date"
+//!   call, as server-sent events (`log`, then `finish {updated}` or `error`):
+//!   the sources are checked now and rebuilt if they changed.
 //! - `GET /status` and `GET /status/:namespace/:kind/:name`: every site's
 //!   build state, error and problems (Portal's, not Backstage's).
 //!
@@ -40,6 +43,7 @@ pub fn router() -> Router<AppState> {
             "/metadata/entity/{namespace}/{kind}/{name}",
             get(entity_metadata),
         )
+        .route("/sync/{namespace}/{kind}/{name}", get(sync))
         .route("/status", get(statuses))
         .route("/status/{namespace}/{kind}/{name}", get(status))
 }
@@ -372,6 +376,68 @@ async fn entity_metadata(
         entity["locationMetadata"] = json!({ "type": type_.trim(), "target": target.trim() });
     }
     Ok(Json(entity))
+}
+
+/// Longest a sync waits for its check.
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn sync(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path((namespace, kind, name)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    use portal_types::docs::DocsState;
+    let missing = || ApiError::not_found(format!("{kind}:{namespace}/{name} has no TechDocs"));
+    visible(&state, &ctx, &namespace, &kind, &name).ok_or_else(missing)?;
+    let key = site_key(&namespace, &kind, &name);
+    let docs = &state.techdocs;
+    let before = docs.status(&key).ok_or_else(missing)?;
+    let mut changes = docs.subscribe();
+    docs.request_check(&key);
+    let settled = |s: &portal_types::docs::DocsStatus| {
+        s.version != before.version
+            && !matches!(s.state, DocsState::Pending | DocsState::Building)
+            && (s.builds != before.builds
+                || s.skipped != before.skipped
+                || s.state == DocsState::Refused)
+    };
+    let wait = async {
+        loop {
+            if let Some(s) = docs.status(&key)
+                && settled(&s)
+            {
+                return Some(s);
+            }
+            match changes.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return None,
+            }
+        }
+    };
+    let after = tokio::time::timeout(SYNC_WAIT, wait).await.ok().flatten();
+    let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let mut body = event("log", json!("Checking the sources for changes"));
+    match after {
+        Some(s) if s.state == DocsState::Built => {
+            body.push_str(&event(
+                "finish",
+                json!({ "updated": s.builds != before.builds }),
+            ));
+        }
+        Some(s) => body.push_str(&event(
+            "error",
+            json!(s.error.unwrap_or_else(|| "the build failed".to_owned())),
+        )),
+        None => body.push_str(&event("error", json!("the check did not finish in time"))),
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn statuses(State(state): State<AppState>, ctx: RequestContext) -> Json<Value> {

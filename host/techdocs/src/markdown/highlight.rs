@@ -15,6 +15,11 @@ const MAX_BLOCK_BYTES: usize = 32 * 1024;
 /// Lines longer than this are a sign of minified or generated text.
 const MAX_LINE_BYTES: usize = 2_000;
 
+/// Loads the grammars now (about 25 ms), so the first build does not.
+pub(crate) fn warm_up() {
+    syntaxes();
+}
+
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
     SET.get_or_init(SyntaxSet::load_defaults_newlines)

@@ -8,7 +8,7 @@
 
 mod autolinks;
 mod extensions;
-mod highlight;
+pub(crate) mod highlight;
 mod links;
 mod sanitize;
 

@@ -209,7 +209,10 @@ pub async fn docs_site(
         site_name: site.as_ref().map(|s| s.site_name.clone()),
         nav: site
             .as_ref()
-            .map(|s| nav_view(&s.nav, &base, current.as_deref()))
+            .map(|s| {
+                let fold = s.pages.len() > FOLD_NAV_OVER;
+                nav_view(&s.nav, &base, current.as_deref(), fold)
+            })
             .unwrap_or_default(),
         base,
         page,
@@ -220,7 +223,17 @@ pub async fn docs_site(
     }))
 }
 
-fn nav_view(items: &[DocsNavItem], base: &str, current: Option<&str>) -> Vec<DocsNavView> {
+/// Sites with more pages than this get their nav folded: sections away from
+/// the current page are sent as a link to their first page, not whole (a
+/// 1,000-page nav is most of a page's bytes, twice: HTML and hydration data).
+const FOLD_NAV_OVER: usize = 100;
+
+fn nav_view(
+    items: &[DocsNavItem],
+    base: &str,
+    current: Option<&str>,
+    fold: bool,
+) -> Vec<DocsNavView> {
     items
         .iter()
         .map(|item| match item {
@@ -229,6 +242,7 @@ fn nav_view(items: &[DocsNavItem], base: &str, current: Option<&str>) -> Vec<Doc
                 href: Some(page_href(base, &encode_site_path(path))),
                 external: false,
                 current: current == Some(path.as_str()),
+                section: false,
                 children: Vec::new(),
             },
             DocsNavItem::Link { title, url } => DocsNavView {
@@ -236,17 +250,46 @@ fn nav_view(items: &[DocsNavItem], base: &str, current: Option<&str>) -> Vec<Doc
                 href: Some(url.clone()),
                 external: true,
                 current: false,
+                section: false,
                 children: Vec::new(),
             },
-            DocsNavItem::Section { title, children } => DocsNavView {
-                title: title.clone(),
-                href: None,
-                external: false,
-                current: false,
-                children: nav_view(children, base, current),
-            },
+            DocsNavItem::Section { title, children } => {
+                let folded = fold && !current.is_some_and(|c| holds(children, c));
+                DocsNavView {
+                    title: title.clone(),
+                    href: folded
+                        .then(|| first_page(children))
+                        .flatten()
+                        .map(|p| page_href(base, &encode_site_path(p))),
+                    external: false,
+                    current: false,
+                    section: true,
+                    children: if folded {
+                        Vec::new()
+                    } else {
+                        nav_view(children, base, current, fold)
+                    },
+                }
+            }
         })
         .collect()
+}
+
+/// Whether a page is somewhere under these entries.
+fn holds(items: &[DocsNavItem], path: &str) -> bool {
+    items.iter().any(|item| match item {
+        DocsNavItem::Page { path: p, .. } => p == path,
+        DocsNavItem::Section { children, .. } => holds(children, path),
+        DocsNavItem::Link { .. } => false,
+    })
+}
+
+fn first_page(items: &[DocsNavItem]) -> Option<&str> {
+    items.iter().find_map(|item| match item {
+        DocsNavItem::Page { path, .. } => Some(path.as_str()),
+        DocsNavItem::Section { children, .. } => first_page(children),
+        DocsNavItem::Link { .. } => None,
+    })
 }
 
 /// The UI URL of a site path (`""` is the home page, `base` itself).
@@ -347,6 +390,36 @@ fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_navs_fold_the_sections_away_from_the_page() {
+        let page = |t: &str, p: &str| DocsNavItem::Page {
+            title: t.into(),
+            path: p.into(),
+        };
+        let nav = vec![
+            page("Home", ""),
+            DocsNavItem::Section {
+                title: "A".into(),
+                children: vec![page("A1", "a/1/"), page("A2", "a/2/")],
+            },
+            DocsNavItem::Section {
+                title: "B".into(),
+                children: vec![page("B1", "b/1/")],
+            },
+        ];
+        let whole = nav_view(&nav, "/docs/d/c/n", Some("a/2/"), false);
+        assert_eq!(whole[2].children.len(), 1);
+        let folded = nav_view(&nav, "/docs/d/c/n", Some("a/2/"), true);
+        assert_eq!(
+            folded[1].children.len(),
+            2,
+            "the current page's section stays open"
+        );
+        assert!(folded[1].children[1].current);
+        assert!(folded[2].children.is_empty());
+        assert_eq!(folded[2].href.as_deref(), Some("/docs/d/c/n/b/1/"));
+    }
 
     #[test]
     fn relative_urls_become_portal_urls() {
