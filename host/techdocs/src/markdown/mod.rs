@@ -141,14 +141,55 @@ fn judged(
     }
 }
 
+/// Latin letters with accents folded to their base letter, as the NFKD
+/// decomposition MkDocs' slugify starts with would (`é` → `e`, `ß` → `ss`).
+fn fold_latin(c: char) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("àáâãäåāăą", "a"),
+        ("çćĉċč", "c"),
+        ("ďđ", "d"),
+        ("èéêëēĕėęě", "e"),
+        ("ĝğġģ", "g"),
+        ("ĥħ", "h"),
+        ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"),
+        ("ķ", "k"),
+        ("ĺļľŀł", "l"),
+        ("ñńņňŉ", "n"),
+        ("òóôõöøōŏő", "o"),
+        ("ŕŗř", "r"),
+        ("śŝşš", "s"),
+        ("ţťŧ", "t"),
+        ("ùúûüũūŭůűų", "u"),
+        ("ŵ", "w"),
+        ("ýÿŷ", "y"),
+        ("źżž", "z"),
+        ("ß", "ss"),
+        ("æ", "ae"),
+        ("œ", "oe"),
+    ];
+    let lower = c.to_lowercase().next()?;
+    TABLE
+        .iter()
+        .find(|(from, _)| from.contains(lower))
+        .map(|(_, to)| *to)
+}
+
 /// An anchor id like MkDocs' `toc` extension makes: lowercase, ASCII
-/// letters, digits, `_` and `-` kept, runs of spaces and hyphens made one
-/// `-`, everything else dropped.
+/// letters, digits, `_` and `-` kept (accented Latin letters folded to
+/// their base letter first), runs of spaces and hyphens made one `-`,
+/// everything else dropped.
 pub fn slugify(text: &str) -> String {
     let mut out = String::new();
     let mut pending_dash = false;
     for c in text.trim().chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
+        if let Some(folded) = fold_latin(c) {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.push_str(folded);
+        } else if c.is_ascii_alphanumeric() || c == '_' {
             if pending_dash && !out.is_empty() {
                 out.push('-');
             }

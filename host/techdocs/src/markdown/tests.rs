@@ -130,6 +130,8 @@ fn slugs_follow_mkdocs_toc() {
     assert_eq!(slugify("  A -- b  "), "a-b");
     assert_eq!(slugify("What's new?"), "whats-new");
     assert_eq!(slugify("snake_case"), "snake_case");
+    assert_eq!(slugify("Café Über straße"), "cafe-uber-strasse");
+    assert_eq!(slugify("Ærø — Œuvre"), "aero-oeuvre");
 }
 
 #[test]
