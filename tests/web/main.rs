@@ -8,6 +8,7 @@
 //! flow (templates, their forms and tasks) is in `create.rs`.
 
 mod create;
+mod docs;
 
 use portal_tests::browser::{Browser, artifacts_dir};
 use portal_tests::{

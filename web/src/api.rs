@@ -183,3 +183,45 @@ pub async fn retry_task(id: String) -> Result<(), ServerFnError> {
         Err(e) => Err(ServerFnError::new(e.0)),
     }
 }
+
+/// `/docs`: documented entities, filtered by owner and kind.
+#[server(prefix = "/_portal/fn", endpoint = "docs-list", input = Json)]
+pub async fn load_docs_list(
+    owner: Option<String>,
+    kind: Option<String>,
+) -> Result<DocsListView, ServerFnError> {
+    let data = data()?;
+    crate::ssr::views::docs_list(&data, owner, kind)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// One page of a TechDocs site; `None` when the catalog has no such entity.
+#[server(prefix = "/_portal/fn", endpoint = "docs", input = Json)]
+pub async fn load_docs(
+    namespace: String,
+    kind: String,
+    name: String,
+    path: String,
+) -> Result<Option<DocsSiteView>, ServerFnError> {
+    let data = data()?;
+    let started = std::time::Instant::now();
+    let view = crate::ssr::views::docs_site(&data, &namespace, &kind, &name, &path)
+        .await
+        .map_err(ServerFnError::new)?;
+    tracing::debug!(%kind, %namespace, %name, %path, elapsed = ?started.elapsed(), "docs view");
+    Ok(view)
+}
+
+/// The version of a site's build status: cheap, polled by open docs pages to
+/// show an edit as soon as it is built.
+#[server(prefix = "/_portal/fn", endpoint = "docs-version", input = Json)]
+pub async fn docs_version(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<u64, ServerFnError> {
+    let data = data()?;
+    let key = crate::ssr::views::docs::site_key(&namespace, &kind, &name);
+    Ok(data.docs_status(&key).await.map_or(0, |s| s.version))
+}

@@ -85,8 +85,17 @@ pub fn App(branding: Branding) -> impl IntoView {
                         />
                         <Route path=path!("/plugins") view=PluginsPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
-                        <Route path=path!("/docs") view=DocsPage/>
-                        <Route path=path!("/docs/*rest") view=DocsPage/>
+                        <Route path=path!("/docs") view=DocsPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("/docs/:namespace/:kind/:name")
+                            view=DocsSitePage
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/docs/:namespace/:kind/:name/*path")
+                            view=DocsSitePage
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/create") view=CreatePage ssr=SsrMode::Async/>
                         <Route path=path!("/create/actions") view=ActionsPage ssr=SsrMode::Async/>
                         <Route path=path!("/create/edit") view=EditorPage ssr=SsrMode::Async/>

@@ -10,6 +10,7 @@ pub mod catalog_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
 mod state;
+pub mod techdocs_wiring;
 pub mod template_editor;
 pub mod web;
 
@@ -70,7 +71,19 @@ impl Portal {
             portal_scaffolder::engine::DEFAULT_CONCURRENT_TASKS,
         )
         .context("cannot open the scaffolder's task store")?;
-        let state = AppState::new(Arc::new(config.clone()), plugins, catalog, scaffolder);
+        let techdocs = portal_techdocs::TechDocs::start(
+            &data_dir.join("techdocs"),
+            portal_techdocs::BuildLimits::default(),
+        )
+        .context("cannot open the TechDocs store")?;
+        techdocs_wiring::spawn(catalog.clone(), techdocs.clone());
+        let state = AppState::new(
+            Arc::new(config.clone()),
+            plugins,
+            catalog,
+            scaffolder,
+            techdocs,
+        );
         let ui = portal_web::ssr::router(Arc::new(web::WebData::new(state.clone())), settings);
         let app = api::router(state.clone(), ui);
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -125,6 +138,9 @@ impl Portal {
         self.state.catalog.stop();
         if let Err(e) = self.state.catalog.flush() {
             tracing::error!("catalog: flush on shutdown failed: {e}");
+        }
+        if let Err(e) = self.state.techdocs.store().flush() {
+            tracing::error!("techdocs: flush on shutdown failed: {e}");
         }
         if let Err(e) = self.state.scaffolder.flush() {
             tracing::error!("scaffolder: flush on shutdown failed: {e}");

@@ -2,6 +2,7 @@ use portal_catalog::Catalog;
 use portal_config::Config;
 use portal_plugin_host::PluginHost;
 use portal_scaffolder::Scaffolder;
+use portal_techdocs::TechDocs;
 use std::sync::Arc;
 
 /// What every request handler can reach.
@@ -13,6 +14,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// Software templates' tasks (`portal_scaffolder::Scaffolder`).
     pub scaffolder: Scaffolder,
+    /// Documentation sites: built, stored, served (`portal_techdocs::TechDocs`).
+    pub techdocs: TechDocs,
 }
 
 impl AppState {
@@ -21,12 +24,14 @@ impl AppState {
         plugins: PluginHost,
         catalog: Catalog,
         scaffolder: Scaffolder,
+        techdocs: TechDocs,
     ) -> AppState {
         AppState {
             config,
             plugins,
             catalog,
             scaffolder,
+            techdocs,
         }
     }
 }

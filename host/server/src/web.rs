@@ -256,6 +256,27 @@ impl PortalData for WebData {
         }
     }
 
+    async fn docs_status(&self, key: &str) -> Option<portal_types::docs::DocsStatus> {
+        self.state.techdocs.status(key)
+    }
+
+    async fn docs_site(&self, key: &str) -> Option<portal_types::docs::DocsSite> {
+        match self.state.techdocs.site(key) {
+            Ok(site) => site.map(|s| (*s).clone()),
+            Err(e) => {
+                tracing::error!("{e}");
+                None
+            }
+        }
+    }
+
+    async fn docs_page(&self, key: &str, path: &str) -> Option<portal_types::docs::DocsPage> {
+        self.state.techdocs.page(key, path).unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            None
+        })
+    }
+
     async fn preview_template(&self, text: &str) -> Result<Value, Vec<String>> {
         crate::template_editor::preview(&self.state.scaffolder, text)
     }

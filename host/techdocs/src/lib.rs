@@ -25,10 +25,13 @@
 //! ```
 
 mod error;
+mod fingerprint;
 mod markdown;
 mod mkdocs;
 mod nav;
 mod paths;
+mod service;
+pub mod store;
 mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,7 +41,10 @@ use std::path::Path;
 use portal_types::url::{LinkTarget, classify};
 
 pub use error::BuildError;
+pub use fingerprint::{Fingerprint, fingerprint};
 pub use markdown::{RenderContext, Rendered, SnippetLoader, render_markdown, slugify};
+pub use service::{DocsSource, TechDocs};
+pub use store::{SiteStore, StoreError, site_key};
 
 /// Bounds on what one build reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +77,8 @@ impl Default for BuildLimits {
 pub struct Site {
     /// `site_name` (plain text; escape it when showing it).
     pub name: String,
+    /// `site_description` (plain text), if any.
+    pub description: Option<String>,
     /// `repo_url`, if it is an http(s) URL.
     pub repo_url: Option<String>,
     /// The base every page's edit URL starts with (repo_url joined with
@@ -190,13 +198,21 @@ impl std::fmt::Display for Problem {
 /// The configuration file names, in the order MkDocs looks for them.
 const CONFIG_NAMES: [&str; 2] = ["mkdocs.yml", "mkdocs.yaml"];
 
-/// Builds the site whose `mkdocs.yml` is in `docs_root` (absolute, or
-/// relative to `repo_root`) inside the checkout at `repo_root`.
-pub fn build_site(
-    repo_root: &Path,
-    docs_root: &Path,
-    limits: &BuildLimits,
-) -> Result<Site, BuildError> {
+/// Where a site's sources are, resolved and checked: the first step of a
+/// build and of a fingerprint.
+struct Located {
+    repo: std::path::PathBuf,
+    docs_root: std::path::PathBuf,
+    docs_root_rel: String,
+    config_file: String,
+    config_text: String,
+    config: mkdocs::Config,
+    problems: Vec<Problem>,
+    docs_dir: std::path::PathBuf,
+    docs_dir_rel: String,
+}
+
+fn locate(repo_root: &Path, docs_root: &Path, limits: &BuildLimits) -> Result<Located, BuildError> {
     let repo = fs::canonicalize(repo_root).map_err(|source| BuildError::RepoRoot {
         path: repo_root.display().to_string(),
         source,
@@ -276,7 +292,37 @@ pub fn build_site(
         });
     }
     let docs_dir_rel = in_repo(&segments.join("/"));
+    Ok(Located {
+        repo,
+        docs_root,
+        docs_root_rel,
+        config_file,
+        config_text: text,
+        config,
+        problems,
+        docs_dir,
+        docs_dir_rel,
+    })
+}
 
+/// Builds the site whose `mkdocs.yml` is in `docs_root` (absolute, or
+/// relative to `repo_root`) inside the checkout at `repo_root`.
+pub fn build_site(
+    repo_root: &Path,
+    docs_root: &Path,
+    limits: &BuildLimits,
+) -> Result<Site, BuildError> {
+    let _span = tracing::info_span!("techdocs_build", docs_root = %docs_root.display()).entered();
+    let Located {
+        repo,
+        docs_root_rel,
+        config_file,
+        config,
+        mut problems,
+        docs_dir,
+        docs_dir_rel,
+        ..
+    } = locate(repo_root, docs_root, limits)?;
     let listing = tree::walk(&docs_dir, &docs_dir_rel, limits, &mut problems)?;
 
     // Site paths of the pages.
@@ -461,6 +507,7 @@ pub fn build_site(
 
     Ok(Site {
         name: config.site_name,
+        description: config.site_description,
         repo_url,
         edit_uri: edit_base,
         nav: site_nav,

@@ -268,6 +268,8 @@ pub(crate) enum NavEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Config {
     pub site_name: String,
+    /// `site_description` (plain text), if any.
+    pub site_description: Option<String>,
     pub docs_dir: String,
     pub nav: Option<Vec<NavEntry>>,
     pub repo_url: Option<String>,
@@ -392,6 +394,7 @@ pub(crate) fn read_config(
             None => return Err(invalid("`docs_dir` is not a string".to_owned())),
         },
     };
+    let site_description = string_key("site_description", problems);
     let repo_url = string_key("repo_url", problems);
     let edit_uri = string_key("edit_uri", problems);
     let nav = match root.get("nav") {
@@ -407,6 +410,7 @@ pub(crate) fn read_config(
     };
     Ok(Config {
         site_name,
+        site_description,
         docs_dir,
         nav,
         repo_url,

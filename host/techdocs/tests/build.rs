@@ -353,9 +353,11 @@ fn snippets_are_included_from_inside_the_repository_only() {
         "{}",
         home.html
     );
+    // Included, and highlighted.
     assert!(
         home.html
-            .contains("<pre><code class=\"language-python\">print('hi')\n</code></pre>"),
+            .contains("<pre><code class=\"language-python\"><span class=\"hl-")
+            && home.html.contains(">print<"),
         "{}",
         home.html
     );

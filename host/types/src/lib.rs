@@ -8,11 +8,13 @@
 //!   output, Markdown and entity data alike;
 //! - [`plugin`]: plugin states and events, panel placement, why a panel could
 //!   not be shown;
+//! - [`docs`]: TechDocs sites as stored and shown (nav, pages, build status);
 //! - [`EntityRef`] and its parser: entity references, from `portal-catalog-model` (re-exported,
 //!   never copied).
 //!
 //! Nothing here does I/O; the crate builds for `wasm32-unknown-unknown` too.
 
+pub mod docs;
 pub mod plugin;
 pub mod time;
 pub mod url;

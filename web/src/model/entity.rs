@@ -1,7 +1,7 @@
 //! The entity page's view: header facts, relations (graph and tables), the API
 //! definition, group and user profiles, plugin panels and tabs.
 
-use super::{Column, EntityLink, Row};
+use super::{Column, DocsSiteView, DocsStatusView, EntityLink, Row};
 use portal_types::{PanelFailure, Widget};
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +194,10 @@ pub struct EntityView {
     pub tab_panel: Option<PanelView>,
     /// Panels beyond a plugin's share of the page, per plugin: links that open each.
     pub more_panels: Vec<PanelFold>,
+    /// The TechDocs build, for documented entities.
+    pub docs_status: Option<DocsStatusView>,
+    /// The docs site's home page, on the Docs tab.
+    pub docs: Option<DocsSiteView>,
 }
 
 /// "More from <plugin>": the panels a plugin offers beyond its share of the page.

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod create;
+mod docs;
 mod editor;
 mod entity;
 mod frame;
@@ -15,6 +16,7 @@ mod url;
 
 pub use catalog::*;
 pub use create::*;
+pub use docs::*;
 pub use editor::*;
 pub use entity::*;
 pub use frame::*;

@@ -64,7 +64,8 @@ pub fn entity_href(kind: &str, namespace: &str, name: &str) -> String {
     )
 }
 
-fn encode_path(s: &str) -> String {
+/// One path segment, percent-encoded.
+pub fn encode_path(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

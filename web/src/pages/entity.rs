@@ -5,6 +5,7 @@
 use crate::api::{load_entity, set_status};
 use crate::app::Icon;
 use crate::model::*;
+use crate::pages::DocsReader;
 use crate::widgets::{EntityRef, EntityTable, PanelCard, Tags, opt_link, opt_text};
 use crate::widgets::{ErrorBox, Loading, describe, fmt_count};
 use leptos::prelude::*;
@@ -24,15 +25,33 @@ pub fn EntityPage() -> impl IntoView {
             )
         })
     });
+    // On the Docs tab, a rebuilt site reloads the view (see `pages::docs`).
+    let refresh = RwSignal::new(0u64);
     let data = Resource::new(
-        move || key.get(),
-        |(namespace, kind, name, tab)| load_entity(namespace, kind, name, tab),
+        move || (key.get(), refresh.get()),
+        |((namespace, kind, name, tab), _)| load_entity(namespace, kind, name, tab),
+    );
+    let seen = StoredValue::new(None::<u64>);
+    crate::pages::docs::poll_version(
+        move || {
+            let (namespace, kind, name, tab) = key.get_untracked();
+            if tab.as_deref() == Some("docs") {
+                (namespace, kind, name)
+            } else {
+                Default::default()
+            }
+        },
+        seen,
+        refresh,
     );
     view! {
         <Transition fallback=|| view! { <Loading/> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(v)) => view! { <EntityBody view=v/> }.into_any(),
+                    Ok(Some(v)) => {
+                        seen.set_value(v.docs.as_ref().map(|d| d.status.version));
+                        view! { <EntityBody view=v/> }.into_any()
+                    }
                     Ok(None) => {
                         set_status(404);
                         let (namespace, kind, name, _) = key.get_untracked();
@@ -95,6 +114,10 @@ fn EntityBody(view: EntityView) -> impl IntoView {
     };
     let content = match active.as_str() {
         "overview" => view! { <Overview view=view.clone()/> }.into_any(),
+        "docs" => match view.docs.clone() {
+            Some(d) => view! { <DocsReader view=d embedded=true/> }.into_any(),
+            None => ().into_any(),
+        },
         "definition" => match view.api.clone() {
             Some(api) => view! { <Definition api=api/> }.into_any(),
             None => ().into_any(),
@@ -214,6 +237,12 @@ fn RelationCard(table: RelationTable) -> impl IntoView {
 
 #[component]
 fn About(view: EntityView) -> impl IntoView {
+    let href_docs = view
+        .tabs
+        .iter()
+        .find(|t| t.slug == "docs")
+        .map(|t| t.href.clone())
+        .unwrap_or_default();
     let EntityView {
         kind,
         kind_label,
@@ -231,6 +260,7 @@ fn About(view: EntityView) -> impl IntoView {
         problems,
         orphan,
         namespace,
+        docs_status,
         ..
     } = view;
     let has_actions = source_url.is_some() || edit_url.is_some();
@@ -279,6 +309,20 @@ fn About(view: EntityView) -> impl IntoView {
                         </div>
                     </div>
                 }
+            })}
+            {docs_status.and_then(|d| {
+                let errors = d.problems.iter().filter(|p| p.severity == portal_types::docs::DocsSeverity::Error).count();
+                let text = match (&d.error, errors) {
+                    (Some(e), _) => format!("Docs: {e}"),
+                    (None, 0) => return None,
+                    (None, n) => format!("Docs: {n} build error{}", if n == 1 { "" } else { "s" }),
+                };
+                Some(view! {
+                    <div class="alert tone-warning docs-alert" role="note">
+                        <Icon name="warning"/>
+                        <p>{text} " " <a href=href_docs.clone()>"See the Docs tab"</a></p>
+                    </div>
+                })
             })}
             <h3 class="label">"Description"</h3>
             <p class="description">{description.unwrap_or_else(|| "No description.".to_owned())}</p>

@@ -10,7 +10,7 @@
 mod actions;
 mod catalog;
 mod create;
-mod docs;
+pub(crate) mod docs;
 mod editor;
 mod entity;
 mod not_found;
@@ -22,7 +22,7 @@ mod template_form;
 pub use actions::ActionsPage;
 pub use catalog::CatalogPage;
 pub use create::CreatePage;
-pub use docs::DocsPage;
+pub use docs::{DocsPage, DocsReader, DocsSitePage};
 pub use editor::EditorPage;
 pub use entity::EntityPage;
 pub use not_found::NotFound;

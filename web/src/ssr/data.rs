@@ -11,6 +11,7 @@
 use crate::model::PluginRow;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use portal_types::docs::{DocsPage, DocsSite, DocsStatus};
 use portal_types::{PanelFailure, Placement, Widget};
 use serde_json::{Map, Value};
 
@@ -157,4 +158,18 @@ pub trait PortalData: Send + Sync + 'static {
         values: Map<String, Value>,
         secrets: Map<String, Value>,
     ) -> Result<Value, DataError>;
+
+    /// A documented entity's TechDocs build status (`key`:
+    /// `namespace/kind/name`, lowercase); `None` when it has none.
+    async fn docs_status(&self, _key: &str) -> Option<DocsStatus> {
+        None
+    }
+    /// A stored TechDocs site (nav, page list, problems), if built.
+    async fn docs_site(&self, _key: &str) -> Option<DocsSite> {
+        None
+    }
+    /// One page of a stored site by site path (`guide/setup/`, `""`).
+    async fn docs_page(&self, _key: &str, _path: &str) -> Option<DocsPage> {
+        None
+    }
 }

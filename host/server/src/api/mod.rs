@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod error;
 pub mod plugins;
 pub mod scaffolder;
+pub mod techdocs;
 
 use crate::AppState;
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
         .nest("/api/plugins", plugins::router())
         .nest("/api/catalog", catalog::router())
         .nest("/api/scaffolder", scaffolder::router())
+        .nest("/api/techdocs", techdocs::router())
         .merge(ui.router)
         // Unknown API paths get Backstage's JSON error; any other unknown
         // path is a page, and gets the UI's "not found" page.

@@ -25,10 +25,59 @@ pub(crate) fn preprocess(
 ) -> String {
     let mut budget = ctx.max_bytes.saturating_sub(text.len() as u64);
     let expanded = expand_snippets(text, ctx, 0, None, &mut budget, problems);
+    let expanded = gfm_alerts(&expanded);
     let lines: Vec<&str> = expanded.lines().collect();
     let mut out = String::with_capacity(expanded.len() + 256);
     process_blocks(&lines, 0, &mut out);
     out
+}
+
+// ---------------------------------------------------------------- GitHub alerts
+
+/// GitHub's alerts (`> [!NOTE]` then `> text` lines) become admonitions
+/// (`!!! note` and an indented body), so both spellings look the same.
+fn gfm_alerts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut fence: Option<(char, usize)> = None;
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(open) = fence {
+            if fence_closes(line, open) {
+                fence = None;
+            }
+        } else if let Some(open) = fence_open(line) {
+            fence = Some(open);
+        } else if let Some(kind) = alert_kind(line) {
+            let indent = indent_of(line);
+            out.push_str(&format!("{indent}!!! {kind}\n"));
+            while let Some(next) = lines.peek() {
+                let Some(body) = next.trim_start().strip_prefix('>') else {
+                    break;
+                };
+                let body = body.strip_prefix(' ').unwrap_or(body);
+                out.push_str(&format!("{indent}    {body}\n"));
+                lines.next();
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The admonition type of a `> [!TYPE]` line.
+fn alert_kind(line: &str) -> Option<&'static str> {
+    let rest = line.trim().strip_prefix('>')?.trim();
+    let kind = rest.strip_prefix("[!")?.strip_suffix(']')?;
+    Some(match kind.to_ascii_uppercase().as_str() {
+        "NOTE" => "note",
+        "TIP" => "tip",
+        "IMPORTANT" => "info",
+        "WARNING" => "warning",
+        "CAUTION" => "danger",
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------- snippets

@@ -8,6 +8,7 @@
 
 mod autolinks;
 mod extensions;
+pub(crate) mod highlight;
 mod links;
 mod sanitize;
 
@@ -76,6 +77,38 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
+/// Raw HTML with its relative `href="…"` and `src="…"` values resolved as
+/// Markdown links and images are (absolute, external and fragment URLs are
+/// kept as written by `links::resolve`).
+fn raw_html_links(raw: &str, ctx: &RenderContext, problems: &mut Vec<Problem>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    loop {
+        let next = ["href=\"", "src=\"", "href='", "src='"]
+            .iter()
+            .filter_map(|a| rest.find(a).map(|i| (i, *a)))
+            .min_by_key(|(i, _)| *i);
+        let Some((i, attr)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        let start = i + attr.len();
+        let quote = attr.chars().last().unwrap_or('"');
+        let Some(len) = rest[start..].find(quote) else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        let value = &rest[start..start + len];
+        let image = attr.starts_with("src");
+        let what = if image { "image" } else { "link" };
+        // A value that is dropped keeps its text: the sanitiser decides.
+        let kept = judged(links::resolve(value, image, ctx), what, ctx, problems);
+        out.push_str(kept.as_deref().unwrap_or(value));
+        rest = &rest[start + len..];
+    }
+}
+
 /// The URL a link or image keeps once `links::resolve` judged it, or `None`
 /// when it is dropped (its text stays); each problem is recorded.
 fn judged(
@@ -108,14 +141,55 @@ fn judged(
     }
 }
 
+/// Latin letters with accents folded to their base letter, as the NFKD
+/// decomposition MkDocs' slugify starts with would (`é` → `e`, `ß` → `ss`).
+fn fold_latin(c: char) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("àáâãäåāăą", "a"),
+        ("çćĉċč", "c"),
+        ("ďđ", "d"),
+        ("èéêëēĕėęě", "e"),
+        ("ĝğġģ", "g"),
+        ("ĥħ", "h"),
+        ("ìíîïĩīĭįı", "i"),
+        ("ĵ", "j"),
+        ("ķ", "k"),
+        ("ĺļľŀł", "l"),
+        ("ñńņňŉ", "n"),
+        ("òóôõöøōŏő", "o"),
+        ("ŕŗř", "r"),
+        ("śŝşš", "s"),
+        ("ţťŧ", "t"),
+        ("ùúûüũūŭůűų", "u"),
+        ("ŵ", "w"),
+        ("ýÿŷ", "y"),
+        ("źżž", "z"),
+        ("ß", "ss"),
+        ("æ", "ae"),
+        ("œ", "oe"),
+    ];
+    let lower = c.to_lowercase().next()?;
+    TABLE
+        .iter()
+        .find(|(from, _)| from.contains(lower))
+        .map(|(_, to)| *to)
+}
+
 /// An anchor id like MkDocs' `toc` extension makes: lowercase, ASCII
-/// letters, digits, `_` and `-` kept, runs of spaces and hyphens made one
-/// `-`, everything else dropped.
+/// letters, digits, `_` and `-` kept (accented Latin letters folded to
+/// their base letter first), runs of spaces and hyphens made one `-`,
+/// everything else dropped.
 pub fn slugify(text: &str) -> String {
     let mut out = String::new();
     let mut pending_dash = false;
     for c in text.trim().chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
+        if let Some(folded) = fold_latin(c) {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.push_str(folded);
+        } else if c.is_ascii_alphanumeric() || c == '_' {
             if pending_dash && !out.is_empty() {
                 out.push('-');
             }
@@ -281,7 +355,8 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                         ),
                         Some(lang) => format!(
                             "<pre><code class=\"language-{lang}\">{}</code></pre>\n",
-                            escape_html(&buffer)
+                            highlight::highlight(lang, &buffer)
+                                .unwrap_or_else(|| escape_html(&buffer))
                         ),
                         None => format!("<pre><code>{}</code></pre>\n", escape_html(&buffer)),
                     };
@@ -450,6 +525,15 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
                 search.push('\n');
                 emit!(event);
             }
+            // Raw HTML written in the page: its relative links and images are
+            // resolved like Markdown's (`<a href="setup.md">`), and reported
+            // when broken; the sanitiser still has the last word.
+            Event::Html(raw) => emit!(Event::Html(raw_html_links(&raw, ctx, &mut problems).into())),
+            Event::InlineHtml(raw) => {
+                emit!(Event::InlineHtml(
+                    raw_html_links(&raw, ctx, &mut problems).into()
+                ))
+            }
             other => emit!(other),
         }
     }
@@ -461,6 +545,11 @@ pub fn render_markdown(markdown: &str, ctx: &RenderContext<'_>) -> Rendered {
 
     let mut raw = String::with_capacity(text.len() * 2);
     html::push_html(&mut raw, out.into_iter());
+    // Table alignment as classes: the sanitiser drops every `style`.
+    let raw = raw
+        .replace("style=\"text-align: left\"", "class=\"align-left\"")
+        .replace("style=\"text-align: center\"", "class=\"align-center\"")
+        .replace("style=\"text-align: right\"", "class=\"align-right\"");
     let html = sanitize::sanitize(&raw);
     let text = search.split_whitespace().collect::<Vec<_>>().join(" ");
     Rendered {

@@ -78,8 +78,8 @@ const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
     ("summary", &["class"]),
     ("input", &["type", "checked", "disabled"]),
     ("ol", &["start"]),
-    ("th", &["colspan", "rowspan"]),
-    ("td", &["colspan", "rowspan"]),
+    ("th", &["colspan", "rowspan", "class"]),
+    ("td", &["colspan", "rowspan", "class"]),
 ];
 
 /// Whether a class list is plain words (`admonition note`,

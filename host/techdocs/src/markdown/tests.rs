@@ -130,6 +130,8 @@ fn slugs_follow_mkdocs_toc() {
     assert_eq!(slugify("  A -- b  "), "a-b");
     assert_eq!(slugify("What's new?"), "whats-new");
     assert_eq!(slugify("snake_case"), "snake_case");
+    assert_eq!(slugify("Café Über straße"), "cafe-uber-strasse");
+    assert_eq!(slugify("Ærø — Œuvre"), "aero-oeuvre");
 }
 
 #[test]
@@ -203,12 +205,14 @@ fn tabs_form_one_set() {
         "{}",
         r.html
     );
+    // Highlighted: the language's class, the text in `hl-` spans.
     assert!(
         r.html
-            .contains("<pre><code class=\"language-rust\">fn main() {}\n</code></pre>"),
+            .contains("<pre><code class=\"language-rust\"><span class=\"hl-"),
         "{}",
         r.html
     );
+    assert!(r.html.contains(">main<"), "{}", r.html);
     let first_set = r.html.split("<p>After.</p>").next().unwrap();
     assert!(first_set.contains("Python"), "{}", r.html);
 }
@@ -218,12 +222,27 @@ fn code_blocks_keep_their_language_and_mermaid_is_kept() {
     let r = render(
         "````markdown title=\"x\"\n```rust\ninner\n```\n````\n\n```mermaid\ngraph TD; A-->B<script>\n```\n\n    indented\n",
     );
-    assert!(
-        r.html
-            .contains("<pre><code class=\"language-markdown\">```rust\ninner\n```\n</code></pre>"),
-        "{}",
-        r.html
-    );
+    let markdown_block = r
+        .html
+        .split("<pre><code class=\"language-markdown\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code></pre>").next())
+        .unwrap_or_else(|| panic!("{}", r.html));
+    let text: String = {
+        // The block's text without the highlighter's spans.
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in markdown_block.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    assert_eq!(text, "```rust\ninner\n```\n", "{}", r.html);
     assert!(
         r.html.contains(
             "<pre class=\"mermaid\"><code>graph TD; A--&gt;B&lt;script&gt;\n</code></pre>"
@@ -401,4 +420,52 @@ fn deep_nesting_does_not_overflow() {
     admonitions.push_str("deepest\n");
     let r = render(&admonitions);
     assert!(r.text.contains("deepest"), "{}", r.text);
+}
+
+#[test]
+fn table_alignment_survives_as_classes() {
+    let html = render("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n").html;
+    for class in ["align-left", "align-center", "align-right"] {
+        assert!(
+            html.contains(&format!("class=\"{class}\"")),
+            "{class}: {html}"
+        );
+    }
+    assert!(!html.contains("style="), "{html}");
+}
+
+#[test]
+fn github_alerts_are_admonitions() {
+    let html = render("> [!WARNING]\n> Mind **this**.\n\nAfter.\n\n```\n> [!NOTE]\n```\n").html;
+    assert!(html.contains("class=\"admonition warning\""), "{html}");
+    assert!(html.contains("<strong>this</strong>"), "{html}");
+    assert!(!html.contains("[!WARNING]"), "{html}");
+    // Inside a code fence it stays text.
+    assert!(html.contains("&gt; [!NOTE]"), "{html}");
+}
+
+#[test]
+fn code_is_highlighted_with_classes_only() {
+    let html = render("```rust\nfn main() {}\n```\n\n```mermaid\ngraph TD; A-->B\n```\n").html;
+    assert!(html.contains("<span class=\"hl-"), "{html}");
+    assert!(!html.contains("style="), "{html}");
+    assert!(
+        html.contains("class=\"mermaid\""),
+        "mermaid kept as code: {html}"
+    );
+    assert!(html.contains("A--&gt;B"), "{html}");
+}
+
+#[test]
+fn raw_html_links_are_resolved_like_markdown_ones() {
+    let r = render(
+        "<a href=\"other.md#x\">o</a> and <a href=\"nope.md\">n</a>\n\n<p><img src=\"img/a.png\"></p>\n",
+    );
+    assert!(r.html.contains("href=\"../other/#x\""), "{}", r.html);
+    assert!(r.html.contains("src=\"../img/a.png\""), "{}", r.html);
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("nope.md")),
+        "{:?}",
+        r.problems
+    );
 }

@@ -349,6 +349,7 @@ pub async fn entity(
     };
 
     let owned = owned_table(data, &kind, &entity_ref, &rels).await?;
+    let has_docs = annotation(super::docs::TECHDOCS_REF).is_some();
 
     let api = (kind == "api").then(|| {
         openapi::render(
@@ -363,7 +364,20 @@ pub async fn entity(
         cards,
         tab_panel,
         more_panels,
-    } = page_panels(data, layout, e, &href, api.is_some(), tab).await;
+    } = page_panels(data, layout, e, &href, api.is_some(), has_docs, tab).await;
+
+    // TechDocs: the build's state on every tab, the site on the Docs tab.
+    let docs_status = if has_docs {
+        let key = super::docs::site_key(&base.namespace, &kind, &base.name);
+        Some(super::docs::status_view(data.docs_status(&key).await))
+    } else {
+        None
+    };
+    let docs = if active_tab == "docs" {
+        super::docs::docs_site(data, &base.namespace, &kind, &base.name, "").await?
+    } else {
+        None
+    };
 
     Ok(Some(EntityView {
         graph_svg: graph::to_svg(
@@ -397,6 +411,8 @@ pub async fn entity(
         cards,
         tab_panel,
         more_panels,
+        docs_status,
+        docs,
         entity_ref: base.entity_ref,
         kind,
         namespace: base.namespace,

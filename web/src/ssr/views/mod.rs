@@ -5,6 +5,7 @@
 
 mod catalog;
 pub mod create;
+pub mod docs;
 pub mod editor;
 mod entity;
 mod panels;
@@ -12,6 +13,7 @@ mod plugins;
 mod search;
 
 pub use catalog::catalog;
+pub use docs::{docs_list, docs_site};
 pub use entity::entity;
 pub use panels::prepare;
 pub use plugins::plugins;

@@ -137,6 +137,7 @@ pub(super) async fn page_panels(
     e: &Value,
     href: &str,
     has_definition: bool,
+    has_docs: bool,
     tab: Option<&str>,
 ) -> PagePanels {
     // Tabs: overview, the API definition, then one per tab panel shown.
@@ -152,6 +153,13 @@ pub(super) async fn page_panels(
             slug: "definition".to_owned(),
             label: "Definition".to_owned(),
             href: format!("{href}/definition"),
+        });
+    }
+    if has_docs {
+        tabs.push(Tab {
+            slug: "docs".to_owned(),
+            label: "Docs".to_owned(),
+            href: format!("{href}/docs"),
         });
     }
     for p in panels

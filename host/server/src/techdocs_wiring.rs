@@ -1,0 +1,170 @@
+//! TechDocs meets the catalog: which entities are documented and where their
+//! sources are. Every catalog change (debounced) lists the entities with a
+//! `backstage.io/techdocs-ref` annotation and hands their resolved sources to
+//! [`TechDocs::set_sources`], which builds what is new or changed. The
+//! builder knows nothing of the catalog; this is the only place they meet.
+
+use portal_catalog::{Access, Catalog, EntityQuery, Page};
+use portal_catalog_model::Predicate;
+use portal_techdocs::{DocsSource, TechDocs, site_key};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The annotation naming a documented entity's sources.
+pub const TECHDOCS_REF: &str = "backstage.io/techdocs-ref";
+
+/// Keeps the builder's list of sites in step with the catalog, for as long
+/// as the process runs.
+pub fn spawn(catalog: Catalog, docs: TechDocs) {
+    tokio::spawn(async move {
+        let mut events = catalog.subscribe();
+        reconcile(&catalog, &docs);
+        loop {
+            match events.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+            // A sync is many events in a row: settle, then look once.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            while events.try_recv().is_ok() {}
+            reconcile(&catalog, &docs);
+        }
+    });
+}
+
+/// What reconciling reads of an entity.
+#[derive(serde::Deserialize)]
+struct Documented {
+    kind: String,
+    metadata: DocumentedMetadata,
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentedMetadata {
+    name: String,
+    namespace: Option<String>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+/// Every documented entity, with its source resolved.
+fn reconcile(catalog: &Catalog, docs: &TechDocs) {
+    let filter = Predicate::parse(
+        &json!({ format!("metadata.annotations.{TECHDOCS_REF}"): { "$exists": true } }),
+    )
+    .expect("a valid predicate");
+    let query = EntityQuery {
+        filter: Some(filter),
+        page: Page::Offset {
+            offset: 0,
+            limit: None,
+        },
+        ..Default::default()
+    };
+    let (handles, _) = catalog.query_handles(&query, &Access::all());
+    let mut sources = HashMap::new();
+    for handle in &handles {
+        // The stored body, read into the four fields used: no relations or
+        // status rendered, no full JSON tree built.
+        let Ok(entity) = serde_json::from_slice::<Documented>(&catalog.stored_body(handle)) else {
+            continue;
+        };
+        let annotations = &entity.metadata.annotations;
+        let source = resolve(
+            annotations.get(TECHDOCS_REF).map_or("", String::as_str),
+            annotations
+                .get("backstage.io/managed-by-location")
+                .map_or("", String::as_str),
+        );
+        sources.insert(
+            site_key(
+                entity.metadata.namespace.as_deref().unwrap_or("default"),
+                &entity.kind,
+                &entity.metadata.name,
+            ),
+            source,
+        );
+    }
+    tracing::debug!(sites = sources.len(), "techdocs: documented entities");
+    docs.set_sources(sources);
+}
+
+/// Where a `techdocs-ref` points, given the entity's `managed-by-location`.
+/// `dir:` is resolved against the directory of the catalog file the entity
+/// was read from; the repository is the nearest enclosing folder with a
+/// `.git` (else that directory), and the docs must stay inside it.
+pub fn resolve(techdocs_ref: &str, location: &str) -> DocsSource {
+    let techdocs_ref = techdocs_ref.trim();
+    if let Some(rel) = techdocs_ref.strip_prefix("dir:") {
+        let rel = rel.trim();
+        let Some(file) = location.strip_prefix("file:") else {
+            return DocsSource::Refused(format!(
+                "`{TECHDOCS_REF}: {techdocs_ref}` is relative to the entity's location `{location}`, which is not a file this portal reads from disk: only dir: sources next to local catalog files are built"
+            ));
+        };
+        if rel.is_empty() || Path::new(rel).is_absolute() || rel.contains('\\') {
+            return DocsSource::Refused(format!(
+                "`{TECHDOCS_REF}: {techdocs_ref}`: the directory must be a relative path such as `dir:.`"
+            ));
+        }
+        let base = Path::new(file).parent().unwrap_or(Path::new("/"));
+        return DocsSource::Local {
+            repo_root: repository_root(base),
+            docs_root: base.join(rel),
+        };
+    }
+    if techdocs_ref.starts_with("url:") {
+        return DocsSource::Refused(format!(
+            "`{TECHDOCS_REF}: {techdocs_ref}`: url: sources are not fetched by this portal; use dir: with the docs next to the catalog file"
+        ));
+    }
+    DocsSource::Refused(format!(
+        "`{TECHDOCS_REF}: {techdocs_ref}` is neither dir:<path> nor url:<url>"
+    ))
+}
+
+fn repository_root(base: &Path) -> PathBuf {
+    base.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(base)
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_refs_resolve_next_to_the_catalog_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("svc/catalog-info.yaml");
+        let location = format!("file:{}", file.display());
+        assert_eq!(
+            resolve("dir:.", &location),
+            DocsSource::Local {
+                repo_root: dir.path().join("svc"),
+                docs_root: dir.path().join("svc/."),
+            }
+        );
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        assert!(matches!(
+            resolve("dir:../docs", &location),
+            DocsSource::Local { repo_root, .. } if repo_root == dir.path()
+        ));
+        for refused in ["dir:/etc", "dir:", "url:https://github.com/o/r", "x"] {
+            assert!(
+                matches!(resolve(refused, &location), DocsSource::Refused(_)),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            resolve(
+                "dir:.",
+                "url:https://github.com/o/r/blob/main/catalog-info.yaml"
+            ),
+            DocsSource::Refused(_)
+        ));
+    }
+}

@@ -1,0 +1,328 @@
+//! TechDocs end to end: a real `portal serve` ingests entities whose
+//! `backstage.io/techdocs-ref` points at MkDocs sources on disk, builds them,
+//! and serves them at Backstage's routes. Edits are rebuilt without any call,
+//! unchanged trees are not, failures keep the last site and say why, and
+//! hostile paths and files never get through.
+
+use portal_tests::{PortalProcess, loopback_client, wait_for};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A repository with a catalog file and a small MkDocs site.
+fn write_repo(root: &Path) {
+    let write = |rel: &str, text: &[u8]| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "catalog-info.yaml",
+        b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: remote\n  annotations:\n    backstage.io/techdocs-ref: url:https://github.com/acme/remote\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+    );
+    write(
+        "mkdocs.yml",
+        b"site_name: Svc Docs\nsite_description: All about svc\nrepo_url: https://github.com/acme/svc\nnav:\n  - Home: index.md\n  - Guide:\n      - Setup: guide/setup.md\n",
+    );
+    write(
+        "docs/index.md",
+        b"# Welcome\n\nStart with [the setup](guide/setup.md).\n\n![diagram](img/diagram.svg)\n\n<script>alert('xss')</script>\n<img src=x onerror=alert(1)>\n",
+    );
+    write(
+        "docs/guide/setup.md",
+        b"# Setup\n\nRun `make`.\n\n```rust\nfn main() {}\n```\n\nBack [home](../index.md).\n",
+    );
+    write(
+        "docs/img/diagram.svg",
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script><rect width=\"1\" height=\"1\"/></svg>",
+    );
+}
+
+fn portal(root: &Path) -> PortalProcess {
+    let config = format!(
+        "catalog:\n  refresh_interval_seconds: 3600\n  locations:\n    - type: file\n      target: {}\n",
+        root.join("catalog-info.yaml").display()
+    );
+    PortalProcess::start(&config).expect("portal starts")
+}
+
+fn status(portal: &PortalProcess) -> Value {
+    portal
+        .get_json("/api/techdocs/status/default/component/svc")
+        .unwrap_or(Value::Null)
+}
+
+/// Waits for the site's status to satisfy `check`.
+fn wait_status(portal: &PortalProcess, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    wait_for(WAIT, || Some(status(portal)).filter(|s| check(s)))
+        .unwrap_or_else(|| panic!("{what}: status {}\nlog:\n{}", status(portal), portal.log()))
+}
+
+fn get_text(portal: &PortalProcess, path: &str) -> (u16, String) {
+    let response = portal.get(path).send().unwrap();
+    (response.status().as_u16(), response.text().unwrap())
+}
+
+/// A GET with the path sent exactly as written (HTTP clients normalise
+/// `..` and `%2e%2e` before sending; an attacker's client does not).
+fn raw_get(portal: &PortalProcess, path: &str) -> (u16, String) {
+    let addr = portal.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let code = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, response)
+}
+
+#[test]
+fn sites_are_built_on_ingest_and_served_at_backstages_routes() {
+    let repo = tempfile::tempdir().unwrap();
+    write_repo(repo.path());
+    let portal = portal(repo.path());
+    let built = wait_status(&portal, "the site is built", |s| s["state"] == "built");
+    assert_eq!(built["builds"], 1, "{built}");
+
+    // Pages as MkDocs lays them out.
+    let base = "/api/techdocs/static/docs/default/component/svc";
+    let (code, home) = get_text(&portal, &format!("{base}/index.html"));
+    assert_eq!(code, 200, "{home}");
+    assert!(home.contains("Welcome"), "{home}");
+    assert!(home.contains("href=\"guide/setup/\""), "{home}");
+    assert!(home.contains("Svc Docs"), "{home}");
+    // The sanitiser's work, end to end: no script, no handler.
+    assert!(!home.contains("<script"), "{home}");
+    assert!(!home.contains("onerror"), "{home}");
+    let (code, setup) = get_text(&portal, &format!("{base}/guide/setup/index.html"));
+    assert_eq!(code, 200);
+    assert!(setup.contains("Run <code>make</code>"), "{setup}");
+    assert!(setup.contains("href=\"../../\""), "nav back home: {setup}");
+    assert_eq!(get_text(&portal, &format!("{base}/guide/setup/")).0, 200);
+    assert_eq!(get_text(&portal, &format!("{base}/")).0, 200);
+    let response = portal.get(&format!("{base}/index.html")).send().unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+
+    // An SVG asset: its type, and a policy under which its script cannot run.
+    let response = portal
+        .get(&format!("{base}/img/diagram.svg"))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+
+    // Metadata, in Backstage's shapes.
+    let meta = portal
+        .get_json("/api/techdocs/metadata/techdocs/default/component/svc")
+        .unwrap();
+    assert_eq!(meta["site_name"], "Svc Docs");
+    assert_eq!(meta["site_description"], "All about svc");
+    assert!(meta["build_timestamp"].as_u64().unwrap() > 0);
+    assert!(meta["etag"].as_str().unwrap().len() >= 32);
+    let files: Vec<&str> = meta["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for f in ["index.html", "guide/setup/index.html", "img/diagram.svg"] {
+        assert!(files.contains(&f), "{f} in {files:?}");
+    }
+    let entity = portal
+        .get_json("/api/techdocs/metadata/entity/default/component/svc")
+        .unwrap();
+    assert_eq!(entity["metadata"]["name"], "svc");
+    assert_eq!(entity["locationMetadata"]["type"], "dir");
+    let (code, _) = get_text(
+        &portal,
+        "/api/techdocs/metadata/techdocs/default/component/nope",
+    );
+    assert_eq!(code, 404);
+
+    // Paths that try to leave the site: all 404, whatever the spelling.
+    let secret = repo.path().join("catalog-info.yaml");
+    for hostile in [
+        format!("{base}/../../../../../../etc/passwd"),
+        format!("{base}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd"),
+        format!("{base}/%2e%2e%2f%2e%2e%2fmkdocs.yml"),
+        format!("{base}/..%5c..%5cmkdocs.yml"),
+        format!("{base}/..\\..\\mkdocs.yml"),
+        format!("{base}//etc/passwd"),
+        format!("{base}/{}", secret.display()),
+        format!("{base}/%2fetc%2fpasswd"),
+        format!("{base}/guide/../../mkdocs.yml"),
+        "/api/techdocs/static/docs/default/component/..%2f..%2fsvc/index.html".to_owned(),
+    ] {
+        let (code, body) = raw_get(&portal, &hostile);
+        // A raw backslash is not a URI character: the HTTP parser may refuse
+        // the request line itself (400) before any route sees it.
+        let refused = code == 404 || (hostile.contains('\\') && code == 400);
+        assert!(refused, "{hostile}: {body}");
+        assert!(!body.contains("root:"), "{hostile}");
+        assert!(!body.contains("site_name"), "{hostile}");
+    }
+
+    // A url: source is refused, saying why, on its status.
+    let remote = portal
+        .get_json("/api/techdocs/status/default/component/remote")
+        .unwrap();
+    assert_eq!(remote["state"], "refused", "{remote}");
+    assert!(
+        remote["error"].as_str().unwrap().contains("url:"),
+        "{remote}"
+    );
+}
+
+#[test]
+fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
+    let repo = tempfile::tempdir().unwrap();
+    write_repo(repo.path());
+    let portal = portal(repo.path());
+    let first = wait_status(&portal, "the site is built", |s| s["state"] == "built");
+    let first_built = first["build_timestamp"].as_u64().unwrap();
+
+    // A catalog refresh re-reads the entity: the docs are checked, not rebuilt.
+    let response = loopback_client()
+        .post(format!("{}/api/catalog/refresh", portal.url))
+        .json(&serde_json::json!({"entityRef": "component:default/svc"}))
+        .send()
+        .unwrap();
+    assert!(response.status().is_success());
+    // Touching a file without changing it is not a change either.
+    let setup = repo.path().join("docs/guide/setup.md");
+    let text = std::fs::read_to_string(&setup).unwrap();
+    std::fs::write(&setup, &text).unwrap();
+    wait_status(&portal, "an unchanged tree is checked", |s| {
+        s["skipped"].as_u64() >= Some(1)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let checked = wait_status(&portal, "still one build", |s| s["state"] == "built");
+    assert_eq!(
+        checked["builds"], 1,
+        "an unchanged tree was rebuilt: {checked}"
+    );
+    assert_eq!(checked["build_timestamp"].as_u64(), Some(first_built));
+
+    // Backstage's sync: nothing changed, so nothing updated.
+    let (code, events) = get_text(&portal, "/api/techdocs/sync/default/component/svc");
+    assert_eq!(code, 200);
+    assert!(
+        events.contains("event: finish\ndata: {\"updated\":false}"),
+        "{events}"
+    );
+    let checked = status(&portal);
+    assert_eq!(checked["builds"], 1, "{checked}");
+
+    // An edit: rebuilt and served, with no call to the portal.
+    let started = Instant::now();
+    std::fs::write(&setup, text.replace("Run `make`.", "Run `make all`.")).unwrap();
+    let page = "/api/techdocs/static/docs/default/component/svc/guide/setup/index.html";
+    wait_for(WAIT, || {
+        let (_, html) = get_text(&portal, page);
+        html.contains("make all").then_some(())
+    })
+    .unwrap_or_else(|| panic!("the edit never showed; log:\n{}", portal.log()));
+    eprintln!("edit served after {:?}", started.elapsed());
+    let rebuilt = status(&portal);
+    assert_eq!(rebuilt["builds"], 2, "{rebuilt}");
+    assert!(rebuilt["build_timestamp"].as_u64().unwrap() > first_built);
+
+    // A broken link and a missing image are problems on the status.
+    std::fs::write(
+        repo.path().join("docs/index.md"),
+        "# Welcome\n\nSee [nothing](missing.md) and ![x](img/none.png).\n",
+    )
+    .unwrap();
+    let broken = wait_status(&portal, "problems are reported", |s| {
+        s["builds"] == 3 && s["state"] == "built"
+    });
+    let problems = broken["problems"].to_string();
+    assert!(problems.contains("missing.md"), "{problems}");
+    assert!(problems.contains("none.png"), "{problems}");
+
+    // A configuration that cannot be read: the build fails, the error is on
+    // the status, and the last site is still served.
+    std::fs::write(repo.path().join("mkdocs.yml"), "site_name: [unclosed\n").unwrap();
+    let failed = wait_status(&portal, "the failure is reported", |s| {
+        s["state"] == "failed"
+    });
+    assert!(
+        failed["error"].as_str().unwrap().contains("mkdocs.yml"),
+        "{failed}"
+    );
+    let (code, html) = get_text(&portal, page);
+    assert_eq!(code, 200);
+    assert!(html.contains("make all"), "{html}");
+
+    // Fixed: built again.
+    std::fs::write(repo.path().join("mkdocs.yml"), "site_name: Svc Docs\n").unwrap();
+    wait_status(&portal, "fixed", |s| {
+        s["state"] == "built" && s["error"].is_null()
+    });
+}
+
+#[test]
+fn a_huge_page_is_refused_the_portal_keeps_serving_and_a_restart_rebuilds_nothing() {
+    let repo = tempfile::tempdir().unwrap();
+    write_repo(repo.path());
+    // 100 MB: sparse, so the test is quick; the builder refuses it by its size
+    // before reading a byte.
+    let huge = std::fs::File::create(repo.path().join("docs/huge.md")).unwrap();
+    huge.set_len(100 * 1024 * 1024).unwrap();
+    drop(huge);
+    let portal = portal(repo.path());
+    let built = wait_status(&portal, "the site is built without it", |s| {
+        s["state"] == "built"
+    });
+    let problems = built["problems"].to_string();
+    assert!(
+        problems.contains("huge.md") && problems.contains("limit"),
+        "{problems}"
+    );
+    let (code, _) = get_text(
+        &portal,
+        "/api/techdocs/static/docs/default/component/svc/index.html",
+    );
+    assert_eq!(code, 200);
+    assert_eq!(get_text(&portal, "/healthcheck").0, 200);
+    let list = portal.get_json("/api/techdocs/status").unwrap();
+    assert!(list["items"].as_array().unwrap().len() >= 2, "{list}");
+
+    // A restart serves the stored site and finds nothing to rebuild.
+    let built_at = built["build_timestamp"].as_u64().unwrap();
+    let portal = portal.restart().unwrap();
+    let again = wait_status(&portal, "checked after a restart", |s| {
+        s["state"] == "built" && s["skipped"].as_u64() >= Some(1)
+    });
+    assert_eq!(again["builds"], 0, "rebuilt after a restart: {again}");
+    assert_eq!(again["build_timestamp"].as_u64(), Some(built_at));
+    let (code, _) = get_text(
+        &portal,
+        "/api/techdocs/static/docs/default/component/svc/guide/setup/index.html",
+    );
+    assert_eq!(code, 200);
+}
