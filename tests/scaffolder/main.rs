@@ -671,7 +671,10 @@ fn a_tasks_consecutive_steps_on_one_plugin_share_an_instance_and_tasks_never_do(
     );
     wait_for(Duration::from_secs(120), || {
         let actions = portal.get_json("/api/scaffolder/v2/actions").ok()?;
-        actions.to_string().contains("compat:write-file").then_some(())
+        actions
+            .to_string()
+            .contains("compat:write-file")
+            .then_some(())
     })
     .unwrap_or_else(|| panic!("compat missing; log:\n{}", portal.log()));
     let write = |id: &str| json!({ "id": id, "name": id, "action": "compat:write-file", "input": { "path": id, "content": id } });

@@ -431,7 +431,13 @@ plugins:
 
 /// A commit of `files` (path, contents, executable) and `links` (path,
 /// target) on `main` of the stand-in's bare repository `owner/repo`.
-fn github_repo(github: &portal_tests::github::GithubStandIn, owner: &str, repo: &str, files: &[(&str, &str, bool)], links: &[(&str, &str)]) {
+fn github_repo(
+    github: &portal_tests::github::GithubStandIn,
+    owner: &str,
+    repo: &str,
+    files: &[(&str, &str, bool)],
+    links: &[(&str, &str)],
+) {
     use std::os::unix::fs::PermissionsExt;
     let bare = github.repo_dir(owner, repo);
     std::fs::create_dir_all(&bare).unwrap();
@@ -449,8 +455,23 @@ fn github_repo(github: &portal_tests::github::GithubStandIn, owner: &str, repo: 
         std::os::unix::fs::symlink(target, work.path().join(path)).unwrap();
     }
     git(work.path(), &["add", "-A"]);
-    git(work.path(), &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "skeleton"]);
-    git(work.path(), &["push", "-q", &bare.to_string_lossy(), "main"]);
+    git(
+        work.path(),
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "skeleton",
+        ],
+    );
+    git(
+        work.path(),
+        &["push", "-q", &bare.to_string_lossy(), "main"],
+    );
 }
 
 #[test]
@@ -463,8 +484,16 @@ fn a_remote_skeleton_is_read_from_a_github_tarball_within_the_grant() {
         "templates",
         &[
             ("README.md", "not part of the skeleton", false),
-            ("skeleton/${{ values.name }}.txt", "Hello ${{ values.name }}", false),
-            ("skeleton/bin/run.sh", "#!/bin/sh\necho ${{ values.name }}\n", true),
+            (
+                "skeleton/${{ values.name }}.txt",
+                "Hello ${{ values.name }}",
+                false,
+            ),
+            (
+                "skeleton/bin/run.sh",
+                "#!/bin/sh\necho ${{ values.name }}\n",
+                true,
+            ),
         ],
         &[("skeleton/escape", "../../../../../etc/passwd")],
     );
@@ -525,7 +554,12 @@ plugins:
         result
     };
     let result = dry_run(&format!("{base}/acme/templates/tree/main/skeleton"));
-    assert_eq!(result["status"], "completed", "{result:#}\n{}", portal.log());
+    assert_eq!(
+        result["status"],
+        "completed",
+        "{result:#}\n{}",
+        portal.log()
+    );
     let files: Vec<(String, bool, Vec<u8>)> = result["directoryContents"]
         .as_array()
         .unwrap()
@@ -544,7 +578,11 @@ plugins:
     assert_eq!(
         files,
         [
-            ("bin/run.sh".to_owned(), true, b"#!/bin/sh\necho payments\n".to_vec()),
+            (
+                "bin/run.sh".to_owned(),
+                true,
+                b"#!/bin/sh\necho payments\n".to_vec()
+            ),
             ("payments.txt".to_owned(), false, b"Hello payments".to_vec()),
         ],
         "rendered, the executable bit kept, the escaping link and the rest of the repository left out"

@@ -52,7 +52,10 @@ impl GithubStandIn {
                 .route("/api/v3/orgs/{org}/repos", post(create_in_org))
                 .route("/api/v3/user/repos", post(create_for_user))
                 .route("/raw/{owner}/{repo}/{git_ref}/{*path}", get(raw))
-                .route("/api/v3/repos/{owner}/{repo}/tarball/{git_ref}", get(tarball))
+                .route(
+                    "/api/v3/repos/{owner}/{repo}/tarball/{git_ref}",
+                    get(tarball),
+                )
                 .route(
                     "/codeload/{owner}/{repo}/legacy.tar.gz/{git_ref}",
                     get(codeload),
@@ -216,7 +219,12 @@ async fn tarball(
     if !authorized(&shared, &headers) {
         return message(StatusCode::UNAUTHORIZED, "Bad credentials");
     }
-    if !shared.root.join(&owner).join(format!("{repo}.git")).is_dir() {
+    if !shared
+        .root
+        .join(&owner)
+        .join(format!("{repo}.git"))
+        .is_dir()
+    {
         return message(StatusCode::NOT_FOUND, "Not Found");
     }
     let base = shared.base.get().cloned().unwrap_or_default();

@@ -277,6 +277,17 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
     let (code, html) = get_text(&portal, page);
     assert_eq!(code, 200);
     assert!(html.contains("make all"), "{html}");
+    // The catalog marks both entities: the failed build and the refused
+    // `url:` source.
+    let (code, list) = get_text(&portal, "/catalog?kind=component");
+    assert_eq!(code, 200);
+    for name in ["svc", "remote"] {
+        let at = list
+            .find(&format!("/catalog/default/component/{name}\""))
+            .unwrap_or_else(|| panic!("{name} is listed: {list}"));
+        let row = &list[at..at + list[at..].find("</tr>").unwrap_or(list.len() - at)];
+        assert!(row.contains("has problems"), "{name}: {row}");
+    }
 
     // Fixed: built again.
     std::fs::write(repo.path().join("mkdocs.yml"), "site_name: Svc Docs\n").unwrap();

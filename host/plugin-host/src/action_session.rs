@@ -63,10 +63,7 @@ impl ActionSession {
         let loaded = self.host.action_plugin(&request.action_id)?;
         let limits = loaded.limits.get(TemplateAction::LIMITS);
         let transfer = TemplateAction::TRANSFER_BYTES;
-        let warm = self
-            .warm
-            .take()
-            .filter(|w| Arc::ptr_eq(&w.loaded, &loaded));
+        let warm = self.warm.take().filter(|w| Arc::ptr_eq(&w.loaded, &loaded));
         let (mut store, instance) = match warm {
             Some(mut warm) => {
                 warm.store.data_mut().begin_next_call(limits, log_sink);
@@ -100,14 +97,18 @@ impl ActionSession {
                 limits,
                 transfer,
                 async |store, instance, exports| {
-                    exports.call::<TemplateAction>(store, instance, request).await
+                    exports
+                        .call::<TemplateAction>(store, instance, request)
+                        .await
                 },
             )
             .await;
             let report = checked::<TemplateAction>(loaded.name(), report);
-            host.inner
-                .registry
-                .record_call(loaded.name(), report.result.as_ref().err(), &report.denials);
+            host.inner.registry.record_call(
+                loaded.name(),
+                report.result.as_ref().err(),
+                &report.denials,
+            );
             let warm = instance.map(|instance| Warm {
                 loaded,
                 store,

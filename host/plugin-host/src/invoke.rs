@@ -47,7 +47,17 @@ pub(crate) async fn invoke<R>(
         Ok(store) => store,
         Err(report) => return report,
     };
-    let (report, _) = run(engines, &mut store, None, pre, exports, limits, transfer_limit, op).await;
+    let (report, _) = run(
+        engines,
+        &mut store,
+        None,
+        pre,
+        exports,
+        limits,
+        transfer_limit,
+        op,
+    )
+    .await;
     report
 }
 

@@ -97,7 +97,10 @@ impl TaskStore {
     ) -> Result<(), StoreError> {
         for (index, step) in steps.iter().enumerate() {
             self.steps
-                .insert(step_key(&head.id, len_u32(first_step + index)), encode(step)?)
+                .insert(
+                    step_key(&head.id, len_u32(first_step + index)),
+                    encode(step)?,
+                )
                 .map_err(io)?;
         }
         self.tasks

@@ -49,6 +49,8 @@ enum Write {
 #[derive(Default)]
 struct Queue {
     writes: VecDeque<Write>,
+    /// Writes sent and not yet stored (queued, or in the writer's hands).
+    pending: usize,
     /// The writer sleeps until woken (else it lingers and looks again).
     parked: bool,
     closed: bool,
@@ -119,6 +121,15 @@ impl Writer {
             .unwrap_or_else(|_| Err(StoreError::Io("the task writer has stopped".into())))
     }
 
+    /// [`settle`](Self::settle)s, without flushing, if anything written is
+    /// not stored yet; else returns at once.
+    pub fn settle_if_pending(&self) -> Result<(), StoreError> {
+        if self.shared.queue.lock().unwrap().pending == 0 {
+            return Ok(());
+        }
+        self.settle(false)
+    }
+
     /// Asks for everything written so far to be put on disk, without waiting.
     pub fn flush_soon(&self) {
         let (done, _) = mpsc::channel();
@@ -137,6 +148,7 @@ impl Writer {
         }
         let settle = matches!(write, Write::Settle { .. });
         queue.writes.push_back(write);
+        queue.pending += 1;
         // A lingering writer finds it by itself; one asleep is woken, and
         // so is one that someone waits for.
         if queue.parked || settle {
@@ -170,6 +182,7 @@ fn write_all(store: &TaskStore, live: &broadcast::Sender<TaskEvent>, shared: &Sh
         }
         // Room again for writers waiting on a full queue.
         shared.changed.notify_all();
+        let taken = batch.len();
         // Stored before the watchers are told: one batch of events at a time.
         for write in batch.drain(..) {
             match write {
@@ -200,6 +213,7 @@ fn write_all(store: &TaskStore, live: &broadcast::Sender<TaskEvent>, shared: &Sh
             }
         }
         tell(live, &mut stored);
+        shared.queue.lock().unwrap().pending -= taken;
     }
 }
 

@@ -114,7 +114,10 @@ impl ActionSession for PluginSession {
 
 /// A step's call as the plugin host takes it; its log lines go to the task's
 /// log, warnings marked.
-fn plugin_call(call: ActionCall, log: LogLine) -> (ActionRequest, ActionDirs, portal_plugin_host::LogSink) {
+fn plugin_call(
+    call: ActionCall,
+    log: LogLine,
+) -> (ActionRequest, ActionDirs, portal_plugin_host::LogSink) {
     let request = ActionRequest {
         action_id: call.action,
         input: call.input,

@@ -127,3 +127,15 @@ pub struct DocsStatus {
     /// Changes whenever anything above does: cheap to poll.
     pub version: u64,
 }
+
+impl DocsStatus {
+    /// A failed or refused build, or a built site with errors (not just
+    /// warnings): what the catalog marks as a problem of the entity.
+    pub fn has_errors(&self) -> bool {
+        matches!(self.state, DocsState::Failed | DocsState::Refused)
+            || self
+                .problems
+                .iter()
+                .any(|p| p.severity == DocsSeverity::Error)
+    }
+}

@@ -356,6 +356,7 @@ impl Scaffolder {
     }
 
     pub fn task(&self, id: &str) -> Result<Option<Task>, StoreError> {
+        self.settled_unless_running(id)?;
         self.inner.store.task(id)
     }
 
@@ -364,7 +365,19 @@ impl Scaffolder {
     }
 
     pub fn events_after(&self, id: &str, after: u64) -> Result<Vec<TaskEvent>, StoreError> {
+        self.settled_unless_running(id)?;
         self.inner.store.events_after(id, after, EVENT_PAGE)
+    }
+
+    /// A task that is not running has nothing more to write, but what it
+    /// wrote last may still be on its way to the store (`writer.rs`): read
+    /// it whole, its end and its completion event alike. A running task is
+    /// read as far as it is stored.
+    fn settled_unless_running(&self, id: &str) -> Result<(), StoreError> {
+        if self.inner.running.lock().unwrap().contains_key(id) {
+            return Ok(());
+        }
+        self.inner.writer.settle_if_pending()
     }
 
     /// Live events of every task, from now on. Subscribe before reading the

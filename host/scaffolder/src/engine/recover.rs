@@ -46,7 +46,9 @@ impl Scaffolder {
         for task in resumed {
             self.resume(task)?;
         }
-        Ok(())
+        // The events recovery wrote are stored, on disk, before the portal
+        // serves anyone.
+        self.inner.writer.settle(true)
     }
 
     fn template_dir(task: &Task) -> Option<PathBuf> {

@@ -248,7 +248,12 @@ pub(crate) mod tests {
             ("acme-web-1a2b/README.md", 'f', b"top", 0o644),
             ("acme-web-1a2b/skeleton/", 'd', b"", 0o755),
             ("acme-web-1a2b/skeleton/run.sh", 'f', b"#!/bin/sh\n", 0o755),
-            ("acme-web-1a2b/skeleton/src/main.rs", 'f', b"fn main() {}", 0o644),
+            (
+                "acme-web-1a2b/skeleton/src/main.rs",
+                'f',
+                b"fn main() {}",
+                0o644,
+            ),
             ("acme-web-1a2b/skeleton/empty", 'f', b"", 0o644),
             ("acme-web-1a2b/skeleton/docs", 'l', b"src", 0o777),
             ("acme-web-1a2b/skeleton/out", 'l', b"../README.md", 0o777),
@@ -258,21 +263,35 @@ pub(crate) mod tests {
             ("acme-web-1a2b/skeleton/docs/x", 'f', b"through", 0o644),
         ]);
         let into = ctx.workspace.join(".scratch");
-        let got =
-            unpack_tar_gz(&ctx, &archive, 1, "skeleton", &into, walk::SKELETON, "the archive").unwrap();
+        let got = unpack_tar_gz(
+            &ctx,
+            &archive,
+            1,
+            "skeleton",
+            &into,
+            walk::SKELETON,
+            "the archive",
+        )
+        .unwrap();
         assert_eq!(got.files, 3, "{}", dirs.lines.text());
         assert_eq!(got.executables, vec![PathBuf::from("run.sh")]);
         assert_eq!(dirs.read(".scratch/src/main.rs"), "fn main() {}");
         assert_eq!(dirs.read(".scratch/empty"), "");
         assert!(!dirs.exists(".scratch/README.md"));
         assert_eq!(fs::read_link(into.join("docs")).unwrap(), Path::new("src"));
-        assert!(!dirs.exists(".scratch/out"), "a link leaving the tree is skipped");
+        assert!(
+            !dirs.exists(".scratch/out"),
+            "a link leaving the tree is skipped"
+        );
         assert!(!dirs.exists(".scratch/pipe"));
         assert!(!dirs.exists(".scratch/l") && !dirs.exists(".scratch/src/x"));
         let log = dirs.lines.text();
         assert!(log.contains("skipped the link `out`"), "{log}");
         assert!(log.contains("skipped `pipe`"), "{log}");
-        assert!(log.contains("skipped `up/up/l`: it lies through the link `up`"), "{log}");
+        assert!(
+            log.contains("skipped `up/up/l`: it lies through the link `up`"),
+            "{log}"
+        );
         assert!(log.contains("skipped `docs/x`"), "{log}");
     }
 
@@ -280,7 +299,12 @@ pub(crate) mod tests {
     fn hostile_entry_names_are_refused_before_anything_is_written_for_them() {
         let dirs = Dirs::new();
         let ctx = dirs.context();
-        for name in ["x/../../evil", "/etc/evil", "x/..\\evil", "x/a/../../../evil"] {
+        for name in [
+            "x/../../evil",
+            "/etc/evil",
+            "x/..\\evil",
+            "x/a/../../../evil",
+        ] {
             let archive = tar_gz(&[(name, 'f', b"pwned", 0o644)]);
             let e = unpack_tar_gz(
                 &ctx,
@@ -309,19 +333,49 @@ pub(crate) mod tests {
             max_entries: 10,
             max_bytes: 1 << 20,
         };
-        let e = unpack_tar_gz(&ctx, &archive, 1, "", &ctx.workspace.join("s"), small, "the archive")
-            .unwrap_err();
+        let e = unpack_tar_gz(
+            &ctx,
+            &archive,
+            1,
+            "",
+            &ctx.workspace.join("s"),
+            small,
+            "the archive",
+        )
+        .unwrap_err();
         assert_eq!(e.code, code::TOO_LARGE, "{e:?}");
         let many: Vec<(String, char, &[u8], u32)> = (0..12)
             .map(|i| (format!("r/f{i}"), 'f', &b"x"[..], 0o644))
             .collect();
-        let many: Vec<(&str, char, &[u8], u32)> =
-            many.iter().map(|(n, k, d, m)| (n.as_str(), *k, *d, *m)).collect();
-        let e = unpack_tar_gz(&ctx, &tar_gz(&many), 1, "", &ctx.workspace.join("t"), small, "the archive")
-            .unwrap_err();
+        let many: Vec<(&str, char, &[u8], u32)> = many
+            .iter()
+            .map(|(n, k, d, m)| (n.as_str(), *k, *d, *m))
+            .collect();
+        let e = unpack_tar_gz(
+            &ctx,
+            &tar_gz(&many),
+            1,
+            "",
+            &ctx.workspace.join("t"),
+            small,
+            "the archive",
+        )
+        .unwrap_err();
         assert!(e.message.contains("more than 10 entries"), "{e:?}");
-        let e = unpack_tar_gz(&ctx, b"not gzip", 1, "", &ctx.workspace.join("u"), small, "the archive at X")
-            .unwrap_err();
-        assert!(e.message.contains("the archive at X is not a readable .tar.gz"), "{e:?}");
+        let e = unpack_tar_gz(
+            &ctx,
+            b"not gzip",
+            1,
+            "",
+            &ctx.workspace.join("u"),
+            small,
+            "the archive at X",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains("the archive at X is not a readable .tar.gz"),
+            "{e:?}"
+        );
     }
 }

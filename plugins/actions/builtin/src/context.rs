@@ -56,7 +56,11 @@ pub trait Host {
     ) -> std::result::Result<(u16, String), String>;
     /// A GET of a file to download (to a granted host), redirects not
     /// followed: status, `Location`, body bytes.
-    fn download(&self, url: &str, headers: &[(&str, &str)]) -> std::result::Result<Download, String>;
+    fn download(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> std::result::Result<Download, String>;
     /// A configuration value granted to the plugin (`config.get`).
     fn config(&self, key: &str) -> Option<String>;
     /// A secret granted to the plugin (`config.get-secret`).

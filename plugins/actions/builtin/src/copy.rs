@@ -13,8 +13,8 @@ use crate::context::Context;
 use crate::error::{ActionError, Result, code};
 use crate::paths::{self, display_relative};
 use crate::platform;
-use crate::walk::Kind;
 use crate::source::Source;
+use crate::walk::Kind;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -205,7 +205,12 @@ impl Plan {
 
     /// Sets the executable bit of each file copied from one of
     /// `executables` (paths relative to `root`).
-    fn mark_executables(&self, ctx: &Context, root: &Path, executables: &[PathBuf]) -> Result<usize> {
+    fn mark_executables(
+        &self,
+        ctx: &Context,
+        root: &Path,
+        executables: &[PathBuf],
+    ) -> Result<usize> {
         if executables.is_empty() {
             return Ok(0);
         }

@@ -171,7 +171,9 @@ pub fn source_kind(source: &Path, url: &str) -> Result<Kind> {
     match Kind::of(source)? {
         None => Err(ActionError::new(
             crate::error::code::NOT_FOUND,
-            format!("input `url` (`{url}`): no such file or folder in the template's directory (or the download)"),
+            format!(
+                "input `url` (`{url}`): no such file or folder in the template's directory (or the download)"
+            ),
         )),
         Some(Kind::Symlink) => Err(ActionError::invalid(format!(
             "input `url` (`{url}`) is a symbolic link; name the file or folder it points to"

@@ -250,8 +250,7 @@ mod tests {
             let e = template_path(&ctx, "url", url).unwrap_err();
             assert_eq!(e.code, "unsupported");
             assert!(
-                e.message.contains("is a remote URL where a path")
-                    && e.message.contains(url),
+                e.message.contains("is a remote URL where a path") && e.message.contains(url),
                 "{}",
                 e.message
             );

@@ -152,7 +152,10 @@ impl Remote {
         let rest = rest.split(['?', '#']).next().unwrap_or_default();
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        if parts.iter().any(|p| *p == ".." || *p == "." || p.contains('\\')) {
+        if parts
+            .iter()
+            .any(|p| *p == ".." || *p == "." || p.contains('\\'))
+        {
             return Err(ActionError::new(
                 code::PATH_ESCAPE,
                 format!("input `{input}` (`{url}`) has a `.` or `..` part"),
@@ -167,7 +170,10 @@ impl Remote {
                     (_, folder) => (folder.join("/"), String::new()),
                 };
                 let mut headers = vec![
-                    ("Accept".to_owned(), "application/vnd.github+json".to_owned()),
+                    (
+                        "Accept".to_owned(),
+                        "application/vnd.github+json".to_owned(),
+                    ),
                     ("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned()),
                     ("User-Agent".to_owned(), "portal-builtin-actions".to_owned()),
                 ];
@@ -221,9 +227,10 @@ fn download(
             status,
             location,
             body,
-        } = ctx.host.download(&current, &pairs).map_err(|e| {
-            ActionError::new(code::IO, format!("downloading `{url}` failed: {e}"))
-        })?;
+        } = ctx
+            .host
+            .download(&current, &pairs)
+            .map_err(|e| ActionError::new(code::IO, format!("downloading `{url}` failed: {e}")))?;
         match (status, location) {
             (200, _) => return Ok(body),
             (301 | 302 | 303 | 307 | 308, Some(next)) => {
@@ -281,7 +288,12 @@ mod tests {
                 b"# ${{ values.name }}",
                 0o644,
             ),
-            ("acme-templates-abc/skeleton/bin/run", 'f', b"#!/bin/sh", 0o755),
+            (
+                "acme-templates-abc/skeleton/bin/run",
+                'f',
+                b"#!/bin/sh",
+                0o755,
+            ),
             ("acme-templates-abc/other/x", 'f', b"not this", 0o644),
         ])
     }
@@ -294,7 +306,9 @@ mod tests {
                 "https://api.github.com/repos/acme/templates/tarball/main".to_owned(),
                 Download {
                     status: 302,
-                    location: Some("https://codeload.github.com/acme/templates/legacy.tar.gz/main".into()),
+                    location: Some(
+                        "https://codeload.github.com/acme/templates/legacy.tar.gz/main".into(),
+                    ),
                     body: Vec::new(),
                 },
             ),
@@ -314,9 +328,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dirs.read("out/web.md"), "# web");
-        assert!(!dirs.exists("out/x") && !dirs.exists(SCRATCH), "nothing else is left");
+        assert!(
+            !dirs.exists("out/x") && !dirs.exists(SCRATCH),
+            "nothing else is left"
+        );
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dirs.workspace.join("out/bin/run")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dirs.workspace.join("out/bin/run"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_ne!(mode & 0o111, 0, "the archive's executable bit is kept");
         assert_eq!(
             *dirs.host.requests.borrow(),
@@ -364,18 +384,41 @@ mod tests {
             r#"{"url": "https://github.com/acme/missing/tree/main/skeleton"}"#,
         )
         .unwrap_err();
-        assert!(e.message.contains("downloading `https://github.com/acme/missing/tree/main/skeleton` failed"), "{e:?}");
+        assert!(
+            e.message.contains(
+                "downloading `https://github.com/acme/missing/tree/main/skeleton` failed"
+            ),
+            "{e:?}"
+        );
         for (url, says) in [
-            ("https://example.com/page.html", "a remote skeleton must be a GitHub"),
-            ("https://github.com/acme/templates/tree/main/../../x", "`..` part"),
-            ("https://git.acme.io/a/b/tree/main/s", "no GitHub integration for `git.acme.io`"),
+            (
+                "https://example.com/page.html",
+                "a remote skeleton must be a GitHub",
+            ),
+            (
+                "https://github.com/acme/templates/tree/main/../../x",
+                "`..` part",
+            ),
+            (
+                "https://git.acme.io/a/b/tree/main/s",
+                "no GitHub integration for `git.acme.io`",
+            ),
         ] {
-            let e = run(&dirs.context(), "fetch:plain", &format!(r#"{{"url": "{url}"}}"#)).unwrap_err();
+            let e = run(
+                &dirs.context(),
+                "fetch:plain",
+                &format!(r#"{{"url": "{url}"}}"#),
+            )
+            .unwrap_err();
             assert!(e.message.contains(says), "{url}: {e:?}");
         }
         dirs.host.downloads.borrow_mut().insert(
             "https://api.github.com/repos/acme/t/tarball/main".to_owned(),
-            Download { status: 200, location: None, body: tarball() },
+            Download {
+                status: 200,
+                location: None,
+                body: tarball(),
+            },
         );
         let e = run(
             &dirs.context(),
@@ -383,6 +426,9 @@ mod tests {
             r#"{"url": "https://github.com/acme/t/tree/main/skeleton", "targetPath": ".portal-fetch/x"}"#,
         )
         .unwrap_err();
-        assert!(e.message.contains("where remote skeletons are unpacked"), "{e:?}");
+        assert!(
+            e.message.contains("where remote skeletons are unpacked"),
+            "{e:?}"
+        );
     }
 }

@@ -114,7 +114,10 @@ fn url_rules_apply() {
     assert!(e.message.contains("input `url` (`../../etc`)"));
     let e = fetch(&dirs, json!({"url": "https://acme.io/skeleton/"})).unwrap_err();
     assert_eq!(e.code, "unsupported");
-    assert!(e.message.contains("a remote skeleton must be a GitHub folder"));
+    assert!(
+        e.message
+            .contains("a remote skeleton must be a GitHub folder")
+    );
     let e = template(
         &dirs.without_template(),
         &input(json!({"url": "./skeleton"})),
