@@ -77,10 +77,10 @@ impl ActionSession {
                     log_sink,
                 };
                 let engines = loaded.engine(&self.host.inner.engines);
-                match invoke::new_store::<()>(engines, loaded.context.clone(), options) {
-                    Ok(store) => (store, None),
-                    Err(report) => return Err(report.result.expect_err("a failed store")),
-                }
+                (
+                    invoke::new_store(engines, loaded.context.clone(), options)?,
+                    None,
+                )
             }
         };
         let host = self.host.clone();

@@ -200,7 +200,8 @@ impl PluginHost {
 
     /// Benchmark support: instantiates a panel's plugin once and renders `calls`
     /// times on that same instance, returning each call's duration. The portal
-    /// itself never reuses an instance; this measures the call alone.
+    /// reuses an instance only for a task's steps (`ActionSession`); this
+    /// measures the call alone.
     #[doc(hidden)]
     pub async fn bench_warm_renders(
         &self,

@@ -1,6 +1,6 @@
 //! One call into a plugin: a fresh instance in a fresh store (nothing leaks
 //! between calls; the one exception is a task's consecutive template steps on
-//! one plugin, `calls::ActionSession`), memory, CPU and wall-clock limits, and a
+//! one plugin, `action_session::ActionSession`), memory, CPU and wall-clock limits, and a
 //! precise account of whatever went wrong. A trap, a timeout or a panic in a
 //! host function fails this call only.
 
@@ -45,7 +45,12 @@ pub(crate) async fn invoke<R>(
     let transfer_limit = options.max_transfer_bytes;
     let mut store = match new_store(engines, context, options) {
         Ok(store) => store,
-        Err(report) => return report,
+        Err(error) => {
+            return CallReport {
+                result: Err(error),
+                denials: Vec::new(),
+            };
+        }
     };
     let (report, _) = run(
         engines,
@@ -64,18 +69,14 @@ pub(crate) async fn invoke<R>(
 /// A fresh store for calls into one plugin: its host state (the capabilities
 /// granted, the call's log sink and directories) and the limits that hold
 /// whatever the call does.
-pub(crate) fn new_store<R>(
+pub(crate) fn new_store(
     engines: &EngineSet,
     context: Arc<PluginContext>,
     options: CallOptions<'_>,
-) -> Result<Store<HostState>, CallReport<R>> {
+) -> Result<Store<HostState>, CallError> {
     let plugin = context.name.clone();
-    let state = HostState::new(context, options.limits, options.action, options.log_sink).map_err(
-        |message| CallReport {
-            result: Err(CallError::Internal { plugin, message }),
-            denials: Vec::new(),
-        },
-    )?;
+    let state = HostState::new(context, options.limits, options.action, options.log_sink)
+        .map_err(|message| CallError::Internal { plugin, message })?;
     let mut store = Store::new(&engines.engine, state);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| {
@@ -102,7 +103,7 @@ pub(crate) fn new_store<R>(
 }
 
 /// Runs one call on `store`: on `warm`, an instance an earlier call on this
-/// store left (`calls::ActionSession`), else on a new instance of `pre`.
+/// store left (`action_session::ActionSession`), else on a new instance of `pre`.
 /// Gives back the instance when the call ended normally, so it can serve
 /// the next one; after a trap, a limit or a timeout it is never used again.
 #[allow(clippy::too_many_arguments)]

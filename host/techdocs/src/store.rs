@@ -211,10 +211,14 @@ impl SiteStore {
     }
 
     fn remove_generation(&self, key: &str, generation: u64) -> Result<(), StoreError> {
-        let prefix = generation_prefix(key, generation);
+        self.remove_items(&generation_prefix(key, generation))
+    }
+
+    /// Removes the pages and assets whose keys start with `prefix`.
+    fn remove_items(&self, prefix: &[u8]) -> Result<(), StoreError> {
         for tree in [&self.pages, &self.assets] {
             let mut batch = sled::Batch::default();
-            for k in tree.scan_prefix(&prefix).keys() {
+            for k in tree.scan_prefix(prefix).keys() {
                 batch.remove(k?);
             }
             tree.apply_batch(batch)?;
@@ -260,15 +264,7 @@ impl SiteStore {
             self.sites.remove(key.as_bytes())?;
             records.remove(key);
         }
-        let prefix = site_prefix(key);
-        for tree in [&self.pages, &self.assets] {
-            let mut batch = sled::Batch::default();
-            for k in tree.scan_prefix(&prefix).keys() {
-                batch.remove(k?);
-            }
-            tree.apply_batch(batch)?;
-        }
-        Ok(())
+        self.remove_items(&site_prefix(key))
     }
 
     /// The keys of every stored site.

@@ -259,6 +259,22 @@ pub(crate) struct CallState {
     pub action: Option<workspace::ActionScope>,
 }
 
+impl CallState {
+    /// A call's state as it starts: its full CPU budget, nothing counted yet.
+    fn starting(
+        limits: ExtensionLimits,
+        log_sink: Option<LogSink>,
+        action: Option<workspace::ActionScope>,
+    ) -> CallState {
+        CallState {
+            cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
+            log_sink,
+            action,
+            ..CallState::default()
+        }
+    }
+}
+
 /// The data of one `Store`: one call into one plugin.
 pub struct HostState {
     pub(crate) plugin: Arc<PluginContext>,
@@ -288,12 +304,7 @@ impl HostState {
         // A log window that ended since the plugin's last line says now what it dropped.
         log::roll_window(&plugin);
         Ok(HostState {
-            call: CallState {
-                cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
-                log_sink,
-                action: action.cloned(),
-                ..CallState::default()
-            },
+            call: CallState::starting(limits, log_sink, action.cloned()),
             limiter: CallLimiter::new(limits.memory_mb),
             output,
             wasi: builder.build(),
@@ -305,16 +316,11 @@ impl HostState {
     }
 
     /// Makes a store that served a call ready for the next one on the same
-    /// instance (a task's next template step, `calls::ActionSession`): a new
+    /// instance (a task's next template step, `action_session::ActionSession`): a new
     /// CPU budget, per-call quotas and log sink; the same capabilities,
     /// directories and memory.
     pub(crate) fn begin_next_call(&mut self, limits: ExtensionLimits, log_sink: Option<LogSink>) {
-        self.call = CallState {
-            cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
-            log_sink,
-            action: self.call.action.take(),
-            ..CallState::default()
-        };
+        self.call = CallState::starting(limits, log_sink, self.call.action.take());
         self.http_gate = http::HttpGate::new(self.plugin.clone());
         log::roll_window(&self.plugin);
     }

@@ -144,6 +144,10 @@ pub(crate) mod testing {
         pub config: RefCell<std::collections::HashMap<String, String>>,
         /// Answers to `download`, by URL; any other URL fails.
         pub downloads: RefCell<std::collections::HashMap<String, Download>>,
+        /// The headers each `download` was sent with, in order.
+        pub download_headers: RefCell<Vec<Vec<(String, String)>>>,
+        /// Secrets granted, by name; any other is refused.
+        pub secrets: RefCell<std::collections::HashMap<String, String>>,
         /// The workspace and the template's folder.
         pub roots: RefCell<Option<(PathBuf, PathBuf)>>,
     }
@@ -187,8 +191,14 @@ pub(crate) mod testing {
             Err("no network in native tests".into())
         }
 
-        fn download(&self, url: &str, _: &[(&str, &str)]) -> Result<Download, String> {
+        fn download(&self, url: &str, headers: &[(&str, &str)]) -> Result<Download, String> {
             self.requests.borrow_mut().push(format!("GET {url}"));
+            self.download_headers.borrow_mut().push(
+                headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            );
             self.downloads
                 .borrow()
                 .get(url)
@@ -201,7 +211,11 @@ pub(crate) mod testing {
         }
 
         fn secret(&self, name: &str) -> Result<String, String> {
-            Err(format!("secret `{name}` is not granted"))
+            self.secrets
+                .borrow()
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("secret `{name}` is not granted"))
         }
 
         /// Natively the modes are real: read and set on the two directories.

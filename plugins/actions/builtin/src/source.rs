@@ -47,8 +47,8 @@ impl Drop for Source {
 }
 
 impl Source {
-    /// What the input `input` (`url`) names, downloaded if it is remote.
-    /// `file` says the action copies one file (a GitHub `blob` URL).
+    /// What the input `input` (`url`) names, downloaded if it is remote (a
+    /// GitHub `blob` URL names one file of the download).
     pub fn open(ctx: &Context, input: &str, url: &str) -> Result<Source> {
         let Some(rest) = url
             .strip_prefix("https://")
@@ -67,7 +67,8 @@ impl Source {
         }
         let bytes = download(ctx, url, &remote.archive_url, &remote.headers)?;
         let what = format!("the archive of `{url}`");
-        let source = Source {
+        // Made before unpacking, so that a failure removes the scratch folder.
+        let mut source = Source {
             path: scratch.join(&remote.file),
             origin: Origin::Downloaded {
                 scratch: scratch.clone(),
@@ -94,7 +95,6 @@ impl Source {
             unpacked.files,
             bytes.len().div_ceil(1024)
         ));
-        let mut source = source;
         if let Origin::Downloaded { executables, .. } = &mut source.origin {
             *executables = unpacked.executables;
         }
@@ -114,8 +114,8 @@ impl Source {
         Ok(())
     }
 
-    /// The executable files of the folder (or file's folder) `fetched`, as
-    /// paths under it. `None`: ask the host (the template's own files).
+    /// A download's root and its executable files, as paths under that root.
+    /// `None`: ask the host (the template's own files).
     pub fn executables(&self) -> Option<(&Path, &[PathBuf])> {
         match &self.origin {
             Origin::Template => None,
@@ -345,6 +345,96 @@ mod tests {
                 "GET https://codeload.github.com/acme/templates/legacy.tar.gz/main"
             ]
         );
+    }
+
+    #[test]
+    fn the_token_goes_to_the_api_only_never_across_a_redirect_to_another_host() {
+        let dirs = Dirs::new();
+        dirs.host.config.borrow_mut().insert(
+            "github".into(),
+            r#"[{"host": "github.com", "tokenSecret": "gh"}]"#.into(),
+        );
+        dirs.host
+            .secrets
+            .borrow_mut()
+            .insert("gh".into(), "ghp_secret".into());
+        dirs.host.downloads.borrow_mut().extend([
+            (
+                "https://api.github.com/repos/acme/templates/tarball/main".to_owned(),
+                Download {
+                    status: 302,
+                    location: Some("https://evil.example/steal".into()),
+                    body: Vec::new(),
+                },
+            ),
+            (
+                "https://evil.example/steal".to_owned(),
+                Download {
+                    status: 200,
+                    location: None,
+                    body: tarball(),
+                },
+            ),
+        ]);
+        run(
+            &dirs.context(),
+            "fetch:plain",
+            r#"{"url": "https://github.com/acme/templates/tree/main/skeleton"}"#,
+        )
+        .unwrap();
+        let sent = dirs.host.download_headers.borrow().clone();
+        let auth = |headers: &Vec<(String, String)>| {
+            headers
+                .iter()
+                .find(|(n, _)| n == "Authorization")
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(auth(&sent[0]).as_deref(), Some("Bearer ghp_secret"));
+        assert_eq!(auth(&sent[1]), None, "the token stays with GitHub's API");
+        assert!(!dirs.lines.text().contains("ghp_secret"));
+    }
+
+    #[test]
+    fn a_tar_gz_url_is_unpacked_whole_and_a_redirect_loop_ends() {
+        let dirs = Dirs::new();
+        let archive = crate::archive::tests::tar_gz(&[
+            ("README.md", 'f', b"# ${{ values.name }}", 0o644),
+            ("src/", 'd', b"", 0o755),
+            ("src/lib.rs", 'f', b"", 0o644),
+        ]);
+        dirs.host.downloads.borrow_mut().extend([
+            (
+                "https://files.acme.io/skeleton.tar.gz".to_owned(),
+                Download {
+                    status: 200,
+                    location: None,
+                    body: archive,
+                },
+            ),
+            (
+                "https://files.acme.io/loop.tgz".to_owned(),
+                Download {
+                    status: 301,
+                    location: Some("/loop.tgz".into()),
+                    body: Vec::new(),
+                },
+            ),
+        ]);
+        run(
+            &dirs.context(),
+            "fetch:template",
+            r#"{"url": "https://files.acme.io/skeleton.tar.gz", "values": {"name": "web"}}"#,
+        )
+        .unwrap();
+        assert_eq!(dirs.read("README.md"), "# web");
+        assert!(dirs.exists("src/lib.rs") && !dirs.exists(SCRATCH));
+        let e = run(
+            &dirs.context(),
+            "fetch:plain",
+            r#"{"url": "https://files.acme.io/loop.tgz"}"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("more than 5 redirects"), "{e:?}");
     }
 
     #[test]
