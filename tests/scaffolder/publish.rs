@@ -429,57 +429,11 @@ plugins:
     );
 }
 
-/// A commit of `files` (path, contents, executable) and `links` (path,
-/// target) on `main` of the stand-in's bare repository `owner/repo`.
-fn github_repo(
-    github: &portal_tests::github::GithubStandIn,
-    owner: &str,
-    repo: &str,
-    files: &[(&str, &str, bool)],
-    links: &[(&str, &str)],
-) {
-    use std::os::unix::fs::PermissionsExt;
-    let bare = github.repo_dir(owner, repo);
-    std::fs::create_dir_all(&bare).unwrap();
-    git(&bare, &["init", "--bare", "-q", "-b", "main"]);
-    let work = tempfile::tempdir().unwrap();
-    git(work.path(), &["init", "-q", "-b", "main"]);
-    for (path, contents, executable) in files {
-        let file = work.path().join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, contents).unwrap();
-        let mode = if *executable { 0o755 } else { 0o644 };
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-    for (path, target) in links {
-        std::os::unix::fs::symlink(target, work.path().join(path)).unwrap();
-    }
-    git(work.path(), &["add", "-A"]);
-    git(
-        work.path(),
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-q",
-            "-m",
-            "skeleton",
-        ],
-    );
-    git(
-        work.path(),
-        &["push", "-q", &bare.to_string_lossy(), "main"],
-    );
-}
-
 #[test]
 fn a_remote_skeleton_is_read_from_a_github_tarball_within_the_grant() {
     let root = tempfile::tempdir().unwrap();
     let github = portal_tests::github::GithubStandIn::start(root.path(), GITHUB_TOKEN, &["acme"]);
-    github_repo(
-        &github,
+    github.commit(
         "acme",
         "templates",
         &[

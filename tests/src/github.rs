@@ -57,6 +57,10 @@ impl GithubStandIn {
                     get(tarball),
                 )
                 .route(
+                    "/api/v3/repos/{owner}/{repo}/tarball",
+                    get(default_branch_tarball),
+                )
+                .route(
                     "/codeload/{owner}/{repo}/legacy.tar.gz/{git_ref}",
                     get(codeload),
                 )
@@ -77,6 +81,87 @@ impl GithubStandIn {
     pub fn repo_dir(&self, owner: &str, repo: &str) -> PathBuf {
         self.root.join(owner).join(format!("{repo}.git"))
     }
+
+    /// Commits `files` (path, contents, executable) and `links` (path,
+    /// target) as the whole tree of `main` in the bare repository
+    /// `owner/repo`, which is created if need be.
+    pub fn commit(
+        &self,
+        owner: &str,
+        repo: &str,
+        files: &[(&str, &str, bool)],
+        links: &[(&str, &str)],
+    ) {
+        use std::os::unix::fs::PermissionsExt;
+        let bare = self.repo_dir(owner, repo);
+        if !bare.is_dir() {
+            std::fs::create_dir_all(&bare).unwrap();
+            git(&bare, &["init", "--bare", "-q", "-b", "main"]);
+        }
+        let work = tempfile::tempdir().unwrap();
+        git(work.path(), &["init", "-q", "-b", "main"]);
+        if git_ok(&bare, &["rev-parse", "--verify", "-q", "main"]) {
+            git(
+                work.path(),
+                &["pull", "-q", &bare.to_string_lossy(), "main"],
+            );
+            git(work.path(), &["rm", "-r", "-q", "--ignore-unmatch", "."]);
+        }
+        for (path, contents, executable) in files {
+            let file = work.path().join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, contents).unwrap();
+            let mode = if *executable { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        for (path, target) in links {
+            let link = work.path().join(path);
+            std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(target, link).unwrap();
+        }
+        git(work.path(), &["add", "-A"]);
+        git(
+            work.path(),
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                "update",
+            ],
+        );
+        git(
+            work.path(),
+            &["push", "-q", &bare.to_string_lossy(), "main"],
+        );
+    }
+}
+
+fn git_ok(repo: &Path, args: &[&str]) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn message(status: StatusCode, text: &str) -> Response {
@@ -236,6 +321,15 @@ async fn tarball(
         )],
     )
         .into_response()
+}
+
+/// The tarball of the default branch (no ref in the URL).
+async fn default_branch_tarball(
+    state: State<Shared>,
+    headers: HeaderMap,
+    UrlPath((owner, repo)): UrlPath<(String, String)>,
+) -> Response {
+    tarball(state, headers, UrlPath((owner, repo, "HEAD".to_owned()))).await
 }
 
 async fn codeload(

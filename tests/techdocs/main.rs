@@ -186,15 +186,157 @@ fn sites_are_built_on_ingest_and_served_at_backstages_routes() {
         assert!(!body.contains("site_name"), "{hostile}");
     }
 
-    // A url: source is refused, saying why, on its status.
-    let remote = portal
-        .get_json("/api/techdocs/status/default/component/remote")
-        .unwrap();
-    assert_eq!(remote["state"], "refused", "{remote}");
+    // A url: source on a host the catalog may not read: the download is
+    // refused, saying why and what to configure, on its status.
+    let remote = wait_for(WAIT, || {
+        portal
+            .get_json("/api/techdocs/status/default/component/remote")
+            .ok()
+            .filter(|s| s["state"] == "failed")
+    })
+    .unwrap_or_else(|| panic!("the url: source fails; log:\n{}", portal.log()));
     assert!(
-        remote["error"].as_str().unwrap().contains("url:"),
+        remote["error"]
+            .as_str()
+            .unwrap()
+            .contains("catalog.reading.allow"),
         "{remote}"
     );
+}
+
+const GITHUB_TOKEN: &str = "ghp_docs_stand_in";
+
+/// A site in a GitHub repository, read through the catalog's GitHub
+/// integration: the tarball API with the configured token, the redirect to
+/// codeload, only the named folder unpacked, links never made; a push is
+/// seen on Backstage's sync.
+#[test]
+fn url_sources_are_downloaded_through_the_github_integration() {
+    let root = tempfile::tempdir().unwrap();
+    let github = portal_tests::github::GithubStandIn::start(root.path(), GITHUB_TOKEN, &["acme"]);
+    let mkdocs = "site_name: Remote Docs\nnav:\n  - Home: index.md\n  - Setup: setup.md\n";
+    github.commit(
+        "acme",
+        "handbook",
+        &[
+            ("README.md", "outside the docs folder", false),
+            ("site/mkdocs.yml", mkdocs, false),
+            (
+                "site/docs/index.md",
+                "# Remote home\n\nSee [setup](setup.md).\n",
+                false,
+            ),
+            ("site/docs/setup.md", "# Setup\n\nVersion one.\n", false),
+        ],
+        &[
+            ("site/docs/passwd.md", "/etc/passwd"),
+            ("site/docs/up", "../.."),
+        ],
+    );
+    let base = github.server.url();
+    let catalog_file = root.path().join("catalog-info.yaml");
+    std::fs::write(
+        &catalog_file,
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: handbook\n  annotations:\n    backstage.io/techdocs-ref: url:{base}/acme/handbook/tree/main/site\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: missing\n  annotations:\n    backstage.io/techdocs-ref: url:{base}/acme/nothing-here/tree/main/docs\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+        ),
+    )
+    .unwrap();
+    let host = base.trim_start_matches("http://");
+    let config = format!(
+        "secrets:\n  github-token:\n    value: {GITHUB_TOKEN}\ncatalog:\n  refresh_interval_seconds: 3600\n  locations:\n    - type: file\n      target: {}\n  reading:\n    allow:\n      - host: {host}\n    github:\n      - host: {host}\n        raw_base_url: {base}/raw\n        api_base_url: {}\n        token_secret: github-token\n",
+        catalog_file.display(),
+        github.api_url()
+    );
+    let portal = PortalProcess::start(&config).expect("portal starts");
+    let status = |name: &str| {
+        portal
+            .get_json(&format!("/api/techdocs/status/default/component/{name}"))
+            .unwrap_or(Value::Null)
+    };
+    let built = wait_for(WAIT, || {
+        Some(status("handbook")).filter(|s| s["state"] == "built")
+    })
+    .unwrap_or_else(|| panic!("built: {}\nlog:\n{}", status("handbook"), portal.log()));
+    assert_eq!(built["builds"], 1, "{built}");
+    let page = "/api/techdocs/static/docs/default/component/handbook/setup/index.html";
+    let (code, html) = get_text(&portal, page);
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains("Version one."), "{html}");
+    let (code, home) = get_text(
+        &portal,
+        "/api/techdocs/static/docs/default/component/handbook/index.html",
+    );
+    assert_eq!(code, 200);
+    assert!(home.contains("Remote home"), "{home}");
+    // Only the folder was unpacked, and no link was made.
+    for path in [
+        "README.md",
+        "passwd.md",
+        "passwd/index.html",
+        "up/index.html",
+    ] {
+        let (code, body) = get_text(
+            &portal,
+            &format!("/api/techdocs/static/docs/default/component/handbook/{path}"),
+        );
+        assert_eq!(code, 404, "{path}: {body}");
+        assert!(!body.contains("root:"), "{path}");
+    }
+    let unpacked = walk(&portal.data_dir().join("techdocs/remote"));
+    assert!(!unpacked.is_empty());
+    assert!(
+        unpacked
+            .iter()
+            .all(|p| !std::fs::symlink_metadata(p).unwrap().is_symlink()
+                && !p.ends_with("README.md")),
+        "{unpacked:?}"
+    );
+
+    // A repository that does not exist: a clear error on its status.
+    let missing = wait_for(WAIT, || {
+        Some(status("missing")).filter(|s| s["state"] == "failed")
+    })
+    .unwrap_or_else(|| panic!("missing: {}", status("missing")));
+    let error = missing["error"].as_str().unwrap();
+    assert!(
+        error.contains("nothing-here") && error.contains("does not exist"),
+        "{error}"
+    );
+
+    // A push: Backstage's sync downloads again and rebuilds.
+    github.commit(
+        "acme",
+        "handbook",
+        &[
+            ("site/mkdocs.yml", mkdocs, false),
+            ("site/docs/index.md", "# Remote home\n", false),
+            ("site/docs/setup.md", "# Setup\n\nVersion two.\n", false),
+        ],
+        &[],
+    );
+    let (code, events) = get_text(&portal, "/api/techdocs/sync/default/component/handbook");
+    assert_eq!(code, 200);
+    assert!(events.contains("{\"updated\":true}"), "{events}");
+    let (_, html) = get_text(&portal, page);
+    assert!(html.contains("Version two."), "{html}");
+    // Nothing new: downloaded again, not rebuilt.
+    let (_, events) = get_text(&portal, "/api/techdocs/sync/default/component/handbook");
+    assert!(events.contains("{\"updated\":false}"), "{events}");
+    assert_eq!(status("handbook")["builds"], 2);
+}
+
+/// Every path under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
 }
 
 #[test]

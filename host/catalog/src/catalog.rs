@@ -12,6 +12,8 @@ use crate::config::CatalogConfig;
 use crate::error::CatalogError;
 use crate::freshness::{FreshnessTasks, WatchState};
 use crate::ingest::Processor;
+use crate::ingest::read::ReadError;
+use crate::ingest::tree::RemoteTree;
 use crate::query::{EntityQuery, FacetCount};
 use crate::state::State;
 use crate::store::{CatalogStore, WriteBehind};
@@ -371,5 +373,21 @@ impl Catalog {
         target: &str,
     ) -> Result<Option<Vec<Value>>, CatalogError> {
         validation::read_entities(&self.inner.processor, type_, target)
+    }
+
+    /// Downloads a folder of a repository through the catalog's reading
+    /// integrations (allow-list, GitHub hosts and their tokens), for sources
+    /// that live beside an entity (TechDocs' `url:`): see [`RemoteTree`].
+    pub async fn read_tree(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        setting: &'static str,
+    ) -> Result<RemoteTree, ReadError> {
+        self.inner
+            .processor
+            .url
+            .read_tree(url, max_bytes, setting)
+            .await
     }
 }

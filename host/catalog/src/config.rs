@@ -21,6 +21,11 @@
 //!       - host: "*.example.com"
 //!         paths: [/catalog/]
 //!     timeout_seconds: 20
+//!     github:                       # GitHub Enterprise hosts (github.com is built in)
+//!       - host: github.example.com
+//!         raw_base_url: https://github.example.com/raw
+//!         api_base_url: https://github.example.com/api/v3   # the default
+//!         token_secret: ghe-token   # a name under `secrets:`
 //!   limits:
 //!     max_file_bytes: 8388608
 //! ```
@@ -151,9 +156,15 @@ pub struct ReadingConfig {
     pub timeout_seconds: u64,
     /// GitHub hosts whose file pages (`https://<host>/<owner>/<repo>/blob/<ref>/<path>`)
     /// are read from their raw file server instead, as Backstage's
-    /// `integrations.github[].rawBaseUrl` does. github.com is built in.
+    /// `integrations.github[].rawBaseUrl` does, and whose folders
+    /// (`.../tree/<ref>/<path>`, TechDocs' `url:` sources) are read as the
+    /// repository's tarball through their API. github.com is built in.
     #[serde(default)]
     pub github: Vec<GithubHost>,
+    /// The portal's named secrets (`secrets:`), for `github[].token_secret`;
+    /// filled from the whole configuration, not from this section.
+    #[serde(skip)]
+    pub secrets: portal_config::Secrets,
 }
 
 /// A GitHub (Enterprise) host and where its raw files are served.
@@ -164,6 +175,15 @@ pub struct GithubHost {
     pub host: String,
     /// `https://raw.github.example.com` or `https://github.example.com/raw`.
     pub raw_base_url: String,
+    /// The REST API (Backstage's `apiBaseUrl`): `https://api.github.com` for
+    /// github.com, `https://<host>/api/v3` for GitHub Enterprise when absent.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+    /// A secret (named under `secrets:`) holding a token sent to the API and
+    /// the raw file server, never to another host (a redirect elsewhere
+    /// drops it).
+    #[serde(default)]
+    pub token_secret: Option<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -176,6 +196,7 @@ impl Default for ReadingConfig {
             allow: Vec::new(),
             timeout_seconds: default_timeout(),
             github: Vec::new(),
+            secrets: portal_config::Secrets::default(),
         }
     }
 }
@@ -285,7 +306,19 @@ impl CatalogConfig {
     pub fn from_portal_config(
         config: &portal_config::Config,
     ) -> Result<CatalogConfig, CatalogConfigError> {
-        CatalogConfig::from_value(&config.catalog)
+        let mut parsed = CatalogConfig::from_value(&config.catalog)?;
+        for github in &parsed.reading.github {
+            if let Some(secret) = &github.token_secret
+                && !config.secrets.contains(secret)
+            {
+                return Err(CatalogConfigError(format!(
+                    "catalog.reading.github: host `{}` names the token secret `{secret}`, which is not defined under `secrets`",
+                    github.host
+                )));
+            }
+        }
+        parsed.reading.secrets = config.secrets.clone();
+        Ok(parsed)
     }
 }
 

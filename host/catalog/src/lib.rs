@@ -48,6 +48,8 @@ mod validation;
 mod writes;
 
 pub use access::Access;
+pub use ingest::read::ReadError;
+pub use ingest::tree::RemoteTree;
 
 /// A YAML file's documents read the way ingestion reads them (under the
 /// configured budget, so a hostile file cannot exhaust memory): each

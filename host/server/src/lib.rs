@@ -74,6 +74,9 @@ impl Portal {
         let techdocs = portal_techdocs::TechDocs::start(
             &data_dir.join("techdocs"),
             portal_techdocs::BuildLimits::default(),
+            Some(Arc::new(techdocs_wiring::CatalogTreeFetcher(
+                catalog.clone(),
+            ))),
         )
         .context("cannot open the TechDocs store")?;
         techdocs_wiring::spawn(catalog.clone(), techdocs.clone());

@@ -6,10 +6,12 @@
 
 use portal_catalog::{Access, Catalog, EntityQuery, Page};
 use portal_catalog_model::Predicate;
-use portal_techdocs::{DocsSource, TechDocs, site_key};
+use portal_techdocs::{DocsSource, FetchedTree, TechDocs, TreeFetcher, site_key};
 use serde_json::json;
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
 /// The annotation naming a documented entity's sources.
@@ -92,37 +94,111 @@ fn reconcile(catalog: &Catalog, docs: &TechDocs) {
 }
 
 /// Where a `techdocs-ref` points, given the entity's `managed-by-location`.
-/// `dir:` is resolved against the directory of the catalog file the entity
-/// was read from; the repository is the nearest enclosing folder with a
-/// `.git` (else that directory), and the docs must stay inside it.
+/// `dir:` is resolved against the folder of the catalog file the entity was
+/// read from: on disk, the repository is the nearest enclosing folder with a
+/// `.git` (else that folder) and the docs must stay inside it; for a file
+/// read from a GitHub URL, the folder is downloaded (`…/blob/<ref>/svc/x.yaml`
+/// with `dir:docs` is `…/tree/<ref>/svc/docs`), never above the repository.
+/// `url:` names a folder to download (a GitHub folder URL or a `.tar.gz`).
 pub fn resolve(techdocs_ref: &str, location: &str) -> DocsSource {
     let techdocs_ref = techdocs_ref.trim();
     if let Some(rel) = techdocs_ref.strip_prefix("dir:") {
         let rel = rel.trim();
-        let Some(file) = location.strip_prefix("file:") else {
-            return DocsSource::Refused(format!(
-                "`{TECHDOCS_REF}: {techdocs_ref}` is relative to the entity's location `{location}`, which is not a file this portal reads from disk: only dir: sources next to local catalog files are built"
-            ));
-        };
         if rel.is_empty() || Path::new(rel).is_absolute() || rel.contains('\\') {
             return DocsSource::Refused(format!(
                 "`{TECHDOCS_REF}: {techdocs_ref}`: the directory must be a relative path such as `dir:.`"
             ));
         }
-        let base = Path::new(file).parent().unwrap_or(Path::new("/"));
-        return DocsSource::Local {
-            repo_root: repository_root(base),
-            docs_root: base.join(rel),
-        };
-    }
-    if techdocs_ref.starts_with("url:") {
+        if let Some(file) = location.strip_prefix("file:") {
+            let base = Path::new(file).parent().unwrap_or(Path::new("/"));
+            return DocsSource::Local {
+                repo_root: repository_root(base),
+                docs_root: base.join(rel),
+            };
+        }
+        if let Some(url) = location.strip_prefix("url:") {
+            return match folder_beside(url, rel) {
+                Some(url) => DocsSource::Remote { url },
+                None => DocsSource::Refused(format!(
+                    "`{TECHDOCS_REF}: {techdocs_ref}` is relative to the entity's location `{location}`, which is not a file of a GitHub repository (`https://<host>/<owner>/<repo>/blob/<ref>/<path>`) or leads out of it: use url: with the folder's own URL"
+                )),
+            };
+        }
         return DocsSource::Refused(format!(
-            "`{TECHDOCS_REF}: {techdocs_ref}`: url: sources are not fetched by this portal; use dir: with the docs next to the catalog file"
+            "`{TECHDOCS_REF}: {techdocs_ref}` is relative to the entity's location `{location}`, which is neither a file nor a URL"
         ));
+    }
+    if let Some(url) = techdocs_ref.strip_prefix("url:") {
+        let url = url.trim();
+        return match url::Url::parse(url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => DocsSource::Remote {
+                url: url.to_owned(),
+            },
+            _ => DocsSource::Refused(format!(
+                "`{TECHDOCS_REF}: {techdocs_ref}`: `{url}` is not an http(s) URL"
+            )),
+        };
     }
     DocsSource::Refused(format!(
         "`{TECHDOCS_REF}: {techdocs_ref}` is neither dir:<path> nor url:<url>"
     ))
+}
+
+/// The folder URL `rel` names beside the GitHub file `file_url`, staying
+/// inside its repository and ref.
+fn folder_beside(file_url: &str, rel: &str) -> Option<String> {
+    let file = url::Url::parse(file_url).ok()?;
+    let segments: Vec<&str> = file.path_segments()?.collect();
+    let [owner, repo, "blob", git_ref, path @ ..] = segments.as_slice() else {
+        return None;
+    };
+    if path.is_empty() {
+        return None;
+    }
+    let mut folder: Vec<&str> = path[..path.len() - 1].to_vec();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                folder.pop()?;
+            }
+            part => folder.push(part),
+        }
+    }
+    let mut tree = file.clone();
+    tree.set_query(None);
+    tree.set_fragment(None);
+    tree.path_segments_mut()
+        .ok()?
+        .clear()
+        .extend([*owner, *repo, "tree", *git_ref])
+        .extend(folder);
+    Some(tree.to_string())
+}
+
+/// Downloads `url:` sources through the catalog's reading integrations.
+pub struct CatalogTreeFetcher(pub Catalog);
+
+impl TreeFetcher for CatalogTreeFetcher {
+    fn fetch(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> Pin<Box<dyn Future<Output = Result<FetchedTree, String>> + Send + 'static>> {
+        let catalog = self.0.clone();
+        let url = url.to_owned();
+        Box::pin(async move {
+            let tree = catalog
+                .read_tree(&url, max_bytes, "the TechDocs limit max_total_bytes")
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(FetchedTree {
+                archive: tree.archive,
+                strip: tree.strip,
+                subpath: tree.subpath,
+            })
+        })
+    }
 }
 
 fn repository_root(base: &Path) -> PathBuf {
@@ -153,17 +229,38 @@ mod tests {
             resolve("dir:../docs", &location),
             DocsSource::Local { repo_root, .. } if repo_root == dir.path()
         ));
-        for refused in ["dir:/etc", "dir:", "url:https://github.com/o/r", "x"] {
+        for refused in ["dir:/etc", "dir:", "url:file:///etc", "url:", "x"] {
             assert!(
                 matches!(resolve(refused, &location), DocsSource::Refused(_)),
                 "{refused}"
             );
         }
+        assert_eq!(
+            resolve("url:https://github.com/o/r/tree/main/docs", &location),
+            DocsSource::Remote {
+                url: "https://github.com/o/r/tree/main/docs".into()
+            }
+        );
+    }
+
+    #[test]
+    fn dir_refs_of_entities_read_from_github_are_downloaded() {
+        let location = "url:https://github.com/o/r/blob/main/svc/catalog-info.yaml";
+        let remote = |r: &str| match resolve(r, location) {
+            DocsSource::Remote { url } => Some(url),
+            _ => None,
+        };
+        assert_eq!(
+            remote("dir:.").as_deref(),
+            Some("https://github.com/o/r/tree/main/svc")
+        );
+        assert_eq!(
+            remote("dir:../docs").as_deref(),
+            Some("https://github.com/o/r/tree/main/docs")
+        );
+        assert_eq!(remote("dir:../../x"), None, "above the repository");
         assert!(matches!(
-            resolve(
-                "dir:.",
-                "url:https://github.com/o/r/blob/main/catalog-info.yaml"
-            ),
+            resolve("dir:.", "url:https://example.com/catalog-info.yaml"),
             DocsSource::Refused(_)
         ));
     }

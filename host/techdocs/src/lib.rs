@@ -30,6 +30,7 @@ mod markdown;
 mod mkdocs;
 mod nav;
 mod paths;
+mod remote;
 mod service;
 pub mod store;
 mod tree;
@@ -43,6 +44,7 @@ use portal_types::url::{LinkTarget, classify};
 pub use error::BuildError;
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use markdown::{RenderContext, Rendered, SnippetLoader, render_markdown, slugify};
+pub use remote::{FetchedTree, TreeFetcher};
 pub use service::{DocsSource, TechDocs};
 pub use store::{SiteStore, StoreError, site_key};
 

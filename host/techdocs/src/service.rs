@@ -19,6 +19,7 @@ use portal_types::docs::{DocsPage, DocsSite, DocsState, DocsStatus};
 use portal_types::time::Timestamp;
 use tokio::sync::{Notify, broadcast};
 
+use crate::remote::{TreeFetcher, replace_tree};
 use crate::store::{SiteStore, StoreError};
 use crate::{BuildLimits, build_site, fingerprint};
 
@@ -31,9 +32,19 @@ pub enum DocsSource {
         repo_root: PathBuf,
         docs_root: PathBuf,
     },
+    /// A tree to download (`url:` refs, and `dir:` refs of entities read
+    /// from a URL): a GitHub folder URL or a `.tar.gz` URL. Downloaded by the
+    /// [`TreeFetcher`] into the data directory, then built like a checkout.
+    Remote { url: String },
     /// Not built here, and why (said on the site's status).
     Refused(String),
 }
+
+/// Downloaded sources are read again at most this often when asked (the
+/// sync route, a catalog refresh)…
+const REMOTE_MIN_INTERVAL: Duration = Duration::from_secs(60);
+/// …and at least this often without being asked.
+const REMOTE_REFRESH: Duration = Duration::from_secs(300);
 
 /// How long file events are collected before the sites they touch are
 /// checked: an editor's save is several events.
@@ -48,6 +59,9 @@ pub struct TechDocs {
 struct Inner {
     store: SiteStore,
     limits: BuildLimits,
+    /// Where downloaded sources are unpacked, one folder per site.
+    remote_dir: PathBuf,
+    fetcher: Option<Arc<dyn TreeFetcher>>,
     state: Mutex<State>,
     wake: Notify,
     /// The key of every site whose status changed.
@@ -67,6 +81,8 @@ struct State {
     queued: HashSet<String>,
     /// Watched directories: recursive or not, and the sites under them.
     watched: BTreeMap<PathBuf, (RecursiveMode, HashSet<String>)>,
+    /// When each downloaded site was last downloaded.
+    fetched: HashMap<String, std::time::Instant>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -86,14 +102,21 @@ fn changes_content(kind: &notify::EventKind) -> bool {
 
 impl TechDocs {
     /// Opens the store in `dir` and starts the build worker and the file
-    /// watcher (needs a Tokio runtime).
-    pub fn start(dir: &Path, limits: BuildLimits) -> Result<TechDocs, StoreError> {
+    /// watcher (needs a Tokio runtime). Without a `fetcher`, downloaded
+    /// sources are refused.
+    pub fn start(
+        dir: &Path,
+        limits: BuildLimits,
+        fetcher: Option<Arc<dyn TreeFetcher>>,
+    ) -> Result<TechDocs, StoreError> {
         let store = SiteStore::open(dir)?;
         let (changes, _) = broadcast::channel(256);
         let docs = TechDocs {
             inner: Arc::new(Inner {
                 store,
                 limits,
+                remote_dir: dir.join("remote"),
+                fetcher,
                 state: Mutex::new(State::default()),
                 wake: Notify::new(),
                 changes,
@@ -119,6 +142,7 @@ impl TechDocs {
         tokio::task::spawn_blocking(crate::markdown::highlight::warm_up);
         tokio::spawn(docs.clone().worker());
         tokio::spawn(docs.clone().watch_events(rx));
+        tokio::spawn(docs.clone().refresh_remote());
         Ok(docs)
     }
 
@@ -144,6 +168,7 @@ impl TechDocs {
                 st.sources.remove(&key);
                 st.status.remove(&key);
                 st.failed_hash.remove(&key);
+                st.fetched.remove(&key);
                 removed.push(key);
             }
             for (key, source) in sources {
@@ -152,6 +177,7 @@ impl TechDocs {
                 }
                 st.sources.insert(key.clone(), source);
                 st.failed_hash.remove(&key);
+                st.fetched.remove(&key);
                 let version = self.next_version();
                 let status = st.status.entry(key.clone()).or_insert_with(|| DocsStatus {
                     key: key.clone(),
@@ -183,10 +209,19 @@ impl TechDocs {
             if let Err(e) = self.inner.store.remove(&key) {
                 tracing::warn!(site = %key, "techdocs: cannot remove a site: {e}");
             }
+            let _ = std::fs::remove_dir_all(self.remote_tree(&key));
             let _ = self.inner.changes.send(key);
         }
         self.unwatch_unused();
         self.inner.wake.notify_one();
+    }
+
+    /// Like [`TechDocs::request_check`], and downloaded sources are
+    /// downloaded again however recently they were (Backstage's sync: a
+    /// client asking whether the docs are current).
+    pub fn request_sync(&self, key: &str) {
+        lock(&self.inner.state).fetched.remove(key);
+        self.request_check(key);
     }
 
     /// Queues a check (and, if the sources changed, a build) of one site.
@@ -277,9 +312,29 @@ impl TechDocs {
                 }
                 continue;
             };
+            let (repo_root, docs_root, watch) = match source {
+                DocsSource::Local {
+                    repo_root,
+                    docs_root,
+                } => (repo_root, docs_root, true),
+                DocsSource::Remote { url } => match self.download(&key, &url).await {
+                    Some(dir) => (dir.clone(), dir, false),
+                    None => continue,
+                },
+                DocsSource::Refused(reason) => {
+                    self.update_status(&key, |s| {
+                        s.state = DocsState::Refused;
+                        s.error = Some(reason);
+                    });
+                    continue;
+                }
+            };
             let me = self.clone();
             let k = key.clone();
-            if let Err(e) = tokio::task::spawn_blocking(move || me.check(&k, source)).await {
+            if let Err(e) =
+                tokio::task::spawn_blocking(move || me.check(&k, &repo_root, &docs_root, watch))
+                    .await
+            {
                 tracing::error!(site = %key, "techdocs: the build stopped: {e}");
                 self.update_status(&key, |s| {
                     s.state = DocsState::Failed;
@@ -289,21 +344,96 @@ impl TechDocs {
         }
     }
 
-    /// Checks one site and builds it if its sources changed. Blocking.
-    fn check(&self, key: &str, source: DocsSource) {
-        let (repo_root, docs_root) = match source {
-            DocsSource::Local {
-                repo_root,
-                docs_root,
-            } => (repo_root, docs_root),
-            DocsSource::Refused(reason) => {
-                self.update_status(key, |s| {
-                    s.state = DocsState::Refused;
-                    s.error = Some(reason);
-                });
-                return;
+    /// Where a downloaded site's sources are unpacked.
+    fn remote_tree(&self, key: &str) -> PathBuf {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(key.as_bytes());
+        self.inner.remote_dir.join(hex::encode(&digest[..12]))
+    }
+
+    /// Downloads and unpacks a site's sources, unless that was done less
+    /// than [`REMOTE_MIN_INTERVAL`] ago. The folder to build, or `None` when
+    /// the download failed (said on the status; the last site stays).
+    async fn download(&self, key: &str, url: &str) -> Option<PathBuf> {
+        let dir = self.remote_tree(key);
+        let recent = lock(&self.inner.state)
+            .fetched
+            .get(key)
+            .is_some_and(|at| at.elapsed() < REMOTE_MIN_INTERVAL);
+        if recent && dir.is_dir() {
+            return Some(dir);
+        }
+        let Some(fetcher) = self.inner.fetcher.clone() else {
+            self.update_status(key, |s| {
+                s.state = DocsState::Refused;
+                s.error = Some(format!("{url}: this portal does not download docs sources"));
+            });
+            return None;
+        };
+        let span = tracing::info_span!("techdocs_download", site = %key, %url);
+        let fail = |error: String| {
+            let _enter = span.enter();
+            tracing::warn!("techdocs: {error}");
+            self.update_status(key, |s| {
+                s.state = DocsState::Failed;
+                s.error = Some(error);
+            });
+        };
+        self.update_status(key, |s| s.state = DocsState::Building);
+        let tree = match fetcher.fetch(url, self.inner.limits.max_total_bytes).await {
+            Ok(tree) => tree,
+            Err(e) => {
+                fail(format!("cannot download the docs sources: {e}"));
+                return None;
             }
         };
+        lock(&self.inner.state)
+            .fetched
+            .insert(key.to_owned(), std::time::Instant::now());
+        let limits = self.inner.limits.clone();
+        let target = dir.clone();
+        let unpacked =
+            tokio::task::spawn_blocking(move || replace_tree(&tree, &target, &limits)).await;
+        match unpacked {
+            Ok(Ok(unpacked)) => {
+                for skipped in &unpacked.skipped {
+                    tracing::info!(site = %key, "techdocs: {url}: {skipped}");
+                }
+                Some(dir)
+            }
+            Ok(Err(e)) => {
+                fail(format!("cannot unpack the docs sources from {url}: {e}"));
+                None
+            }
+            Err(e) => {
+                fail(format!("the unpacking stopped: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Asks, every [`REMOTE_REFRESH`], for a check of every downloaded site.
+    async fn refresh_remote(self) {
+        let mut ticks = tokio::time::interval(REMOTE_REFRESH);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let keys: Vec<String> = lock(&self.inner.state)
+                .sources
+                .iter()
+                .filter(|(_, s)| matches!(s, DocsSource::Remote { .. }))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                self.request_check(&key);
+            }
+        }
+    }
+
+    /// Checks one site and builds it if its sources changed; `watch` says
+    /// whether to watch them for edits (a checkout, not a download).
+    /// Blocking.
+    fn check(&self, key: &str, repo_root: &Path, docs_root: &Path, watch: bool) {
         let span = tracing::info_span!("techdocs_check", site = %key);
         let _enter = span.enter();
         let stored = match self.inner.store.site(key) {
@@ -313,22 +443,24 @@ impl TechDocs {
                 None
             }
         };
-        let hash = match fingerprint(&repo_root, &docs_root, &self.inner.limits) {
+        let hash = match fingerprint(repo_root, docs_root, &self.inner.limits) {
             Ok(fp) => {
-                self.watch(
-                    key,
-                    &[
-                        (&fp.docs_root, RecursiveMode::NonRecursive),
-                        (&fp.docs_dir, RecursiveMode::Recursive),
-                    ],
-                );
+                if watch {
+                    self.watch(
+                        key,
+                        &[
+                            (&fp.docs_root, RecursiveMode::NonRecursive),
+                            (&fp.docs_dir, RecursiveMode::Recursive),
+                        ],
+                    );
+                }
                 Some(fp.hash)
             }
             // The build says why, in the same words; watch what exists so
             // that a fix is seen.
             Err(_) => {
-                let dir = repo_root.join(&docs_root);
-                if dir.is_dir() {
+                let dir = repo_root.join(docs_root);
+                if watch && dir.is_dir() {
                     self.watch(key, &[(&dir, RecursiveMode::NonRecursive)]);
                 }
                 None
@@ -356,7 +488,7 @@ impl TechDocs {
         }
         self.update_status(key, |s| s.state = DocsState::Building);
         let started = std::time::Instant::now();
-        let result = build_site(&repo_root, &docs_root, &self.inner.limits);
+        let result = build_site(repo_root, docs_root, &self.inner.limits);
         match result {
             Ok(site) => {
                 let now = Timestamp::now().millis();

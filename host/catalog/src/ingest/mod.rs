@@ -9,6 +9,7 @@
 pub mod glob;
 pub mod read;
 pub mod rules;
+pub mod tree;
 pub mod yaml;
 
 use crate::config::LimitsConfig;

@@ -15,7 +15,7 @@ pub enum ReadError {
     #[error("{0} does not exist")]
     NotFound(String),
     /// Over the size limit.
-    #[error("{what} is {size}, over the limit of {limit} bytes (catalog.limits.max_file_bytes)")]
+    #[error("{what} is {size}, over the limit of {limit} bytes ({setting})")]
     TooLarge {
         /// What was read.
         what: String,
@@ -23,6 +23,8 @@ pub enum ReadError {
         size: String,
         /// The limit.
         limit: u64,
+        /// The setting that sets it.
+        setting: &'static str,
     },
     /// The host is not in `catalog.reading.allow`.
     #[error(
@@ -67,7 +69,10 @@ impl ReadError {
     }
 }
 
-fn describe_size(bytes: u64) -> String {
+/// The setting that bounds a catalog file.
+const MAX_FILE_BYTES: &str = "catalog.limits.max_file_bytes";
+
+pub(crate) fn describe_size(bytes: u64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
     } else {
@@ -106,6 +111,7 @@ pub fn read_file(path: &Path, limit: u64) -> Result<String, ReadError> {
             what,
             size: describe_size(meta.len()),
             limit,
+            setting: MAX_FILE_BYTES,
         });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -121,6 +127,7 @@ pub fn read_file(path: &Path, limit: u64) -> Result<String, ReadError> {
             what,
             size: format!("more than {}", describe_size(limit)),
             limit,
+            setting: MAX_FILE_BYTES,
         });
     }
     String::from_utf8(bytes).map_err(|_| ReadError::NotText(what))
@@ -190,6 +197,15 @@ fn host_allowed(allow: &[AllowedHost], url: &reqwest::Url) -> bool {
 
 /// Checks a URL before any connection: scheme, allow-list, literal addresses.
 pub fn check_url(allow: &[AllowedHost], raw: &str) -> Result<reqwest::Url, ReadError> {
+    let url = check_address(raw)?;
+    if !host_allowed(allow, &url) {
+        return Err(ReadError::NotAllowed(raw.to_owned()));
+    }
+    Ok(url)
+}
+
+/// Checks a URL's scheme and address, whatever the allow-list says.
+pub(crate) fn check_address(raw: &str) -> Result<reqwest::Url, ReadError> {
     let url = reqwest::Url::parse(raw).map_err(|e| ReadError::Other {
         what: raw.to_owned(),
         message: format!("not a valid URL: {e}"),
@@ -232,15 +248,12 @@ pub fn check_url(allow: &[AllowedHost], raw: &str) -> Result<reqwest::Url, ReadE
             });
         }
     }
-    if !host_allowed(allow, &url) {
-        return Err(ReadError::NotAllowed(raw.to_owned()));
-    }
     Ok(url)
 }
 
 /// Resolves names and drops forbidden addresses, so a name that resolves to
 /// a metadata address (DNS rebinding included) is never connected to.
-struct SafeResolver;
+pub(crate) struct SafeResolver;
 
 impl reqwest::dns::Resolve for SafeResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
@@ -273,17 +286,66 @@ impl reqwest::dns::Resolve for SafeResolver {
     }
 }
 
-/// The raw file URL of a GitHub file page
-/// (`<host>/<owner>/<repo>/blob/<ref>/<path>` → `<raw>/<owner>/<repo>/<ref>/<path>`).
-fn github_raw_url(github: &[(String, String)], url: &reqwest::Url) -> Option<String> {
-    let host = match url.port() {
+/// A GitHub host the catalog reads from, and where its raw files and API are.
+#[derive(Debug, Clone)]
+pub(crate) struct GithubIntegration {
+    /// `github.com` or `host:port`, lower case.
+    pub host: String,
+    pub raw_base: String,
+    pub api_base: String,
+    /// The name of the secret holding its token.
+    pub token_secret: Option<String>,
+}
+
+impl GithubIntegration {
+    pub(crate) fn from_config(config: &CatalogConfig) -> Vec<GithubIntegration> {
+        let mut github = vec![GithubIntegration {
+            host: "github.com".to_owned(),
+            raw_base: "https://raw.githubusercontent.com".to_owned(),
+            api_base: "https://api.github.com".to_owned(),
+            token_secret: None,
+        }];
+        for g in &config.reading.github {
+            let host = g.host.to_ascii_lowercase();
+            let integration = GithubIntegration {
+                api_base: g
+                    .api_base_url
+                    .as_deref()
+                    .map(|u| u.trim_end_matches('/').to_owned())
+                    .unwrap_or_else(|| format!("https://{host}/api/v3")),
+                raw_base: g.raw_base_url.trim_end_matches('/').to_owned(),
+                token_secret: g.token_secret.clone(),
+                host,
+            };
+            // A configured github.com replaces the built-in one.
+            github.retain(|known| known.host != integration.host);
+            github.push(integration);
+        }
+        github
+    }
+}
+
+/// `host` or `host:port` of a URL, as integrations are keyed.
+pub(crate) fn host_key(url: &reqwest::Url) -> Option<String> {
+    Some(match url.port() {
         Some(port) => format!("{}:{port}", url.host_str()?),
         None => url.host_str()?.to_owned(),
-    };
-    let raw_base = &github
-        .iter()
-        .find(|(h, _)| h.eq_ignore_ascii_case(&host))?
-        .1;
+    })
+}
+
+/// The GitHub integration serving `url`'s host.
+pub(crate) fn github_for<'a>(
+    github: &'a [GithubIntegration],
+    url: &reqwest::Url,
+) -> Option<&'a GithubIntegration> {
+    let host = host_key(url)?;
+    github.iter().find(|g| g.host.eq_ignore_ascii_case(&host))
+}
+
+/// The raw file URL of a GitHub file page
+/// (`<host>/<owner>/<repo>/blob/<ref>/<path>` → `<raw>/<owner>/<repo>/<ref>/<path>`).
+fn github_raw_url(github: &[GithubIntegration], url: &reqwest::Url) -> Option<String> {
+    let raw_base = &github_for(github, url)?.raw_base;
     let segments: Vec<&str> = url.path_segments()?.collect();
     match segments.as_slice() {
         [owner, repo, "blob", git_ref, path @ ..] if !path.is_empty() => Some(format!(
@@ -300,8 +362,10 @@ pub struct UrlReader {
     client: reqwest::Client,
     allow: Arc<Vec<AllowedHost>>,
     max_bytes: u64,
-    /// GitHub hosts and their raw file servers: `(host, raw base URL)`.
-    github: Arc<Vec<(String, String)>>,
+    /// GitHub hosts: their raw file servers and APIs.
+    pub(crate) github: Arc<Vec<GithubIntegration>>,
+    pub(crate) secrets: Arc<portal_config::Secrets>,
+    pub(crate) timeout: Duration,
 }
 
 impl UrlReader {
@@ -324,21 +388,13 @@ impl UrlReader {
             .user_agent(concat!("portal-catalog/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client with these settings always builds");
-        let mut github = vec![(
-            "github.com".to_owned(),
-            "https://raw.githubusercontent.com".to_owned(),
-        )];
-        github.extend(config.reading.github.iter().map(|g| {
-            (
-                g.host.to_ascii_lowercase(),
-                g.raw_base_url.trim_end_matches('/').to_owned(),
-            )
-        }));
         UrlReader {
             client,
             allow,
             max_bytes: config.limits.max_file_bytes,
-            github: Arc::new(github),
+            github: Arc::new(GithubIntegration::from_config(config)),
+            secrets: Arc::new(config.reading.secrets.clone()),
+            timeout: Duration::from_secs(config.reading.timeout_seconds.max(1)),
         }
     }
 
@@ -347,21 +403,53 @@ impl UrlReader {
         check_url(&self.allow, url).map(|_| ())
     }
 
+    /// The allow-list.
+    pub(crate) fn allow(&self) -> &Arc<Vec<AllowedHost>> {
+        &self.allow
+    }
+
+    /// The `Authorization` header for requests to `url`'s GitHub host, if
+    /// it has a token (the raw server and the API of that host only).
+    pub(crate) fn github_auth(
+        &self,
+        integration: &GithubIntegration,
+    ) -> Result<Option<String>, ReadError> {
+        let Some(secret) = &integration.token_secret else {
+            return Ok(None);
+        };
+        self.secrets
+            .resolve(secret)
+            .map(|token| Some(format!("Bearer {token}")))
+            .map_err(|message| ReadError::Other {
+                what: format!("the token of {}", integration.host),
+                message,
+            })
+    }
+
     /// Reads a URL as text.
     pub async fn read(&self, raw: &str) -> Result<String, ReadError> {
         let url = check_url(&self.allow, raw)?;
-        // A GitHub file page is HTML; its raw file server has the file itself.
-        let url = match github_raw_url(&self.github, &url) {
-            Some(raw_url) => check_url(&self.allow, &raw_url)?,
-            None => url,
+        // A GitHub file page is HTML; its raw file server has the file
+        // itself, read with the host's token if it has one.
+        let (url, auth) = match github_raw_url(&self.github, &url) {
+            Some(raw_url) => {
+                let integration = github_for(&self.github, &url).expect("the URL's integration");
+                (
+                    check_url(&self.allow, &raw_url)?,
+                    self.github_auth(integration)?,
+                )
+            }
+            None => (url, None),
         };
         let other = |message: String| ReadError::Other {
             what: raw.to_owned(),
             message,
         };
-        let mut response = self
-            .client
-            .get(url)
+        let mut request = self.client.get(url);
+        if let Some(auth) = auth {
+            request = request.header(reqwest::header::AUTHORIZATION, auth);
+        }
+        let mut response = request
             .send()
             .await
             .map_err(|e| other(describe_reqwest(&e)))?;
@@ -379,6 +467,7 @@ impl UrlReader {
                 what: raw.to_owned(),
                 size: describe_size(len),
                 limit: self.max_bytes,
+                setting: MAX_FILE_BYTES,
             });
         }
         let mut body = Vec::new();
@@ -393,6 +482,7 @@ impl UrlReader {
                     what: raw.to_owned(),
                     size: format!("more than {}", describe_size(self.max_bytes)),
                     limit: self.max_bytes,
+                    setting: MAX_FILE_BYTES,
                 });
             }
         }
@@ -400,7 +490,7 @@ impl UrlReader {
     }
 }
 
-fn describe_reqwest(e: &reqwest::Error) -> String {
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -417,16 +507,15 @@ mod tests {
 
     #[test]
     fn github_file_pages_are_read_from_the_raw_server() {
-        let github = vec![
-            (
-                "github.com".to_owned(),
-                "https://raw.githubusercontent.com".to_owned(),
-            ),
-            (
-                "127.0.0.1:8080".to_owned(),
-                "http://127.0.0.1:8080/raw".to_owned(),
-            ),
-        ];
+        let github = GithubIntegration::from_config(
+            &CatalogConfig::from_value(&serde_json::json!({
+                "reading": { "github": [
+                    { "host": "127.0.0.1:8080", "raw_base_url": "http://127.0.0.1:8080/raw" }
+                ] }
+            }))
+            .unwrap(),
+        );
+        assert_eq!(github[1].api_base, "https://127.0.0.1:8080/api/v3");
         let raw = |u: &str| github_raw_url(&github, &reqwest::Url::parse(u).unwrap());
         assert_eq!(
             raw("https://github.com/acme/app/blob/main/docs/catalog-info.yaml").as_deref(),

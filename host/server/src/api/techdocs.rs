@@ -393,13 +393,13 @@ async fn sync(
     let docs = &state.techdocs;
     let before = docs.status(&key).ok_or_else(missing)?;
     let mut changes = docs.subscribe();
-    docs.request_check(&key);
+    docs.request_sync(&key);
     let settled = |s: &portal_types::docs::DocsStatus| {
         s.version != before.version
             && !matches!(s.state, DocsState::Pending | DocsState::Building)
             && (s.builds != before.builds
                 || s.skipped != before.skipped
-                || s.state == DocsState::Refused)
+                || matches!(s.state, DocsState::Refused | DocsState::Failed))
     };
     let wait = async {
         loop {
