@@ -405,6 +405,26 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
     let problems = broken["problems"].to_string();
     assert!(problems.contains("missing.md"), "{problems}");
     assert!(problems.contains("none.png"), "{problems}");
+    // …and on the entity's status.items, in the catalog API.
+    let entity_items = || {
+        portal
+            .get_json("/api/catalog/entities/by-name/component/default/svc")
+            .unwrap()["status"]["items"]
+            .clone()
+    };
+    let items = wait_for(WAIT, || {
+        Some(entity_items()).filter(|i| i.to_string().contains("missing.md"))
+    })
+    .unwrap_or_else(|| panic!("problems on status.items: {}", entity_items()));
+    assert!(items.to_string().contains("none.png"), "{items}");
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["type"] == "portal.dev/techdocs"),
+        "{items}"
+    );
 
     // A configuration that cannot be read: the build fails, the error is on
     // the status, and the last site is still served.
@@ -431,11 +451,27 @@ fn edits_are_rebuilt_unchanged_trees_are_not_and_failures_keep_the_last_site() {
         assert!(row.contains("has problems"), "{name}: {row}");
     }
 
-    // Fixed: built again.
+    // The failure is an error item on the entity.
+    let items = entity_items();
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["level"] == "error"
+                && i["error"]["name"] == "TechDocsBuildError"
+                && i["message"].as_str().unwrap().contains("mkdocs.yml")),
+        "{items}"
+    );
+
+    // Fixed: built again, and the entity's items are gone.
     std::fs::write(repo.path().join("mkdocs.yml"), "site_name: Svc Docs\n").unwrap();
     wait_status(&portal, "fixed", |s| {
         s["state"] == "built" && s["error"].is_null()
     });
+    std::fs::write(repo.path().join("docs/index.md"), "# Welcome\n").unwrap();
+    wait_for(WAIT, || entity_items().is_null().then_some(()))
+        .unwrap_or_else(|| panic!("items left: {}", entity_items()));
 }
 
 #[test]

@@ -22,7 +22,7 @@ use crate::types::{
     ProcessingProblem, ProvidedDocument, QueryResult, SourceInfo,
 };
 use crate::{freshness, loading, reads, validation, writes};
-use portal_catalog_model::{Predicate, SerializedError};
+use portal_catalog_model::{Predicate, SerializedError, StatusItem};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -373,6 +373,20 @@ impl Catalog {
         target: &str,
     ) -> Result<Option<Vec<Value>>, CatalogError> {
         validation::read_entities(&self.inner.processor, type_, target)
+    }
+
+    /// Sets the `status.items` that `source` (a part of the portal, such as
+    /// `techdocs`) attaches to the entity `entity_ref`, replacing what it
+    /// attached before; no items removes them. They are served in the
+    /// entity's `status.items` and mark it as having problems when one is an
+    /// error. Not stored: the part attaches them again after a restart.
+    pub fn attach_status(&self, entity_ref: &str, source: &str, items: Vec<StatusItem>) {
+        let entity_ref = entity_ref.to_lowercase();
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(lock_err)
+            .attach_status(&entity_ref, source, items);
     }
 
     /// Downloads a folder of a repository through the catalog's reading

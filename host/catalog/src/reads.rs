@@ -27,7 +27,12 @@ pub(crate) fn doc(state: &State, rec: &EntityRec) -> EntityDoc {
         json: out.into(),
         last_confirmed: Timestamp(source.map(|s| s.stored.confirmed_at).unwrap_or(0)),
         has_errors: !rec.errors.is_empty()
-            || source.is_some_and(|s| s.errors.iter().any(|e| e.stale)),
+            || source.is_some_and(|s| s.errors.iter().any(|e| e.stale))
+            || (!state.attached.is_empty()
+                && state
+                    .attached
+                    .get(&rec.entity_ref)
+                    .is_some_and(|a| a.has_errors)),
     }
 }
 
@@ -491,5 +496,52 @@ mod tests {
 
         // Access::all() evaluates nothing.
         assert!(all.visible(&catalog.read_state().index).is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attached_status_items_are_served_and_removed() {
+        use portal_catalog_model::{StatusItem, StatusLevel};
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = two_teams(&dir).await;
+        let all = Access::all();
+        let item = |level, message: &str| StatusItem {
+            type_: "portal.dev/techdocs".into(),
+            level,
+            message: message.into(),
+            error: None,
+            extra: Default::default(),
+        };
+        let served = |catalog: &Catalog| {
+            let doc = catalog.get("component", "default", "a-svc", &all).unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&doc.json).unwrap();
+            (json["status"]["items"].clone(), doc.has_errors)
+        };
+        assert_eq!(served(&catalog), (serde_json::Value::Null, false));
+
+        // A warning is served but is not a problem of the entity.
+        catalog.attach_status(
+            "Component:default/A-SVC",
+            "techdocs",
+            vec![item(StatusLevel::Warning, "a broken link")],
+        );
+        let (items, has_errors) = served(&catalog);
+        assert_eq!(items[0]["message"], "a broken link");
+        assert_eq!(items[0]["level"], "warning");
+        assert!(!has_errors);
+        // Another source's error is added beside it, and counts.
+        catalog.attach_status(
+            "component:default/a-svc",
+            "other",
+            vec![item(StatusLevel::Error, "broken")],
+        );
+        let (items, has_errors) = served(&catalog);
+        assert_eq!(items.as_array().unwrap().len(), 2, "{items}");
+        assert!(has_errors);
+        // Each source's items are replaced, then removed, on their own.
+        catalog.attach_status("component:default/a-svc", "other", vec![]);
+        catalog.attach_status("component:default/a-svc", "techdocs", vec![]);
+        assert_eq!(served(&catalog), (serde_json::Value::Null, false));
+        let other = catalog.get("component", "default", "b-svc", &all).unwrap();
+        assert!(!other.has_errors);
     }
 }

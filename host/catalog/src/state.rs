@@ -63,9 +63,56 @@ pub struct State {
     /// Location entity ref → keys of the sources reading its targets.
     pub children: HashMap<Arc<str>, BTreeSet<Arc<str>>>,
     pub locations: BTreeMap<String, StoredLocation>,
+    /// `status.items` other parts of the portal attach to entities (a
+    /// TechDocs build's problems), by entity ref. Kept in memory only: their
+    /// owners attach them again after a restart.
+    pub attached: HashMap<Arc<str>, AttachedStatus>,
+}
+
+/// The items attached to one entity, by who attached them.
+#[derive(Debug, Default)]
+pub struct AttachedStatus {
+    pub by_source: BTreeMap<String, Vec<StatusItem>>,
+    /// The items as JSON, comma-separated, ready to render.
+    pub json: Vec<u8>,
+    /// Whether any is an error.
+    pub has_errors: bool,
+}
+
+impl AttachedStatus {
+    fn refresh(&mut self) {
+        self.json.clear();
+        self.has_errors = false;
+        for item in self.by_source.values().flatten() {
+            if !self.json.is_empty() {
+                self.json.push(b',');
+            }
+            serde_json::to_writer(&mut self.json, item).expect("JSON");
+            self.has_errors |= item.level == portal_catalog_model::StatusLevel::Error;
+        }
+    }
 }
 
 impl State {
+    /// Replaces what `source` attached to `entity_ref` (lowercase); no items
+    /// removes it.
+    pub fn attach_status(&mut self, entity_ref: &str, source: &str, items: Vec<StatusItem>) {
+        if items.is_empty() {
+            if let Some(attached) = self.attached.get_mut(entity_ref) {
+                attached.by_source.remove(source);
+                if attached.by_source.is_empty() {
+                    self.attached.remove(entity_ref);
+                } else {
+                    attached.refresh();
+                }
+            }
+            return;
+        }
+        let attached = self.attached.entry(entity_ref.into()).or_default();
+        attached.by_source.insert(source.to_owned(), items);
+        attached.refresh();
+    }
+
     pub fn add_source(&mut self, source: SourceState) {
         let key: Arc<str> = source.stored.key.as_str().into();
         if let Some(parent) = &source.stored.parent {
@@ -673,6 +720,11 @@ pub fn render(state: &State, rec: &EntityRec, out: &mut Vec<u8>) {
     };
     if rec.errors.len() > 2 {
         push_item(&mut items, &rec.errors[1..rec.errors.len() - 1]);
+    }
+    if !state.attached.is_empty()
+        && let Some(attached) = state.attached.get(&rec.entity_ref)
+    {
+        push_item(&mut items, &attached.json);
     }
     if let Some(s) = source {
         for e in s.errors.iter().filter(|e| e.stale) {

@@ -5,8 +5,9 @@
 //! builder knows nothing of the catalog; this is the only place they meet.
 
 use portal_catalog::{Access, Catalog, EntityQuery, Page};
-use portal_catalog_model::Predicate;
+use portal_catalog_model::{Predicate, SerializedError, StatusItem, StatusLevel};
 use portal_techdocs::{DocsSource, FetchedTree, TechDocs, TreeFetcher, site_key};
+use portal_types::docs::{DOCS_STATUS_TYPE, DocsSeverity, DocsState, DocsStatus};
 use serde_json::json;
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,9 +18,33 @@ use std::time::Duration;
 /// The annotation naming a documented entity's sources.
 pub const TECHDOCS_REF: &str = "backstage.io/techdocs-ref";
 
-/// Keeps the builder's list of sites in step with the catalog, for as long
-/// as the process runs.
+/// At most this many of a build's problems are put on the entity (all are
+/// on the Docs tab); one more item says how many were left out.
+const MAX_STATUS_ITEMS: usize = 20;
+
+/// Keeps the builder's list of sites in step with the catalog, and the
+/// builds' errors and problems on their entities' `status.items`, for as
+/// long as the process runs.
 pub fn spawn(catalog: Catalog, docs: TechDocs) {
+    {
+        let (catalog, docs) = (catalog.clone(), docs.clone());
+        tokio::spawn(async move {
+            let mut changes = docs.subscribe();
+            loop {
+                let key = match changes.recv().await {
+                    Ok(key) => vec![key],
+                    // Missed some: attach every site's again.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        docs.statuses().into_iter().map(|s| s.key).collect()
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                for key in key {
+                    attach(&catalog, &key, docs.status(&key).as_ref());
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         let mut events = catalog.subscribe();
         reconcile(&catalog, &docs);
@@ -34,6 +59,74 @@ pub fn spawn(catalog: Catalog, docs: TechDocs) {
             reconcile(&catalog, &docs);
         }
     });
+}
+
+/// Puts a site's build errors and problems on its entity (or removes them).
+fn attach(catalog: &Catalog, key: &str, status: Option<&DocsStatus>) {
+    let mut parts = key.splitn(3, '/');
+    let (Some(namespace), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    let items = status.map(status_items).unwrap_or_default();
+    catalog.attach_status(&format!("{kind}:{namespace}/{name}"), "techdocs", items);
+}
+
+/// A docs status as `status.items`: the failure or refusal, then each
+/// problem of the site served.
+pub fn status_items(status: &DocsStatus) -> Vec<StatusItem> {
+    let item = |level, message: String, error: Option<SerializedError>| StatusItem {
+        type_: DOCS_STATUS_TYPE.to_owned(),
+        level,
+        message,
+        error,
+        extra: Default::default(),
+    };
+    let mut items = Vec::new();
+    let failure = status.error.clone().unwrap_or_default();
+    match status.state {
+        DocsState::Failed => items.push(item(
+            StatusLevel::Error,
+            format!("TechDocs: the last build failed (the previous site, if any, is still served): {failure}"),
+            Some(SerializedError {
+                name: "TechDocsBuildError".into(),
+                message: failure,
+                ..Default::default()
+            }),
+        )),
+        DocsState::Refused => items.push(item(
+            StatusLevel::Error,
+            format!("TechDocs: not built: {failure}"),
+            Some(SerializedError {
+                name: "InputError".into(),
+                message: failure,
+                ..Default::default()
+            }),
+        )),
+        DocsState::Pending | DocsState::Building | DocsState::Built => {}
+    }
+    for problem in status.problems.iter().take(MAX_STATUS_ITEMS) {
+        let level = match problem.severity {
+            DocsSeverity::Error => StatusLevel::Error,
+            DocsSeverity::Warning => StatusLevel::Warning,
+        };
+        items.push(item(
+            level,
+            format!("TechDocs: {}: {}", problem.place, problem.message),
+            None,
+        ));
+    }
+    if status.problems.len() > MAX_STATUS_ITEMS {
+        items.push(item(
+            StatusLevel::Warning,
+            format!(
+                "TechDocs: {} more problems, listed on the entity's Docs tab",
+                status.problems.len() - MAX_STATUS_ITEMS
+            ),
+            None,
+        ));
+    }
+    items
 }
 
 /// What reconciling reads of an entity.

@@ -502,6 +502,13 @@ impl TechDocs {
                             "techdocs: site built"
                         );
                         lock(&self.inner.state).failed_hash.remove(key);
+                        // Durable before it is said to be built: a crash
+                        // right after must not cost a rebuild (sled would
+                        // flush within 500 ms anyway; readers already see
+                        // the new site).
+                        if let Err(e) = self.inner.store.flush() {
+                            tracing::error!("techdocs: cannot flush the store: {e}");
+                        }
                         self.update_status(key, |s| {
                             s.state = DocsState::Built;
                             s.error = None;
@@ -509,12 +516,6 @@ impl TechDocs {
                             s.build_timestamp = Some(stored.build_timestamp);
                             s.problems = stored.problems;
                         });
-                        // Durable before the next crash (sled would flush
-                        // within 500 ms anyway); served already, so the
-                        // fsync delays no reader.
-                        if let Err(e) = self.inner.store.flush() {
-                            tracing::error!("techdocs: cannot flush the store: {e}");
-                        }
                     }
                     Err(e) => {
                         tracing::error!("techdocs: cannot store the site: {e}");

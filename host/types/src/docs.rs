@@ -8,6 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The `status.items[].type` of a docs build's errors and problems on its
+/// entity (the catalog serves them; the entity page shows them as the Docs
+/// alert, not again as processing problems).
+pub const DOCS_STATUS_TYPE: &str = "portal.dev/techdocs";
+
 /// One entry of a site's navigation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

@@ -214,14 +214,8 @@ pub async fn catalog(data: &Data, q: CatalogQuery) -> Result<CatalogView, String
         ),
     };
     let last_page = (page.total as usize).div_ceil(q.size).max(1);
-    let mut rows: Vec<Row> = page.items.iter().map(row).collect();
-    // A failed docs build is a problem of its entity too (TechDocs).
-    for row in rows.iter_mut().filter(|r| !r.has_errors) {
-        let key = format!("{}/{}/{}", row.namespace, row.kind, row.name).to_ascii_lowercase();
-        if data.docs_status(&key).await.is_some_and(|s| s.has_errors()) {
-            row.has_errors = true;
-        }
-    }
+    // A failed docs build is on its entity's status.items (TechDocs).
+    let rows: Vec<Row> = page.items.iter().map(row).collect();
     Ok(CatalogView {
         heading,
         kinds,

@@ -181,6 +181,8 @@ pub async fn entity(
         .map(|items| {
             items
                 .iter()
+                // A docs build's items are the Docs alert.
+                .filter(|i| i["type"] != portal_types::docs::DOCS_STATUS_TYPE)
                 .map(|i| Problem {
                     level: i["level"].as_str().unwrap_or("error").to_owned(),
                     kind: i["type"].as_str().unwrap_or("").to_owned(),

@@ -129,9 +129,11 @@ pub fn row(entity: &Value) -> Row {
                     .collect()
             })
             .unwrap_or_default(),
+        // Errors only: a docs build's warnings (a broken link) are shown on
+        // the entity, not flagged in lists.
         has_errors: entity["status"]["items"]
             .as_array()
-            .is_some_and(|i| !i.is_empty()),
+            .is_some_and(|i| i.iter().any(|item| item["level"] == "error")),
         kind: kind_lower,
         namespace,
         name,
