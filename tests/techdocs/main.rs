@@ -204,6 +204,45 @@ fn sites_are_built_on_ingest_and_served_at_backstages_routes() {
     );
 }
 
+/// A snippet included from outside docs_dir is part of the site: editing,
+/// deleting and creating it rebuilds the page, with no call to the portal.
+#[test]
+fn a_snippet_outside_the_docs_folder_is_watched_and_hashed() {
+    let repo = tempfile::tempdir().unwrap();
+    write_repo(repo.path());
+    std::fs::create_dir_all(repo.path().join("shared")).unwrap();
+    std::fs::write(repo.path().join("shared/version.txt"), "Version one\n").unwrap();
+    std::fs::write(
+        repo.path().join("docs/guide/setup.md"),
+        "# Setup\n\n--8<-- \"shared/version.txt\"\n",
+    )
+    .unwrap();
+    let portal = portal(repo.path());
+    wait_status(&portal, "built", |s| s["state"] == "built");
+    let page = "/api/techdocs/static/docs/default/component/svc/guide/setup/index.html";
+    let shows = |text: &'static str| {
+        wait_for(WAIT, || {
+            get_text(&portal, page).1.contains(text).then_some(())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "`{text}` never showed: {}\nlog:\n{}",
+                get_text(&portal, page).1,
+                portal.log()
+            )
+        })
+    };
+    shows("Version one");
+    std::fs::write(repo.path().join("shared/version.txt"), "Version two\n").unwrap();
+    shows("Version two");
+    std::fs::remove_file(repo.path().join("shared/version.txt")).unwrap();
+    wait_status(&portal, "the missing snippet is a problem", |s| {
+        s["problems"].to_string().contains("version.txt")
+    });
+    std::fs::write(repo.path().join("shared/version.txt"), "Version three\n").unwrap();
+    shows("Version three");
+}
+
 const GITHUB_TOKEN: &str = "ghp_docs_stand_in";
 
 /// A site in a GitHub repository, read through the catalog's GitHub

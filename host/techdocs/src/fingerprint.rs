@@ -24,8 +24,9 @@ pub struct Fingerprint {
 
 /// Hashes the sources [`crate::build_site`] would read with the same
 /// arguments, under the same limits. Snippet includes from outside docs_dir
-/// are not part of it: editing only such a file is seen on the next change
-/// to the site itself.
+/// are not part of it (which files a page includes is known only once it is
+/// rendered): the last build's [`crate::Site::includes`] are, through
+/// [`includes_hash`].
 pub fn fingerprint(
     repo_root: &Path,
     docs_root: &Path,
@@ -64,4 +65,47 @@ pub fn fingerprint(
         docs_root: located.docs_root,
         docs_dir: located.docs_dir,
     })
+}
+
+/// `hash` extended with the contents of the files a site's snippets were
+/// looked for at (`includes`, relative to `repo_root`; a missing file counts
+/// as missing), so that editing, creating or deleting only such a file is a
+/// change. Without includes, `hash` itself.
+pub fn includes_hash(
+    hash: &str,
+    repo_root: &Path,
+    includes: &[String],
+    limits: &BuildLimits,
+) -> String {
+    if includes.is_empty() {
+        return hash.to_owned();
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(hash.as_bytes());
+    for include in includes {
+        hasher.update(b"\0");
+        hasher.update(include.as_bytes());
+        hasher.update(b"\0");
+        // Read as the snippet loader reads: never through a link.
+        match tree::read_limited(&repo_root.join(include), limits.max_page_bytes) {
+            Ok(bytes) => {
+                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+            Err(reason) => hasher.update(reason.as_bytes()),
+        }
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The folders holding `includes` (to watch, not recursively).
+pub fn include_dirs(repo_root: &Path, includes: &[String]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = includes
+        .iter()
+        .filter_map(|i| repo_root.join(i).parent().map(Path::to_path_buf))
+        .filter(|d| d.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }

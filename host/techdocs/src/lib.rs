@@ -42,7 +42,7 @@ use std::path::Path;
 use portal_types::url::{LinkTarget, classify};
 
 pub use error::BuildError;
-pub use fingerprint::{Fingerprint, fingerprint};
+pub use fingerprint::{Fingerprint, fingerprint, include_dirs, includes_hash};
 pub use markdown::{RenderContext, Rendered, SnippetLoader, render_markdown, slugify};
 pub use remote::{FetchedTree, TreeFetcher};
 pub use service::{DocsSource, TechDocs};
@@ -94,6 +94,9 @@ pub struct Site {
     pub assets: Vec<Asset>,
     /// Everything that went wrong without stopping the build.
     pub problems: Vec<Problem>,
+    /// Files snippets were looked for at, relative to the repository root:
+    /// the site changes when they do, though they may lie outside docs_dir.
+    pub includes: Vec<String>,
 }
 
 /// One entry of the navigation.
@@ -365,6 +368,7 @@ pub fn build_site(
             docs_root_rel.split('/').map(str::to_owned).collect()
         },
         max_bytes: limits.max_page_bytes,
+        looked_at: Default::default(),
     };
     let mut rendered = Vec::new();
     for entry in page_files {
@@ -507,7 +511,9 @@ pub fn build_site(
         }
     }
 
+    let includes = snippets.looked_at.into_inner().into_iter().collect();
     Ok(Site {
+        includes,
         name: config.site_name,
         description: config.site_description,
         repo_url,

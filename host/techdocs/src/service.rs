@@ -21,7 +21,7 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::remote::{TreeFetcher, replace_tree};
 use crate::store::{SiteStore, StoreError};
-use crate::{BuildLimits, build_site, fingerprint};
+use crate::{BuildLimits, build_site, fingerprint, include_dirs, includes_hash};
 
 /// Where a site's sources are, as the server resolved them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,16 +443,22 @@ impl TechDocs {
                 None
             }
         };
+        // The last build's snippet files count too, wherever they are.
+        let includes: &[String] = stored.as_ref().map_or(&[], |s| &s.includes);
         let hash = match fingerprint(repo_root, docs_root, &self.inner.limits) {
             Ok(fp) => {
                 if watch {
-                    self.watch(
-                        key,
-                        &[
-                            (&fp.docs_root, RecursiveMode::NonRecursive),
-                            (&fp.docs_dir, RecursiveMode::Recursive),
-                        ],
+                    let include_dirs = include_dirs(repo_root, includes);
+                    let mut dirs = vec![
+                        (fp.docs_root.as_path(), RecursiveMode::NonRecursive),
+                        (fp.docs_dir.as_path(), RecursiveMode::Recursive),
+                    ];
+                    dirs.extend(
+                        include_dirs
+                            .iter()
+                            .map(|d| (d.as_path(), RecursiveMode::NonRecursive)),
                     );
+                    self.watch(key, &dirs);
                 }
                 Some(fp.hash)
             }
@@ -466,6 +472,10 @@ impl TechDocs {
                 None
             }
         };
+        let sources_hash = hash;
+        let hash = sources_hash
+            .as_deref()
+            .map(|h| includes_hash(h, repo_root, includes, &self.inner.limits));
         if let Some(hash) = &hash {
             let failed_before = lock(&self.inner.state).failed_hash.get(key) == Some(hash);
             if stored.as_ref().is_some_and(|s| &s.etag == hash) || failed_before {
@@ -492,7 +502,20 @@ impl TechDocs {
         match result {
             Ok(site) => {
                 let now = Timestamp::now().millis();
-                let etag = hash.clone().unwrap_or_default();
+                // The hash with this build's includes (the check above used
+                // the last build's).
+                let etag = sources_hash
+                    .as_deref()
+                    .map(|h| includes_hash(h, repo_root, &site.includes, &self.inner.limits))
+                    .unwrap_or_default();
+                if watch {
+                    let dirs = include_dirs(repo_root, &site.includes);
+                    let dirs: Vec<(&Path, RecursiveMode)> = dirs
+                        .iter()
+                        .map(|d| (d.as_path(), RecursiveMode::NonRecursive))
+                        .collect();
+                    self.watch(key, &dirs);
+                }
                 match self.inner.store.put(key, &site, &etag, now) {
                     Ok(stored) => {
                         tracing::info!(

@@ -173,6 +173,7 @@ impl SiteStore {
             problems: site.problems.iter().map(problem).collect(),
             build_timestamp,
             etag: etag.to_owned(),
+            includes: site.includes.clone(),
         };
         let record = SiteRecord {
             generation,

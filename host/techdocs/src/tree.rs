@@ -217,6 +217,10 @@ pub(crate) struct SnippetFiles<'a> {
     /// The docs root relative to the repository root, as segments.
     pub docs_root_rel: Vec<String>,
     pub max_bytes: u64,
+    /// Every file a snippet was looked for at (found or not), relative to
+    /// the repository root: the site depends on them (see
+    /// [`crate::fingerprint::includes_hash`]).
+    pub looked_at: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl SnippetLoader for SnippetFiles<'_> {
@@ -246,6 +250,9 @@ impl SnippetLoader for SnippetFiles<'_> {
                         break;
                     }
                 }
+            }
+            if !segments.is_empty() {
+                self.looked_at.borrow_mut().insert(segments.join("/"));
             }
             if !found || segments.is_empty() {
                 continue;

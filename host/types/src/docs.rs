@@ -81,6 +81,10 @@ pub struct DocsSite {
     pub build_timestamp: u64,
     /// The content hash of the sources it was built from.
     pub etag: String,
+    /// Files its snippets were looked for at, relative to the repository
+    /// root: part of its content hash (absent in sites stored before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub includes: Vec<String>,
 }
 
 /// One page's body.
