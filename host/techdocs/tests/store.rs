@@ -78,7 +78,20 @@ fn a_build_is_stored_replaced_and_removed_whole() {
     // Reopened: the same site.
     store.flush().unwrap();
     drop(store);
-    let store = SiteStore::open(dir.path()).unwrap();
+    // sled's background flusher may hold the file lock a moment after the
+    // last handle is dropped (a new process would not share it).
+    let reopen = || SiteStore::open(dir.path());
+    let started = std::time::Instant::now();
+    let store = loop {
+        match reopen() {
+            Ok(store) => break store,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => panic!("reopen: {e}"),
+        }
+    };
     assert_eq!(
         store.keys().unwrap(),
         vec!["default/component/s".to_owned()]
