@@ -178,7 +178,9 @@ fn fold_latin(c: char) -> Option<&'static str> {
 /// An anchor id like MkDocs' `toc` extension makes: lowercase, ASCII
 /// letters, digits, `_` and `-` kept (accented Latin letters folded to
 /// their base letter first), runs of spaces and hyphens made one `-`,
-/// everything else dropped.
+/// everything else dropped. Letters and digits of other scripts are kept,
+/// lowercased, as `pymdownx.slugs.uslugify` does (MkDocs' default drops
+/// them, which leaves a Cyrillic or Japanese heading no usable anchor).
 pub fn slugify(text: &str) -> String {
     let mut out = String::new();
     let mut pending_dash = false;
@@ -195,6 +197,12 @@ pub fn slugify(text: &str) -> String {
             }
             pending_dash = false;
             out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.extend(c.to_lowercase());
         } else if c.is_whitespace() || c == '-' {
             pending_dash = true;
         }

@@ -117,10 +117,12 @@ fn builder() -> &'static ammonia::Builder<'static> {
             .attribute_filter(|_element, attribute, value| match attribute {
                 "href" | "src" => portal_types::url::is_safe(value).then_some(value.into()),
                 "class" => plain_classes(value).then_some(value.into()),
-                "id" => (value.len() <= 128
+                // Letters and digits of any script (non-Latin headings'
+                // anchors), never spaces, quotes or markup.
+                "id" => (value.len() <= 256
                     && value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "-_.:".contains(c)))
                 .then_some(value.into()),
                 _ => Some(value.into()),
             });

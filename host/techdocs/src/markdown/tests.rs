@@ -132,6 +132,25 @@ fn slugs_follow_mkdocs_toc() {
     assert_eq!(slugify("snake_case"), "snake_case");
     assert_eq!(slugify("Café Über straße"), "cafe-uber-strasse");
     assert_eq!(slugify("Ærø — Œuvre"), "aero-oeuvre");
+    // Other scripts keep their letters (MkDocs' default would leave none).
+    assert_eq!(slugify("Установка и запуск"), "установка-и-запуск");
+    assert_eq!(slugify("ΑΒΓ Δ"), "αβγ-δ");
+    assert_eq!(slugify("インストール 2"), "インストール-2");
+    assert_eq!(slugify("Café 日本"), "cafe-日本");
+}
+
+#[test]
+fn non_latin_headings_get_anchors_that_links_reach() {
+    let r =
+        render("# Руководство\n\n## Установка\n\nСм. [установку](#установка).\n\n## Установка\n");
+    let ids: Vec<&str> = r.toc.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["руководство", "установка", "установка_1"]);
+    assert!(r.html.contains("id=\"установка\""), "{}", r.html);
+    assert!(
+        r.html.contains("href=\"#установка\"") || r.html.contains("href=\"#%D1%83"),
+        "{}",
+        r.html
+    );
 }
 
 #[test]
