@@ -103,7 +103,7 @@ fn rust_plugin_drop_in_replace_delete() {
         plugin: "compat",
         // The Rust SDK builds against the newest 1.x; the Python and
         // JavaScript examples stay on 1.1.0, an older minor the host still serves.
-        wit: "1.2.0",
+        wit: "1.3.0",
         panel: "echo",
         answer_v1: "hi payments from compat 1.0.0",
         answer_v2: "hi payments from compat 2.0.0",

@@ -203,14 +203,17 @@ pub enum ExtensionPoint {
     Panel,
     Provider,
     Action,
+    /// A search collator's `collate` (1.3.0).
+    Collator,
 }
 
 impl ExtensionPoint {
-    pub const ALL: [ExtensionPoint; 4] = [
+    pub const ALL: [ExtensionPoint; 5] = [
         ExtensionPoint::Describe,
         ExtensionPoint::Panel,
         ExtensionPoint::Provider,
         ExtensionPoint::Action,
+        ExtensionPoint::Collator,
     ];
 }
 
@@ -257,6 +260,8 @@ pub struct Limits {
     pub provider: ExtensionLimits,
     #[serde(default = "Limits::default_action")]
     pub action: ExtensionLimits,
+    #[serde(default = "Limits::default_provider")]
+    pub collator: ExtensionLimits,
 }
 
 impl Limits {
@@ -295,6 +300,7 @@ impl Limits {
             ExtensionPoint::Panel => self.panel,
             ExtensionPoint::Provider => self.provider,
             ExtensionPoint::Action => self.action,
+            ExtensionPoint::Collator => self.collator,
         }
     }
 }
@@ -306,6 +312,7 @@ impl Default for Limits {
             panel: Self::default_panel(),
             provider: Self::default_provider(),
             action: Self::default_action(),
+            collator: Self::default_provider(),
         }
     }
 }

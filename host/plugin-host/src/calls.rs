@@ -11,11 +11,12 @@ use crate::engine::EngineSet;
 use crate::error::CallError;
 use crate::extensions::entity_provider::EntityProvider;
 use crate::extensions::panel::{Panel, RenderRequest};
+use crate::extensions::search_collator::SearchCollator;
 use crate::extensions::template_action::TemplateAction;
 use crate::extensions::{Declared, ExtensionPoint};
 use crate::invoke::{self, CallOptions, CallReport};
 use crate::loader::LoadedPlugin;
-use crate::model::{self, ProvidedEntity, Widget};
+use crate::model::{self, ProvidedEntity, SearchDocument, Widget};
 use crate::wit::{Bound, Exports};
 use portal_config::ExtensionLimits;
 use std::sync::Arc;
@@ -161,6 +162,18 @@ impl PluginHost {
     ) -> Result<Vec<ProvidedEntity>, CallError> {
         let loaded = self.offering::<EntityProvider>(plugin, provider_id)?;
         self.call_loaded::<EntityProvider>(loaded, Extras::default(), provider_id.to_owned())
+            .await
+    }
+
+    /// Runs one collation of a search collator: every document of its type.
+    #[tracing::instrument(skip(self), fields(plugin = %plugin, document_type = %document_type))]
+    pub async fn collate(
+        &self,
+        plugin: &str,
+        document_type: &str,
+    ) -> Result<Vec<SearchDocument>, CallError> {
+        let loaded = self.offering::<SearchCollator>(plugin, document_type)?;
+        self.call_loaded::<SearchCollator>(loaded, Extras::default(), document_type.to_owned())
             .await
     }
 

@@ -45,7 +45,7 @@ pub use registry::{ErrorRecord, Health, PluginState, PluginStatus};
 pub use watcher::DirectoryWatch;
 
 use crate::loader::LoadEnv;
-use crate::model::{ActionInfo, PanelInfo, ProviderInfo};
+use crate::model::{ActionInfo, CollatorInfo, PanelInfo, ProviderInfo};
 use crate::registry::Registry;
 use crate::services::Services;
 use portal_config::{Config, PluginsConfig, Secrets};
@@ -497,6 +497,21 @@ impl PluginHost {
                     .providers
                     .iter()
                     .map(|pr| (p.info.name.clone(), pr.clone()))
+            })
+            .collect()
+    }
+
+    /// Every search collator: its plugin and what it says of itself.
+    pub fn collators(&self) -> Vec<(String, CollatorInfo)> {
+        self.inner
+            .registry
+            .active()
+            .iter()
+            .flat_map(|p| {
+                p.info
+                    .collators
+                    .iter()
+                    .map(|c| (p.info.name.clone(), c.clone()))
             })
             .collect()
     }

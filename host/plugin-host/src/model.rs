@@ -17,6 +17,8 @@ pub struct PluginInfo {
     pub panels: Vec<PanelInfo>,
     pub providers: Vec<ProviderInfo>,
     pub actions: Vec<ActionInfo>,
+    /// Search collators (1.3.0; asked of the `search-collator` export itself).
+    pub collators: Vec<CollatorInfo>,
     pub requests: CapabilityRequests,
 }
 
@@ -42,6 +44,15 @@ pub struct PanelInfo {
 pub struct ProviderInfo {
     pub id: String,
     pub description: String,
+    pub refresh_interval_seconds: u32,
+}
+
+/// A search collator: the document type it feeds the search with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollatorInfo {
+    pub document_type: String,
+    pub title: String,
     pub refresh_interval_seconds: u32,
 }
 
@@ -72,6 +83,17 @@ pub struct ProvidedEntity {
     pub body: String,
     /// Where it came from, as a URL.
     pub location: String,
+}
+
+/// One document a search collator returned (checked: see
+/// `extensions::search_collator`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchDocument {
+    pub title: String,
+    pub text: String,
+    /// An `http(s)` URL or a path of the portal.
+    pub location: String,
+    pub fields: Vec<(String, String)>,
 }
 
 /// The directories a template action sees: its task's workspace (read-write,

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod catalog_wiring;
+pub mod collator_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
 mod state;

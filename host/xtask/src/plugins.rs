@@ -16,6 +16,7 @@ const RUST_PLUGINS: &[(&str, &str)] = &[
     ("portal-plugin-ownership", "ownership.wasm"),
     ("portal-plugin-ci-status", "ci-status.wasm"),
     ("portal-plugin-github-discovery", "github-discovery.wasm"),
+    ("portal-plugin-incidents", "incidents.wasm"),
     ("portal-plugin-hostile", "hostile.wasm"),
     ("portal-plugin-compat", "compat.wasm"),
     ("portal-plugin-builtin-actions", "builtin-actions.wasm"),

@@ -28,8 +28,8 @@
 
 #[cfg(not(feature = "wit-1-0"))]
 wit_bindgen::generate!({
-    world: "portal:plugin/plugin",
-    path: "../../wit/1.2.0",
+    world: "portal:plugin/all-extensions",
+    path: "../../wit/1.3.0",
     pub_export_macro: true,
     default_bindings_module: "portal_plugin_sdk",
 });
@@ -47,6 +47,10 @@ mod builders;
 pub mod http;
 
 pub use builders::{InfoBuilder, ViewBuilder, info};
+/// Search collators (since 1.3.0): documents of the plugin's own types for
+/// the portal's search.
+#[cfg(not(feature = "wit-1-0"))]
+pub use exports::portal::plugin::search_collator;
 pub use exports::portal::plugin::{entity_provider, meta, panel, template_action};
 pub use portal::plugin::types::{HostError, PluginError};
 pub use portal::plugin::{catalog, config, log, storage};
@@ -57,7 +61,7 @@ pub use portal::plugin::{file_modes, git};
 
 /// The version of the WIT contract this SDK was built against.
 #[cfg(not(feature = "wit-1-0"))]
-pub const WIT_VERSION: &str = "1.2.0";
+pub const WIT_VERSION: &str = "1.3.0";
 #[cfg(feature = "wit-1-0")]
 pub const WIT_VERSION: &str = "1.0.0";
 
@@ -78,6 +82,18 @@ pub trait Plugin {
         request: template_action::ActionRequest,
     ) -> Result<template_action::ActionResult, PluginError> {
         Err(not_provided("template action", &request.action_id))
+    }
+
+    /// The search collators this plugin provides (none unless overridden).
+    #[cfg(not(feature = "wit-1-0"))]
+    fn collators() -> Vec<search_collator::CollatorInfo> {
+        Vec::new()
+    }
+
+    /// Every document of `document_type` there is now.
+    #[cfg(not(feature = "wit-1-0"))]
+    fn collate(document_type: String) -> Result<Vec<search_collator::SearchDocument>, PluginError> {
+        Err(not_provided("search collator", &document_type))
     }
 }
 
@@ -119,6 +135,17 @@ impl<T: Plugin> exports::portal::plugin::template_action::Guest for T {
         request: template_action::ActionRequest,
     ) -> Result<template_action::ActionResult, PluginError> {
         <T as Plugin>::execute(request)
+    }
+}
+
+#[cfg(not(feature = "wit-1-0"))]
+impl<T: Plugin> exports::portal::plugin::search_collator::Guest for T {
+    fn collators() -> Vec<search_collator::CollatorInfo> {
+        <T as Plugin>::collators()
+    }
+
+    fn collate(document_type: String) -> Result<Vec<search_collator::SearchDocument>, PluginError> {
+        <T as Plugin>::collate(document_type)
     }
 }
 

@@ -1,9 +1,13 @@
 //! `meta.describe`: the plugin says what it is, what it provides and what it
 //! asks for. Called once per load, in a sandbox with no capabilities at all.
 
-use super::{Declared, ExtensionPoint, Visit, entity_provider, panel, plain_id, template_action};
+use super::{
+    Declared, ExtensionPoint, Visit, entity_provider, panel, plain_id, search_collator,
+    template_action,
+};
 use crate::capabilities::HostState;
 use crate::model::{CapabilityRequests, PluginInfo};
+use crate::wit::v1::search_collator as collator_export;
 use crate::wit::v1::{self, meta};
 use crate::wit::{Bound, Exports};
 use std::collections::HashSet;
@@ -85,11 +89,21 @@ fn validate_declared<E: Declared + Bound>(
     Ok(())
 }
 
+/// Where `describe` is, and `search-collator.collators` when the plugin
+/// exports it (1.3.0): both are asked at load, in the same sandbox.
+pub(crate) struct DescribeIndices {
+    meta: meta::GuestIndices,
+    collators: Option<collator_export::GuestIndices>,
+}
+
 impl v1::Binding for Describe {
-    type Indices = meta::GuestIndices;
+    type Indices = DescribeIndices;
 
     fn indices(pre: &InstancePre<HostState>) -> wasmtime::Result<Self::Indices> {
-        meta::GuestIndices::new(pre)
+        Ok(DescribeIndices {
+            meta: meta::GuestIndices::new(pre)?,
+            collators: collator_export::GuestIndices::new(pre).ok(),
+        })
     }
 
     async fn call<'a>(
@@ -98,8 +112,20 @@ impl v1::Binding for Describe {
         instance: &'a Instance,
         (): (),
     ) -> wasmtime::Result<Result<PluginInfo, crate::model::PluginError>> {
-        let guest = indices.load(&mut *store, instance)?;
+        let guest = indices.meta.load(&mut *store, instance)?;
         let info = guest.call_describe(&mut *store).await?;
+        let collators = match &indices.collators {
+            Some(collators) => {
+                let guest = collators.load(&mut *store, instance)?;
+                guest
+                    .call_collators(&mut *store)
+                    .await?
+                    .into_iter()
+                    .map(search_collator::info_from_v1)
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         Ok(Ok(PluginInfo {
             name: info.name,
             version: info.version,
@@ -115,6 +141,7 @@ impl v1::Binding for Describe {
                 .into_iter()
                 .map(template_action::info_from_v1)
                 .collect(),
+            collators,
             requests: CapabilityRequests {
                 http_hosts: info.requests.http_hosts,
                 secrets: info.requests.secrets,

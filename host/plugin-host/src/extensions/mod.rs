@@ -10,6 +10,7 @@
 pub(crate) mod describe;
 pub(crate) mod entity_provider;
 pub(crate) mod panel;
+pub(crate) mod search_collator;
 pub(crate) mod template_action;
 
 use crate::model::PluginInfo;
@@ -74,6 +75,7 @@ pub(crate) fn each_declared(visit: &mut impl Visit) {
     visit.visit::<panel::Panel>();
     visit.visit::<entity_provider::EntityProvider>();
     visit.visit::<template_action::TemplateAction>();
+    visit.visit::<search_collator::SearchCollator>();
 }
 
 /// Plugin names and most extension ids: lowercase letters, digits and `-`, 1 to

@@ -1,4 +1,4 @@
-//! `portal:plugin@1.x`: bindings generated from `wit/1.2.0` (the newest 1.x),
+//! `portal:plugin@1.x`: bindings generated from `wit/1.3.0` (the newest 1.x),
 //! the host-function implementations for it, and how an extension point is
 //! called on a 1.x plugin ([`Binding`], implemented by each module of
 //! `crate::extensions`, which also converts that extension point's types).
@@ -17,20 +17,22 @@ use std::path::Path;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Instance, InstancePre, Linker};
 
-pub const VERSION: &str = "1.2.0";
+pub const VERSION: &str = "1.3.0";
 
 wasmtime::component::bindgen!({
-    path: "../../wit/1.2.0",
-    world: "portal:plugin/plugin",
+    path: "../../wit/1.3.0",
+    world: "portal:plugin/all-extensions",
     imports: { default: async | trappable | tracing },
     exports: { default: async },
 });
 
-pub(crate) use exports::portal::plugin::{entity_provider, meta, panel, template_action};
+pub(crate) use exports::portal::plugin::{
+    entity_provider, meta, panel, search_collator, template_action,
+};
 use portal::plugin::types::HostError;
 
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    Plugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+    AllExtensions::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }
 
 /// How one extension point is called on a 1.x plugin.
