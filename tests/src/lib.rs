@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod browser;
 pub mod github;
+pub mod pagerduty;
 pub mod stand_in;
 
 /// The repository root.

@@ -69,11 +69,17 @@ pub async fn load_plugins() -> Result<PluginsView, ServerFnError> {
 }
 
 #[server(prefix = "/_portal/fn", endpoint = "search", input = Json)]
-pub async fn load_search(term: String, kind: Option<String>) -> Result<SearchView, ServerFnError> {
+pub async fn load_search(request: SearchRequest) -> Result<SearchView, ServerFnError> {
     let data = data()?;
-    crate::ssr::views::search(&data, &term, kind.as_deref())
+    crate::ssr::views::search(&data, request)
         .await
         .map_err(ServerFnError::new)
+}
+
+/// The search box's suggestions (as the user types).
+#[server(prefix = "/_portal/fn", endpoint = "suggest", input = Json)]
+pub async fn load_suggestions(term: String) -> Result<Vec<Suggestion>, ServerFnError> {
+    Ok(data()?.suggest(&term).await)
 }
 
 /// The installed template actions (`/create/actions`).

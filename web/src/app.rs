@@ -125,6 +125,7 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                     .map(|src| view! { <img class="brand-logo" src=src alt=""/> })}
                 <span class="brand-title">{branding.title.clone()}</span>
             </a>
+            <SearchBox/>
             <nav aria-label="Main">
                 <ul>
                     {items

@@ -15,7 +15,8 @@ mod editor;
 mod entity;
 mod not_found;
 mod plugins;
-mod search;
+pub(crate) mod search;
+mod search_box;
 mod task;
 mod template_form;
 
@@ -28,5 +29,6 @@ pub use entity::EntityPage;
 pub use not_found::NotFound;
 pub use plugins::PluginsPage;
 pub use search::SearchPage;
+pub use search_box::SearchBox;
 pub use task::TaskPage;
 pub use template_form::TemplateFormPage;

@@ -159,6 +159,18 @@ pub trait PortalData: Send + Sync + 'static {
         secrets: Map<String, Value>,
     ) -> Result<Value, DataError>;
 
+    /// One page of the portal's search (`/search`).
+    async fn search(
+        &self,
+        _request: crate::model::SearchRequest,
+    ) -> Result<crate::model::SearchView, DataError> {
+        Err(DataError("this portal has no search".into()))
+    }
+    /// The search box's suggestions for what was typed so far.
+    async fn suggest(&self, _term: &str) -> Vec<crate::model::Suggestion> {
+        Vec::new()
+    }
+
     /// A documented entity's TechDocs build status (`key`:
     /// `namespace/kind/name`, lowercase); `None` when it has none.
     async fn docs_status(&self, _key: &str) -> Option<DocsStatus> {
