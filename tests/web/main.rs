@@ -9,6 +9,7 @@
 
 mod create;
 mod docs;
+mod search;
 
 use portal_tests::browser::{Browser, artifacts_dir};
 use portal_tests::{
