@@ -3,6 +3,7 @@
 //! HTTP on 127.0.0.1. Run with `cargo xtask test`, which builds all of them.
 
 mod cli;
+mod collators;
 mod drop_in;
 mod grants;
 mod hostile;

@@ -16,7 +16,9 @@ fn a_misspelled_name_is_suggested_and_picked_with_the_keyboard() {
     let portal = portal();
     // The index catches up with the catalog in the background.
     wait_for(WAIT, || {
-        let found = portal.get_json("/api/search/query?term=payments-service").ok()?;
+        let found = portal
+            .get_json("/api/search/query?term=payments-service")
+            .ok()?;
         (found["numberOfResults"].as_u64()? > 0).then_some(())
     })
     .unwrap_or_else(|| panic!("payments-service is never found; log:\n{}", portal.log()));
@@ -92,12 +94,7 @@ fn the_search_page_works_without_javascript() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let portal = portal();
     let html = wait_for(WAIT, || {
-        let html = portal
-            .get("/search?q=payment")
-            .send()
-            .ok()?
-            .text()
-            .ok()?;
+        let html = portal.get("/search?q=payment").send().ok()?.text().ok()?;
         html.contains("payments-service").then_some(html)
     })
     .unwrap_or_else(|| panic!("no results; log:\n{}", portal.log()));
@@ -107,7 +104,10 @@ fn the_search_page_works_without_javascript() {
         html.contains("href=\"/catalog/default/component/payments-service\""),
         "{html}"
     );
-    assert!(html.contains("filters[kind]=") || html.contains("filters%5Bkind%5D="), "{html}");
+    assert!(
+        html.contains("filters[kind]=") || html.contains("filters%5Bkind%5D="),
+        "{html}"
+    );
     // A hostile term is text, never markup.
     let hostile = portal
         .get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
