@@ -7,10 +7,13 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
+/// Sites by key: the record and its pages.
+type SiteMap = BTreeMap<String, (Arc<DocsSite>, Vec<DocsPage>)>;
+
 #[derive(Default)]
 struct Memory {
     entities: Mutex<BTreeMap<String, Vec<u8>>>,
-    sites: Mutex<BTreeMap<String, (Arc<DocsSite>, Vec<DocsPage>)>>,
+    sites: Mutex<SiteMap>,
 }
 
 impl Sources for Memory {
