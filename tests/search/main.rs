@@ -213,11 +213,13 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     let portal = portal(dir.path());
     ready(&portal);
 
-    // Added.
+    // Added (a second document in a watched catalog file).
+    let ledger = component("ledger", "Ledger", "Double-entry bookkeeping.", "team-b");
+    let with = |extra: &str| format!("{ledger}---\n{extra}");
     write(
         dir.path(),
-        "billing/catalog-info.yaml",
-        &component("billing", "Billing", "Sends invoices.", "team-a"),
+        "ledger/catalog-info.yaml",
+        &with(&component("billing", "Billing", "Sends invoices.", "team-a")),
     );
     let took = until(&portal, FRESH, "added entity", "term=invoices", |a| {
         titles(a) == ["Billing"]
@@ -226,8 +228,8 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     // Edited.
     write(
         dir.path(),
-        "billing/catalog-info.yaml",
-        &component("billing", "Billing", "Sends reminders.", "team-a"),
+        "ledger/catalog-info.yaml",
+        &with(&component("billing", "Billing", "Sends reminders.", "team-a")),
     );
     let took = until(&portal, FRESH, "edited entity", "term=reminders", |a| {
         titles(a) == ["Billing"]
@@ -235,7 +237,7 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     eprintln!("edited: searchable after {took:?}");
     assert_eq!(search(&portal, "term=invoices")["numberOfResults"], 0);
     // Removed.
-    std::fs::remove_file(dir.path().join("billing/catalog-info.yaml")).unwrap();
+    write(dir.path(), "ledger/catalog-info.yaml", &ledger);
     let took = until(&portal, FRESH, "removed entity", "term=reminders", |a| {
         a["numberOfResults"] == 0
     });
@@ -270,8 +272,8 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     portal.kill();
     write(
         dir.path(),
-        "audit/catalog-info.yaml",
-        &component("audit", "Audit", "Keeps the trail.", "team-a"),
+        "ledger/catalog-info.yaml",
+        &with(&component("audit", "Audit", "Keeps the trail.", "team-a")),
     );
     let portal = portal.restart().unwrap();
     until(&portal, START, "after restart", "term=trail", |a| {
@@ -300,7 +302,7 @@ fn hostile_queries_get_400_or_a_bounded_answer() {
     let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     // Refused, naming the cause, in the API's error shape.
     let cases = [
-        (format!("term={}", "a".repeat(100_000)), "characters long"),
+        (format!("term={}", "a".repeat(20_000)), "characters long"),
         (
             format!("term={}", enc(&vec!["word"; 10_000].join(" "))),
             "characters long",
@@ -328,9 +330,28 @@ fn hostile_queries_get_400_or_a_bounded_answer() {
         assert_eq!(body["response"]["statusCode"], 400);
         assert_eq!(body["request"]["method"], "GET");
     }
-    // A 1 MB term: refused before or by the handler, never a crash.
-    let (status, _) = get(&format!("term={}", "a".repeat(1 << 20)));
-    assert!((400..500).contains(&status), "{status}");
+    // A 1 MB term (sent by hand: HTTP clients refuse such URLs): refused
+    // before or by the handler, or the connection closed; never a crash.
+    {
+        use std::io::{Read, Write};
+        let addr = portal.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let request = format!(
+            "GET /api/search/query?term={} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+            "a".repeat(1 << 20)
+        );
+        let _ = stream.write_all(request.as_bytes());
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let head = String::from_utf8_lossy(&response[..response.len().min(12)]).into_owned();
+        assert!(
+            head.is_empty() || head.starts_with("HTTP/1.1 4"),
+            "{head}"
+        );
+    }
     // Query syntax is only punctuation between words.
     for term in [
         "title:payments",

@@ -390,7 +390,8 @@ impl DocumentBuilder {
             doc.add_text(f.keywords, &entity_title);
             doc.add_text(f.exact, normalise(&mut self.analyzer, title));
             self.prefixes(&mut doc, &[title]);
-            doc.add_u64(f.length, title.chars().count() as u64);
+            // Ranks after an entity of the same title (`payments`, then its docs).
+            doc.add_u64(f.length, title.chars().count() as u64 + 8);
             Self::facet(&mut doc, &f, "doctype", TECHDOCS);
             Self::facet(&mut doc, &f, "kind", &kind);
             Self::facet(&mut doc, &f, "namespace", &ns);
