@@ -131,7 +131,7 @@ pub fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
     Ok(count + 2)
 }
 
-fn rss_mib(pid: u32) -> f64 {
+pub fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -142,15 +142,15 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-struct Load {
-    requests: usize,
-    errors: usize,
-    p50: Duration,
-    p99: Duration,
-    rps: f64,
+pub struct Load {
+    pub requests: usize,
+    pub errors: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub rps: f64,
 }
 
-async fn load(
+pub async fn load(
     client: &reqwest::Client,
     connections: usize,
     seconds: u64,

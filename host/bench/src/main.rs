@@ -6,6 +6,7 @@ mod catalog;
 mod plugins;
 mod portal_process;
 mod scaffolder;
+mod search;
 mod stats;
 mod techdocs;
 mod web;
@@ -37,6 +38,8 @@ enum Command {
     Web(web::WebArgs),
     /// TechDocs: building a 10-page and a 1,000-page documentation site.
     Techdocs(techdocs::TechdocsArgs),
+    /// Search: full index build, memory, query and suggestion latency at 16 connections.
+    Search(search::SearchArgs),
     /// Internal: the portal process the catalog and web benchmarks measure.
     #[command(hide = true)]
     CatalogServer(catalog::ServerArgs),
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
             Command::Web(args) => web::run(args).await,
             Command::Scaffolder(args) => scaffolder::run(args).await,
             Command::Techdocs(args) => techdocs::run(args).await,
+            Command::Search(args) => search::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })

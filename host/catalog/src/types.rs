@@ -168,6 +168,9 @@ pub struct CatalogEvent {
     pub updated: usize,
     /// Removed.
     pub removed: usize,
+    /// Refs (`kind:namespace/name`, lowercase) of the entities written or
+    /// removed, for listeners that follow entities one by one (search).
+    pub entities: Arc<[String]>,
 }
 
 /// An entity a plugin provider emitted.

@@ -32,6 +32,7 @@ pub(crate) fn commit_run(catalog: &Catalog, run: SourceRun) -> state::Applied {
         .write()
         .unwrap_or_else(lock_err)
         .apply(&mut applied);
+    let changed = changed_refs(&applied.changes);
     // Queued in writer order: the store thread saves it while the
     // writer goes on with the next source (see `store::WriteBehind`).
     catalog
@@ -44,6 +45,7 @@ pub(crate) fn commit_run(catalog: &Catalog, run: SourceRun) -> state::Applied {
             added: applied.added,
             updated: applied.updated,
             removed: applied.removed,
+            entities: changed,
         });
     }
     applied
@@ -61,6 +63,7 @@ pub(crate) fn commit_plan(
     let _writer = catalog.inner.writer.lock().unwrap_or_else(lock_err);
     let mut applied = plan(&catalog.read_state());
     extra(&mut applied.changes);
+    let changed = changed_refs(&applied.changes);
     catalog.inner.store.commit(&applied.changes)?;
     let mut state = catalog.inner.state.write().unwrap_or_else(lock_err);
     state.apply(&mut applied);
@@ -72,9 +75,20 @@ pub(crate) fn commit_plan(
             added: 0,
             updated: 0,
             removed: applied.removed,
+            entities: changed,
         });
     }
     Ok(applied)
+}
+
+/// The refs of the entities a change set writes or removes.
+fn changed_refs(changes: &ChangeSet) -> std::sync::Arc<[String]> {
+    changes
+        .put_entities
+        .iter()
+        .map(|e| e.entity_ref.clone())
+        .chain(changes.delete_entities.iter().cloned())
+        .collect()
 }
 
 /// The run of a root source (a configured or registered location): its

@@ -10,6 +10,7 @@ pub mod catalog_wiring;
 pub mod collator_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
+pub mod search_wiring;
 mod state;
 pub mod techdocs_wiring;
 pub mod template_editor;
@@ -81,12 +82,15 @@ impl Portal {
         )
         .context("cannot open the TechDocs store")?;
         techdocs_wiring::spawn(catalog.clone(), techdocs.clone());
+        let search = search_wiring::start(&data_dir, catalog.clone(), techdocs.clone())
+            .context("cannot open the search index")?;
         let state = AppState::new(
             Arc::new(config.clone()),
             plugins,
             catalog,
             scaffolder,
             techdocs,
+            search,
         );
         let ui = portal_web::ssr::router(Arc::new(web::WebData::new(state.clone())), settings);
         let app = api::router(state.clone(), ui);

@@ -2,6 +2,7 @@ use portal_catalog::Catalog;
 use portal_config::Config;
 use portal_plugin_host::PluginHost;
 use portal_scaffolder::Scaffolder;
+use portal_search::Search;
 use portal_techdocs::TechDocs;
 use std::sync::Arc;
 
@@ -16,6 +17,9 @@ pub struct AppState {
     pub scaffolder: Scaffolder,
     /// Documentation sites: built, stored, served (`portal_techdocs::TechDocs`).
     pub techdocs: TechDocs,
+    /// Search over entities, docs and templates (`portal_search::Search`:
+    /// `query`, `suggest`, `status`).
+    pub search: Search,
 }
 
 impl AppState {
@@ -25,6 +29,7 @@ impl AppState {
         catalog: Catalog,
         scaffolder: Scaffolder,
         techdocs: TechDocs,
+        search: Search,
     ) -> AppState {
         AppState {
             config,
@@ -32,6 +37,7 @@ impl AppState {
             catalog,
             scaffolder,
             techdocs,
+            search,
         }
     }
 }

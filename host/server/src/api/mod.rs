@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod error;
 pub mod plugins;
 pub mod scaffolder;
+pub mod search;
 pub mod techdocs;
 
 use crate::AppState;
@@ -24,6 +25,7 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
         .nest("/api/catalog", catalog::router())
         .nest("/api/scaffolder", scaffolder::router())
         .nest("/api/techdocs", techdocs::router())
+        .nest("/api/search", search::router())
         .merge(ui.router)
         // Unknown API paths get Backstage's JSON error; any other unknown
         // path is a page, and gets the UI's "not found" page.

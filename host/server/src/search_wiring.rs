@@ -1,0 +1,109 @@
+//! Search meets the catalog and TechDocs: [`PortalSources`] lets the index
+//! read entities and docs pages, and [`spawn`] forwards every change the
+//! catalog and the docs builder announce, so an edit is searchable within
+//! moments. The index itself knows nothing of either.
+
+use portal_catalog::{Access, Catalog, EntityQuery, Page};
+use portal_search::{Search, Sources};
+use portal_techdocs::TechDocs;
+use portal_types::docs::{DocsPage, DocsSite};
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The catalog and the docs store, as the index reads them.
+pub struct PortalSources {
+    pub catalog: Catalog,
+    pub techdocs: TechDocs,
+}
+
+impl Sources for PortalSources {
+    fn for_each_entity(&self, visit: &mut dyn FnMut(&[u8])) {
+        let query = EntityQuery {
+            page: Page::Offset {
+                offset: 0,
+                limit: None,
+            },
+            ..Default::default()
+        };
+        // The index holds everything; who may see what is decided per request.
+        let (handles, _) = self.catalog.query_handles(&query, &Access::all());
+        for handle in &handles {
+            visit(&self.catalog.stored_body(handle));
+        }
+    }
+
+    fn entity(&self, entity_ref: &str) -> Option<Vec<u8>> {
+        self.catalog
+            .get_by_ref(entity_ref, &Access::all())
+            .ok()
+            .flatten()
+            .map(|doc| doc.json.to_vec())
+    }
+
+    fn site_keys(&self) -> Vec<String> {
+        self.techdocs.store().keys().unwrap_or_default()
+    }
+
+    fn site(&self, key: &str) -> Option<Arc<DocsSite>> {
+        self.techdocs.site(key).ok().flatten()
+    }
+
+    fn page(&self, key: &str, path: &str) -> Option<DocsPage> {
+        self.techdocs.page(key, path).ok().flatten()
+    }
+}
+
+/// Opens the index in `<data>/search` and keeps it current for as long as
+/// the process runs. Returns at once: the index is built in the background.
+pub fn start(
+    data_dir: &Path,
+    catalog: Catalog,
+    techdocs: TechDocs,
+) -> Result<Search, portal_search::SearchError> {
+    // Subscribed before the index reads the sources, so no change falls
+    // between its first look and the first notification.
+    let mut entity_events = catalog.subscribe();
+    let mut site_events = techdocs.subscribe();
+    let search = Search::open(
+        &data_dir.join("search"),
+        Arc::new(PortalSources { catalog, techdocs }),
+    )?;
+    {
+        let search = search.clone();
+        tokio::spawn(async move {
+            loop {
+                match entity_events.recv().await {
+                    Ok(event) => search.entities_changed(event.entities.to_vec()),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "search: catalog notifications missed; comparing everything"
+                        );
+                        search.reconcile_all();
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+    {
+        let search = search.clone();
+        tokio::spawn(async move {
+            loop {
+                match site_events.recv().await {
+                    Ok(key) => search.sites_changed(vec![key]),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "search: docs notifications missed; comparing everything"
+                        );
+                        search.reconcile_all();
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+    Ok(search)
+}
