@@ -40,10 +40,34 @@ pub struct Config {
     /// this crate does not depend on it.
     #[serde(default)]
     pub catalog: serde_json::Value,
+    #[serde(default)]
+    pub search: SearchConfig,
     /// Directory the configuration file lives in; relative paths in it resolve
     /// against this. Not part of the file.
     #[serde(skip)]
     pub base_dir: PathBuf,
+}
+
+/// The `search:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// How often plugins' search collators run when they leave it to the
+    /// portal (`refresh-interval-seconds: 0`), in seconds.
+    #[serde(default = "default_collate_interval")]
+    pub collate_interval_seconds: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            collate_interval_seconds: default_collate_interval(),
+        }
+    }
+}
+
+fn default_collate_interval() -> u64 {
+    300
 }
 
 fn default_data_dir() -> PathBuf {

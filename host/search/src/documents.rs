@@ -16,6 +16,22 @@ pub const TECHDOCS: &str = "techdocs";
 /// Software templates (Template entities), leading to their form.
 pub const SOFTWARE_TEMPLATE: &str = "software-template";
 
+/// A document a plugin's search collator returned (checked by the plugin
+/// host: an `http(s)` or portal location, field names of lowercase letters,
+/// digits, `-` and `_`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollatedDocument {
+    pub title: String,
+    pub text: String,
+    pub location: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// The group of a collated document type's documents.
+pub fn collated_group(doc_type: &str) -> String {
+    format!("p:{doc_type}")
+}
+
 /// Text indexed per document at most (a docs section, a description).
 const MAX_TEXT_BYTES: usize = 64 * 1024;
 
@@ -327,6 +343,42 @@ impl DocumentBuilder {
         }
         if !e.metadata.tags.is_empty() {
             stored.insert("tags".into(), json!(e.metadata.tags));
+        }
+        doc.add_text(f.doc, Value::Object(stored).to_string());
+        doc
+    }
+
+    /// The document of one collated document (`index`: its place in its
+    /// collation, for a unique id). Its fields are keywords and facets (a
+    /// field `status` is the filter `filters[status]`).
+    pub fn collated(&mut self, doc_type: &str, index: usize, c: &CollatedDocument) -> TantivyDocument {
+        let f = self.fields;
+        let mut doc = TantivyDocument::new();
+        let group = collated_group(doc_type);
+        doc.add_text(f.id, format!("{group}:{index}"));
+        doc.add_text(f.group, &group);
+        doc.add_text(f.etag, "");
+        let text = truncate(&c.text, MAX_TEXT_BYTES);
+        doc.add_text(f.title, &c.title);
+        doc.add_text(f.text, text);
+        for (_, value) in &c.fields {
+            doc.add_text(f.keywords, value);
+        }
+        doc.add_text(f.exact, normalise(&mut self.analyzer, &c.title));
+        self.prefixes(&mut doc, &[&c.title]);
+        doc.add_u64(f.length, c.title.chars().count() as u64);
+        Self::facet(&mut doc, &f, "doctype", doc_type);
+        let mut stored = Map::new();
+        stored.insert("doctype".into(), doc_type.into());
+        stored.insert("title".into(), c.title.clone().into());
+        stored.insert("text".into(), text.into());
+        stored.insert("location".into(), c.location.clone().into());
+        for (name, value) in &c.fields {
+            if matches!(name.as_str(), "doctype" | "title" | "text" | "location") {
+                continue;
+            }
+            Self::facet(&mut doc, &f, name, value);
+            stored.insert(name.clone(), value.clone().into());
         }
         doc.add_text(f.doc, Value::Object(stored).to_string());
         doc

@@ -4,7 +4,7 @@
 //! committed and made visible at once.
 
 use crate::Sources;
-use crate::documents::{DocumentBuilder, RawEntity, site_entity_ref};
+use crate::documents::{CollatedDocument, DocumentBuilder, RawEntity, collated_group, site_entity_ref};
 use crate::schema::Fields;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -25,6 +25,11 @@ pub enum Change {
     Sites(Vec<String>),
     /// Anything may have changed (a missed notification): compare everything.
     All,
+    /// A plugin's collation: every document of its type, replacing the last.
+    Collated {
+        doc_type: String,
+        documents: Vec<CollatedDocument>,
+    },
 }
 
 /// How long changes are gathered before one commit: a catalog sync is
@@ -124,6 +129,18 @@ impl Indexer {
                 }
                 Change::Entities(refs) => entities.extend(refs),
                 Change::Sites(keys) => sites.extend(keys),
+                Change::Collated {
+                    doc_type,
+                    documents,
+                } => {
+                    self.writer
+                        .delete_term(group_term(&self.fields, &collated_group(&doc_type)));
+                    for (i, document) in documents.iter().enumerate() {
+                        self.writer
+                            .add_document(self.builder.collated(&doc_type, i, document))?;
+                    }
+                    tracing::debug!(%doc_type, documents = documents.len(), "search: collated");
+                }
             }
         }
         let searcher = self.reader.searcher();
@@ -261,6 +278,9 @@ impl Indexer {
             }
             added += self.add_site(&key, &site, entity.as_ref(), &etag)?;
         }
+        // Collated documents are not in the sources: their collators
+        // replace them (and the wiring removes those of plugins gone).
+        indexed.retain(|group, _| !group.starts_with("p:"));
         let removed = indexed.len();
         for group in indexed.keys() {
             self.writer.delete_term(group_term(&self.fields, group));
@@ -275,7 +295,7 @@ impl Indexer {
 }
 
 /// Every group in the index with its etag, read from the fast fields.
-fn indexed_groups(
+pub(crate) fn indexed_groups(
     searcher: &Searcher,
     fields: &Fields,
 ) -> tantivy::Result<HashMap<String, String>> {

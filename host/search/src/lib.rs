@@ -53,7 +53,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-pub use documents::{SOFTWARE_CATALOG, SOFTWARE_TEMPLATE, TECHDOCS};
+pub use documents::{CollatedDocument, SOFTWARE_CATALOG, SOFTWARE_TEMPLATE, TECHDOCS};
 pub use error::SearchError;
 pub use highlight::{POST_TAG, PRE_TAG};
 pub use query::{
@@ -375,6 +375,31 @@ impl Search {
         if !keys.is_empty() {
             self.send(Change::Sites(keys));
         }
+    }
+
+    /// Replaces every document of `doc_type` (a plugin's collation) with
+    /// `documents`; none removes them.
+    pub fn replace_collated(&self, doc_type: &str, documents: Vec<CollatedDocument>) {
+        self.send(Change::Collated {
+            doc_type: doc_type.to_owned(),
+            documents,
+        });
+    }
+
+    /// The collated document types in the index (to remove those whose
+    /// plugin is gone).
+    pub fn collated_types(&self) -> Vec<String> {
+        let searcher = self.inner.reader.searcher();
+        let mut types: Vec<String> = indexer::indexed_groups(&searcher, &self.inner.fields)
+            .map(|groups| {
+                groups
+                    .into_keys()
+                    .filter_map(|g| g.strip_prefix("p:").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        types.sort();
+        types
     }
 
     /// Compare everything with the sources (after a missed notification).

@@ -33,6 +33,17 @@ pub const MAX_FILTER_CHARS: usize = 256;
 /// The filters a query may use (document fields, as Backstage names them).
 pub const FILTERS: &[&str] = &["kind", "type", "owner", "lifecycle", "tags", "namespace"];
 
+/// Whether `name` may be a collated document's field (the plugin host's
+/// rule): 1-63 lowercase letters, digits, `-` and `_`.
+fn collated_field(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && name != "doctype"
+}
+
 /// A search, as `GET /api/search/query` takes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchQuery {
@@ -139,6 +150,8 @@ pub fn parse_filters(query: &SearchQuery) -> Result<Vec<Vec<Facet>>, SearchError
         let dim = match name.as_str() {
             "tag" => "tags",
             n if FILTERS.contains(&n) => n,
+            // A field of collated documents (`status`, `urgency`).
+            n if collated_field(n) => n,
             _ => {
                 return Err(SearchError::UnknownFilter(
                     name.chars().take(MAX_FILTER_CHARS).collect(),

@@ -85,6 +85,7 @@ impl Memory {
             problems: Vec::new(),
             build_timestamp: 1,
             etag: etag.into(),
+            includes: Vec::new(),
         };
         self.sites
             .lock()
@@ -628,4 +629,51 @@ fn queries_answer_while_the_index_is_built() {
     let r = s.query(&q("bulk")).unwrap();
     assert!(r.ready);
     assert_eq!(r.number_of_results, 3000);
+}
+
+#[test]
+fn collated_documents_are_found_filtered_replaced_and_kept_across_a_reopen() {
+    let m = organisation();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |title: &str, status: &str| CollatedDocument {
+        title: title.into(),
+        text: format!("{title} on the checkout service"),
+        location: "https://pd.example.com/incidents/1".into(),
+        fields: vec![("status".into(), status.into()), ("urgency".into(), "high".into())],
+    };
+    {
+        let s = Search::open(dir.path(), m.clone()).unwrap();
+        assert!(s.wait_idle(Duration::from_secs(20)));
+        s.replace_collated(
+            "incidents",
+            vec![doc("Checkout latency spike", "triggered"), doc("Disk full", "resolved")],
+        );
+        assert!(s.wait_idle(Duration::from_secs(5)));
+        let mut typo = q("chekout latncy");
+        typo.types = vec!["incidents".into()];
+        let found = s.query(&typo).unwrap();
+        assert_eq!(titles(&found), ["Checkout latency spike"]);
+        assert_eq!(found.results[0].doc_type, "incidents");
+        assert_eq!(found.results[0].document["status"], "triggered");
+        let mut resolved = q("checkout");
+        resolved
+            .filters
+            .insert("status".into(), vec!["resolved".into()]);
+        assert_eq!(titles(&s.query(&resolved).unwrap()), ["Disk full"]);
+        assert_eq!(s.collated_types(), ["incidents"]);
+        // Replaced whole by the next collation.
+        s.replace_collated("incidents", vec![doc("Queue backlog", "acknowledged")]);
+        assert!(s.wait_idle(Duration::from_secs(5)));
+        assert!(titles(&s.query(&q("checkout latency")).unwrap()).is_empty());
+        assert_eq!(titles(&s.query(&q("backlog")).unwrap()), ["Queue backlog"]);
+    }
+    // Reopened: reconciling with the sources keeps them (the collator
+    // replaces them); none removes them.
+    let s = Search::open(dir.path(), m.clone()).unwrap();
+    assert!(s.wait_idle(Duration::from_secs(20)));
+    assert_eq!(titles(&s.query(&q("backlog")).unwrap()), ["Queue backlog"]);
+    s.replace_collated("incidents", Vec::new());
+    assert!(s.wait_idle(Duration::from_secs(5)));
+    assert!(titles(&s.query(&q("backlog")).unwrap()).is_empty());
+    assert!(s.collated_types().is_empty());
 }

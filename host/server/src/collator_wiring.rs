@@ -23,6 +23,34 @@ pub trait CollatedSink: Send + Sync + 'static {
     fn replace(&self, document_type: &str, title: &str, documents: Vec<SearchDocument>);
     /// Removes every document of `document_type`.
     fn remove(&self, document_type: &str);
+    /// The document types it holds collated documents of.
+    fn types(&self) -> Vec<String>;
+}
+
+/// The search index is where they go.
+impl CollatedSink for portal_search::Search {
+    fn replace(&self, document_type: &str, _title: &str, documents: Vec<SearchDocument>) {
+        self.replace_collated(
+            document_type,
+            documents
+                .into_iter()
+                .map(|d| portal_search::CollatedDocument {
+                    title: d.title,
+                    text: d.text,
+                    location: d.location,
+                    fields: d.fields,
+                })
+                .collect(),
+        );
+    }
+
+    fn remove(&self, document_type: &str) {
+        self.replace_collated(document_type, Vec::new());
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.collated_types()
+    }
 }
 
 /// One collator to run: its plugin, title and interval.
@@ -73,6 +101,13 @@ pub fn spawn(
         let mut events = plugins.subscribe();
         plugins.wait_loaded().await;
         let mut collators = present(&plugins, default_interval);
+        // Documents of plugins removed while the portal was down.
+        for stale in sink.types() {
+            if !collators.contains_key(&stale) {
+                tracing::info!(document_type = %stale, "search: no plugin collates this type any more; its documents go");
+                sink.remove(&stale);
+            }
+        }
         let mut due: HashMap<String, Instant> = collators
             .keys()
             .map(|t| (t.clone(), Instant::now()))

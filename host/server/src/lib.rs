@@ -84,6 +84,11 @@ impl Portal {
         techdocs_wiring::spawn(catalog.clone(), techdocs.clone());
         let search = search_wiring::start(&data_dir, catalog.clone(), techdocs.clone())
             .context("cannot open the search index")?;
+        collator_wiring::spawn(
+            plugins.clone(),
+            Arc::new(search.clone()),
+            std::time::Duration::from_secs(config.search.collate_interval_seconds.max(1)),
+        );
         let state = AppState::new(
             Arc::new(config.clone()),
             plugins,
