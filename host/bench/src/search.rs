@@ -195,7 +195,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             Duration::from_secs(900),
             "docs",
             |v| {
-                v.as_array()
+                v["items"].as_array()
                     .is_some_and(|a| a.len() >= sites && a.iter().all(|s| s["state"] == "built"))
             },
         )
