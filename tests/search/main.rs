@@ -219,7 +219,12 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     write(
         dir.path(),
         "ledger/catalog-info.yaml",
-        &with(&component("billing", "Billing", "Sends invoices.", "team-a")),
+        &with(&component(
+            "billing",
+            "Billing",
+            "Sends invoices.",
+            "team-a",
+        )),
     );
     let took = until(&portal, FRESH, "added entity", "term=invoices", |a| {
         titles(a) == ["Billing"]
@@ -229,7 +234,12 @@ fn edits_on_disk_are_searchable_within_two_seconds() {
     write(
         dir.path(),
         "ledger/catalog-info.yaml",
-        &with(&component("billing", "Billing", "Sends reminders.", "team-a")),
+        &with(&component(
+            "billing",
+            "Billing",
+            "Sends reminders.",
+            "team-a",
+        )),
     );
     let took = until(&portal, FRESH, "edited entity", "term=reminders", |a| {
         titles(a) == ["Billing"]
@@ -347,10 +357,7 @@ fn hostile_queries_get_400_or_a_bounded_answer() {
         let mut response = Vec::new();
         let _ = stream.read_to_end(&mut response);
         let head = String::from_utf8_lossy(&response[..response.len().min(12)]).into_owned();
-        assert!(
-            head.is_empty() || head.starts_with("HTTP/1.1 4"),
-            "{head}"
-        );
+        assert!(head.is_empty() || head.starts_with("HTTP/1.1 4"), "{head}");
     }
     // Query syntax is only punctuation between words.
     for term in [

@@ -195,7 +195,8 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             Duration::from_secs(900),
             "docs",
             |v| {
-                v["items"].as_array()
+                v["items"]
+                    .as_array()
                     .is_some_and(|a| a.len() >= sites && a.iter().all(|s| s["state"] == "built"))
             },
         )

@@ -351,7 +351,12 @@ impl DocumentBuilder {
     /// The document of one collated document (`index`: its place in its
     /// collation, for a unique id). Its fields are keywords and facets (a
     /// field `status` is the filter `filters[status]`).
-    pub fn collated(&mut self, doc_type: &str, index: usize, c: &CollatedDocument) -> TantivyDocument {
+    pub fn collated(
+        &mut self,
+        doc_type: &str,
+        index: usize,
+        c: &CollatedDocument,
+    ) -> TantivyDocument {
         let f = self.fields;
         let mut doc = TantivyDocument::new();
         let group = collated_group(doc_type);

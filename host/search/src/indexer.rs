@@ -4,7 +4,9 @@
 //! committed and made visible at once.
 
 use crate::Sources;
-use crate::documents::{CollatedDocument, DocumentBuilder, RawEntity, collated_group, site_entity_ref};
+use crate::documents::{
+    CollatedDocument, DocumentBuilder, RawEntity, collated_group, site_entity_ref,
+};
 use crate::schema::Fields;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -639,14 +639,20 @@ fn collated_documents_are_found_filtered_replaced_and_kept_across_a_reopen() {
         title: title.into(),
         text: format!("{title} on the checkout service"),
         location: "https://pd.example.com/incidents/1".into(),
-        fields: vec![("status".into(), status.into()), ("urgency".into(), "high".into())],
+        fields: vec![
+            ("status".into(), status.into()),
+            ("urgency".into(), "high".into()),
+        ],
     };
     {
         let s = Search::open(dir.path(), m.clone()).unwrap();
         assert!(s.wait_idle(Duration::from_secs(20)));
         s.replace_collated(
             "incidents",
-            vec![doc("Checkout latency spike", "triggered"), doc("Disk full", "resolved")],
+            vec![
+                doc("Checkout latency spike", "triggered"),
+                doc("Disk full", "resolved"),
+            ],
         );
         assert!(s.wait_idle(Duration::from_secs(5)));
         let mut typo = q("chekout latncy");

@@ -10,6 +10,7 @@ pub mod catalog_wiring;
 pub mod collator_wiring;
 pub mod request;
 pub mod scaffolder_wiring;
+pub mod search_view;
 pub mod search_wiring;
 mod state;
 pub mod techdocs_wiring;

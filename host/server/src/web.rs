@@ -256,6 +256,17 @@ impl PortalData for WebData {
         }
     }
 
+    async fn search(
+        &self,
+        request: portal_web::model::SearchRequest,
+    ) -> Result<portal_web::model::SearchView, DataError> {
+        crate::search_view::search(&self.state, request).await
+    }
+
+    async fn suggest(&self, term: &str) -> Vec<portal_web::model::Suggestion> {
+        crate::search_view::suggest(&self.state, term).await
+    }
+
     async fn docs_status(&self, key: &str) -> Option<portal_types::docs::DocsStatus> {
         self.state.techdocs.status(key)
     }

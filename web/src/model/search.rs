@@ -77,7 +77,7 @@ impl SearchRequest {
         let mut next = self.clone();
         next.cursor = None;
         let pair = (field.to_owned(), value.to_owned());
-        if field == "type" {
+        if field == "doctype" {
             if next.types.contains(&pair.1) {
                 next.types.retain(|t| t != value);
             } else {

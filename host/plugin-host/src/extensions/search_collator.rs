@@ -22,7 +22,12 @@ const MAX_TITLE_CHARS: usize = 500;
 const MAX_FIELDS: usize = 32;
 
 /// The document types the portal indexes itself.
-pub const RESERVED_TYPES: [&str; 3] = ["software-catalog", "techdocs", "templates"];
+pub const RESERVED_TYPES: [&str; 4] = [
+    "software-catalog",
+    "techdocs",
+    "software-template",
+    "templates",
+];
 
 impl ExtensionPoint for SearchCollator {
     const KIND: &'static str = "search collator";
