@@ -3,11 +3,12 @@
 //! default), then:
 //!
 //! 1. a portal ingests and builds everything (child process);
-//! 2. in this process, over the same stores: the search index deleted and
-//!    rebuilt from them (full build time, RSS before and after: the search
-//!    part's memory, tantivy's on-disk size), and single-thread query times;
-//! 3. a portal again: query and suggestion latency and throughput over HTTP
-//!    at 16 connections.
+//! 2. a portal again: query and suggestion latency and throughput over HTTP
+//!    at 16 connections;
+//! 3. in this process, over the same stores (the portals stopped): the
+//!    search index deleted and rebuilt from them (full build time, RSS
+//!    before and after: the search part's memory, tantivy's on-disk size),
+//!    and single-thread query times.
 
 use crate::catalog::generate;
 use crate::stats::{Summary, human};
@@ -215,14 +216,93 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 
-    // 2. The full build, in this process, over the stores the portal left.
+    // 2. Over HTTP, a portal on the same data (the index is current: no
+    // rebuild). Stopped before the in-process build opens its stores.
     let mut report = String::new();
+    {
+        let child = crate::portal_process::PortalChild::start(&config, Stdio::inherit())?;
+        let url = child.url.clone();
+        wait_json(
+            &client,
+            &format!("{url}/api/search/status"),
+            Duration::from_secs(600),
+            "search",
+            |v| v["ready"] == true && v["pending"] == 0,
+        )
+        .await?;
+        let enc = |s: &str| form_urlencoded_encode(s);
+        let terms = terms(args.entities);
+        let scenarios: Vec<(&str, Vec<String>)> = vec![
+        (
+            "query: mixed terms (names, prefixes, typos, docs words, phrases)",
+            terms
+                .iter()
+                .map(|t| format!("{url}/api/search/query?term={}", enc(t)))
+                .collect(),
+        ),
+        (
+            "query: one common word (thousands of hits)",
+            vec![format!("{url}/api/search/query?term=rollback")],
+        ),
+        (
+            "query: filtered (kind=component, owner, types[])",
+            (0..50)
+                .map(|i| {
+                    format!(
+                        "{url}/api/search/query?term=component&types[0]=software-catalog&filters[kind]=component&filters[owner]=group-{}",
+                        i % 20
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "suggest: prefixes as typed",
+            terms
+                .iter()
+                .flat_map(|t| {
+                    let t: String = t.chars().take(7).collect();
+                    (3..=t.len()).map(move |n| t[..n].to_owned())
+                })
+                .map(|t| format!("{url}/api/search/suggest?term={}", enc(&t)))
+                .collect(),
+        ),
+    ];
+        let _ = writeln!(
+            report,
+            "\n## Over HTTP ({} connections, {} s each)\n\n| scenario | req/s | p50 | p99 | requests | errors |\n|---|---|---|---|---|---|",
+            args.connections, args.seconds
+        );
+        for (name, urls) in scenarios {
+            let l =
+                crate::catalog::load(&client, args.connections, args.seconds, Arc::new(urls)).await;
+            let line = format!(
+                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
+                l.rps,
+                l.p50.as_secs_f64() * 1000.0,
+                l.p99.as_secs_f64() * 1000.0,
+                l.requests,
+                l.errors
+            );
+            eprintln!("{line}");
+            let _ = writeln!(report, "{line}");
+        }
+        let _ = writeln!(
+            report,
+            "\nRSS of the portal after the load: {:.0} MiB",
+            crate::catalog::rss_mib(child.pid())
+        );
+        drop(child);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // 3. The full build, in this process, over the stores the portals left.
     {
         let portal_config = portal_config::Config::load(&config)?;
         let catalog = portal_catalog::Catalog::open(&portal_config)?;
         let techdocs = portal_techdocs::TechDocs::start(
             &data.join("techdocs"),
             portal_techdocs::BuildLimits::default(),
+            None,
         )?;
         std::fs::remove_dir_all(data.join("search"))?;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -282,77 +362,6 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
         catalog.flush()?;
     }
 
-    // 3. Over HTTP, a portal on the same data (the index is current: no rebuild).
-    let child = crate::portal_process::PortalChild::start(&config, Stdio::inherit())?;
-    let url = child.url.clone();
-    wait_json(
-        &client,
-        &format!("{url}/api/search/status"),
-        Duration::from_secs(600),
-        "search",
-        |v| v["ready"] == true && v["pending"] == 0,
-    )
-    .await?;
-    let enc = |s: &str| form_urlencoded_encode(s);
-    let terms = terms(args.entities);
-    let scenarios: Vec<(&str, Vec<String>)> = vec![
-        (
-            "query: mixed terms (names, prefixes, typos, docs words, phrases)",
-            terms
-                .iter()
-                .map(|t| format!("{url}/api/search/query?term={}", enc(t)))
-                .collect(),
-        ),
-        (
-            "query: one common word (thousands of hits)",
-            vec![format!("{url}/api/search/query?term=rollback")],
-        ),
-        (
-            "query: filtered (kind=component, owner, types[])",
-            (0..50)
-                .map(|i| {
-                    format!(
-                        "{url}/api/search/query?term=component&types[0]=software-catalog&filters[kind]=component&filters[owner]=group-{}",
-                        i % 20
-                    )
-                })
-                .collect(),
-        ),
-        (
-            "suggest: prefixes as typed",
-            terms
-                .iter()
-                .flat_map(|t| {
-                    let t: String = t.chars().take(7).collect();
-                    (3..=t.len()).map(move |n| t[..n].to_owned())
-                })
-                .map(|t| format!("{url}/api/search/suggest?term={}", enc(&t)))
-                .collect(),
-        ),
-    ];
-    let _ = writeln!(
-        report,
-        "\n## Over HTTP ({} connections, {} s each)\n\n| scenario | req/s | p50 | p99 | requests | errors |\n|---|---|---|---|---|---|",
-        args.connections, args.seconds
-    );
-    for (name, urls) in scenarios {
-        let l = crate::catalog::load(&client, args.connections, args.seconds, Arc::new(urls)).await;
-        let line = format!(
-            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
-            l.rps,
-            l.p50.as_secs_f64() * 1000.0,
-            l.p99.as_secs_f64() * 1000.0,
-            l.requests,
-            l.errors
-        );
-        eprintln!("{line}");
-        let _ = writeln!(report, "{line}");
-    }
-    let _ = writeln!(
-        report,
-        "\nRSS of the portal after the load: {:.0} MiB",
-        crate::catalog::rss_mib(child.pid())
-    );
     println!("# portal-bench search{report}");
     Ok(())
 }
