@@ -2,11 +2,13 @@
 //! default, then over command-line flags. Every part of the host reads its settings
 //! from the types here, so the whole schema is visible in one crate.
 
+mod auth;
 mod plugins;
 mod secrets;
 mod server;
 mod targets;
 
+pub use auth::{AuthConfig, GuestConfig, ServiceTokenConfig};
 pub use plugins::{
     CompileConfig, DefaultGrants, ExtensionLimits, ExtensionPoint, Grant, HostPattern, Limits,
     LimitsPatch, PluginsConfig, Quotas, QuotasPatch,
@@ -42,10 +44,17 @@ pub struct Config {
     pub catalog: serde_json::Value,
     #[serde(default)]
     pub search: SearchConfig,
+    /// Sign-in, service tokens and the permission policy.
+    #[serde(default)]
+    pub auth: AuthConfig,
     /// Directory the configuration file lives in; relative paths in it resolve
     /// against this. Not part of the file.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// The file this configuration was read from (`None`: the embedded
+    /// default or text). Parts that reload on change read it again.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// The `search:` section.
@@ -104,7 +113,9 @@ impl Config {
             source,
         })?;
         let base = path.parent().unwrap_or(Path::new(".")).to_owned();
-        Self::from_yaml(&text, &path.display().to_string(), &base)
+        let mut config = Self::from_yaml(&text, &path.display().to_string(), &base)?;
+        config.file = Some(path.to_owned());
+        Ok(config)
     }
 
     /// Parses configuration text; `origin` names it in errors.
@@ -124,6 +135,25 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        for (i, token) in self.auth.service_tokens.iter().enumerate() {
+            let hex_ok = token.sha256.len() == 64
+                && token
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex_ok {
+                return Err(format!(
+                    "auth.service_tokens[{i}] (`{}`): sha256 must be 64 lowercase hex digits (the token's SHA-256; `portal auth token` makes one)",
+                    token.name
+                ));
+            }
+            if self.auth.service_tokens[..i].iter().any(|t| t.name == token.name) {
+                return Err(format!(
+                    "auth.service_tokens: the name `{}` is used twice",
+                    token.name
+                ));
+            }
+        }
         if self.plugins.quotas.log_window_seconds == 0 {
             return Err("plugins.quotas.log_window_seconds must be at least 1".into());
         }

@@ -1,0 +1,280 @@
+//! Access control: who is asking ([`Principal`]), what the policy lets them
+//! do ([`Decision`]), and the record of what they did ([`AuditLog`]).
+//!
+//! The server asks [`Auth::authenticate`] once per request and
+//! [`Auth::decide`] for every guarded action; it turns a catalog read's
+//! decision into the catalog's `Access`. This crate knows nothing of HTTP
+//! or of the catalog's storage: it sees entities only as predicates.
+//!
+//! Service tokens and the policy are re-read when the configuration file
+//! or the policy file changes, so a token is revoked by removing it from
+//! the file. A file that no longer parses leaves the previous settings in
+//! force, and [`Auth::reload_error`] says why.
+
+pub mod audit;
+pub mod identity;
+pub mod permission;
+pub mod policy;
+pub mod tokens;
+
+pub use audit::{AuditEvent, AuditFilter, AuditLog, Outcome};
+pub use identity::{Identity, Principal, Service};
+pub use permission::{Permission, ResourceType};
+pub use policy::{Condition, Decision, Policy, PolicyError};
+pub use tokens::ServiceTokens;
+
+use portal_config::{AuthConfig, Config};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(
+        "refusing to serve on {host}: with no sign-in provider configured, the portal runs in guest mode, where anyone who reaches it may do anything its policy lets a guest do; guest mode only serves on a loopback address (127.0.0.1, ::1, localhost). Configure a sign-in provider under `auth:`, or bind to 127.0.0.1"
+    )]
+    GuestOutsideLoopback { host: String },
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    #[error("invalid auth configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+}
+
+/// Why a request has no principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// A bearer token was sent and is not a configured service token.
+    InvalidToken,
+    /// Nothing was sent and guest mode is off.
+    SignInRequired,
+}
+
+/// How people use this portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// No provider: everyone is the guest (loopback only).
+    Guest,
+    /// People sign in.
+    SignIn,
+}
+
+/// What is in force now (swapped whole on reload).
+struct Settings {
+    tokens: ServiceTokens,
+    policy: Policy,
+}
+
+struct Inner {
+    mode: Mode,
+    guest: Identity,
+    settings: RwLock<Arc<Settings>>,
+    reload_error: RwLock<Option<String>>,
+    audit: AuditLog,
+    config_file: Option<PathBuf>,
+    policy_file: Option<PathBuf>,
+}
+
+/// The portal's access control. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth(Arc<Inner>);
+
+/// Whether `host` (as configured in `server.host`) is a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Auth {
+    /// Checks the mode against the bind address, loads tokens and policy,
+    /// opens the audit log under `data_dir`, and starts watching the files.
+    pub fn start(config: &Config, data_dir: &Path) -> Result<Auth, AuthError> {
+        // Sign-in providers come with OpenID Connect; until one is
+        // configured, the portal is in guest mode.
+        let mode = Mode::Guest;
+        if mode == Mode::Guest && !is_loopback(&config.server.host) {
+            return Err(AuthError::GuestOutsideLoopback {
+                host: config.server.host.clone(),
+            });
+        }
+        let policy_file = config.auth.policy.as_ref().map(|p| config.resolve(p));
+        let settings = load_settings(&config.auth, policy_file.as_deref())?;
+        let audit = AuditLog::open(&data_dir.join("audit"))?;
+        let auth = Auth(Arc::new(Inner {
+            mode,
+            guest: Identity::user(config.auth.guest.user_ref.clone()),
+            settings: RwLock::new(Arc::new(settings)),
+            reload_error: RwLock::new(None),
+            audit,
+            config_file: config.file.clone(),
+            policy_file,
+        }));
+        auth.watch();
+        Ok(auth)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.0.mode
+    }
+
+    /// The guest identity (its ownership refs are its own ref; the server
+    /// adds the groups the catalog knows).
+    pub fn guest(&self) -> &Identity {
+        &self.0.guest
+    }
+
+    /// Who a request is: a service token's service, or the guest.
+    pub fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, Unauthenticated> {
+        if let Some(token) = bearer {
+            let settings = self.settings();
+            return settings
+                .tokens
+                .verify(token)
+                .map(Principal::Service)
+                .ok_or(Unauthenticated::InvalidToken);
+        }
+        match self.0.mode {
+            Mode::Guest => Ok(Principal::Guest(self.0.guest.clone())),
+            Mode::SignIn => Err(Unauthenticated::SignInRequired),
+        }
+    }
+
+    /// The policy's decision for `principal` asking for `permission`.
+    pub fn decide(&self, principal: &Principal, permission: &Permission) -> Decision {
+        self.settings().policy.decide(principal, permission)
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.0.audit
+    }
+
+    /// Why the last reload was refused (the previous settings stay in force).
+    pub fn reload_error(&self) -> Option<String> {
+        self.0.reload_error.read().unwrap().clone()
+    }
+
+    fn settings(&self) -> Arc<Settings> {
+        self.0.settings.read().unwrap().clone()
+    }
+
+    /// Re-reads the configuration's `auth:` section and the policy file.
+    pub fn reload(&self) {
+        let result = (|| -> Result<Settings, String> {
+            let auth = match &self.0.config_file {
+                Some(file) => Config::load(file).map_err(|e| e.to_string())?.auth,
+                None => AuthConfig::default(),
+            };
+            // The policy file stays the one the portal started with: a
+            // change of path is taken at the next start.
+            load_settings(&auth, self.0.policy_file.as_deref()).map_err(|e| e.to_string())
+        })();
+        match result {
+            Ok(settings) => {
+                *self.0.settings.write().unwrap() = Arc::new(settings);
+                *self.0.reload_error.write().unwrap() = None;
+                tracing::info!("auth: service tokens and policy reloaded");
+            }
+            Err(e) => {
+                tracing::error!("auth: reload refused, the previous settings stay in force: {e}");
+                *self.0.reload_error.write().unwrap() = Some(e);
+            }
+        }
+    }
+
+    /// Polls the two files' modification times once a second. Polling, not
+    /// inotify: editors replace files in ways that lose a watch, and one
+    /// `stat` a second costs nothing.
+    fn watch(&self) {
+        let files: Vec<PathBuf> = [&self.0.config_file, &self.0.policy_file]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        if files.is_empty() {
+            return;
+        }
+        let weak: Weak<Inner> = Arc::downgrade(&self.0);
+        let stamp = move || -> Vec<Option<(SystemTime, u64)>> {
+            files
+                .iter()
+                .map(|f| std::fs::metadata(f).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
+                .collect()
+        };
+        let mut last = stamp();
+        std::thread::Builder::new()
+            .name("auth-reload".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    let Some(inner) = weak.upgrade() else { return };
+                    let now = stamp();
+                    if now != last {
+                        last = now;
+                        Auth(inner).reload();
+                    }
+                }
+            })
+            .expect("can start a thread");
+    }
+}
+
+fn load_settings(auth: &AuthConfig, policy_file: Option<&Path>) -> Result<Settings, AuthError> {
+    let tokens = ServiceTokens::from_config(&auth.service_tokens).map_err(AuthError::Config)?;
+    let policy = match policy_file {
+        Some(path) => Policy::load(path)?,
+        None => Policy::allow_all(),
+    };
+    Ok(Settings { tokens, policy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["0.0.0.0", "::", "10.0.0.1", "portal.acme.example"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn guest_mode_refuses_other_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_yaml("server: { host: 0.0.0.0 }", "t", dir.path()).unwrap();
+        let err = Auth::start(&config, dir.path()).err().unwrap().to_string();
+        assert!(err.contains("0.0.0.0") && err.contains("guest mode"), "{err}");
+    }
+
+    #[test]
+    fn tokens_are_revoked_by_editing_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, sha) = tokens::generate();
+        let file = dir.path().join("portal.yaml");
+        let write = |tokens: &str| std::fs::write(&file, format!("auth:\n  service_tokens: {tokens}\n")).unwrap();
+        write(&format!("[{{name: ci, sha256: {sha}, permissions: [catalog.entity.read]}}]"));
+        let auth = Auth::start(&Config::load(&file).unwrap(), dir.path()).unwrap();
+        let ci = auth.authenticate(Some(&token)).unwrap();
+        assert_eq!(auth.decide(&ci, &permission::CATALOG_ENTITY_READ), Decision::Allow);
+        assert_eq!(auth.authenticate(Some("nope")), Err(Unauthenticated::InvalidToken));
+        assert!(matches!(auth.authenticate(None), Ok(Principal::Guest(_))));
+
+        // A broken file keeps the token working, and says why.
+        std::fs::write(&file, "auth: [").unwrap();
+        auth.reload();
+        assert!(auth.reload_error().is_some());
+        assert!(auth.authenticate(Some(&token)).is_ok());
+
+        write("[]");
+        auth.reload();
+        assert_eq!(auth.reload_error(), None);
+        assert_eq!(auth.authenticate(Some(&token)), Err(Unauthenticated::InvalidToken));
+    }
+}
