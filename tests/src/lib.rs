@@ -156,6 +156,12 @@ impl PortalProcess {
         self.dir.path().join("plugins")
     }
 
+    /// The configuration file it was started with (tests edit it to see a
+    /// reload).
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }

@@ -56,6 +56,13 @@ pub struct QueryResult {
 #[derive(Debug, Clone)]
 pub struct EntityHandle(pub(crate) Arc<EntityRec>);
 
+impl EntityHandle {
+    /// The entity's canonical ref (`kind:namespace/name`, lowercase).
+    pub fn entity_ref(&self) -> &str {
+        &self.0.entity_ref
+    }
+}
+
 /// A location registered through the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

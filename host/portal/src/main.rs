@@ -28,6 +28,9 @@ enum Command {
     /// Check software templates before they are registered.
     #[command(subcommand)]
     Template(cmd::template::TemplateCommand),
+    /// Access control chores: make a service token.
+    #[command(subcommand)]
+    Auth(cmd::auth::AuthCommand),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
             Command::Plugin(command) => cmd::plugin::run(command).await,
             Command::Catalog(command) => cmd::catalog::run(command).await,
             Command::Template(command) => cmd::template::run(command).await,
+            Command::Auth(command) => cmd::auth::run(command).await,
         }
     });
     match result {

@@ -459,6 +459,7 @@ impl Search {
         let filters = query::parse_filters(q)?;
         let f = &self.inner.fields;
         let built = query::build(f, &parsed, &filters, Scope::Full);
+        let built = query::excluding(f, built, &query::hidden_groups(&q.hidden_entities));
         let mut facets = FacetCollector::for_field("facets");
         for (dim, _) in FACETS {
             facets.add_facet(Facet::from_path([*dim]));
@@ -542,6 +543,17 @@ impl Search {
     /// The best few titles for what is being typed: names and titles only,
     /// the last word as a prefix, typo tolerant. `limit` is capped at 20.
     pub fn suggest(&self, term: &str, limit: usize) -> Result<Vec<Suggestion>, SearchError> {
+        self.suggest_excluding(term, limit, &[])
+    }
+
+    /// [`Search::suggest`] without the hidden entities' documents (see
+    /// [`SearchQuery::hidden_entities`]).
+    pub fn suggest_excluding(
+        &self,
+        term: &str,
+        limit: usize,
+        hidden_entities: &[String],
+    ) -> Result<Vec<Suggestion>, SearchError> {
         let limit = limit.clamp(1, 20);
         let mut analyzer = self.inner.analyzer.clone();
         let parsed = query::parse_term(&mut analyzer, term)?;
@@ -550,6 +562,7 @@ impl Search {
         }
         let f = &self.inner.fields;
         let built = query::build(f, &parsed, &[], Scope::Titles);
+        let built = query::excluding(f, built, &query::hidden_groups(hidden_entities));
         let searcher = self.inner.reader.searcher();
         let top = searcher.search(
             &built,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
-    PhraseQuery, Query, TermQuery,
+    PhraseQuery, Query, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -58,6 +58,25 @@ pub struct SearchQuery {
     pub page_cursor: Option<String>,
     /// Results per page (1-100, default 25).
     pub page_limit: Option<usize>,
+    /// Entities the asker may not see (canonical refs): their documents and
+    /// their docs' sections are left out before anything is counted, so
+    /// neither results nor facet counts reveal them.
+    pub hidden_entities: Vec<String>,
+}
+
+/// The index groups of hidden entities: the entity's own document and its
+/// docs site's sections (`kind:ns/name` → `e:kind:ns/name`, `s:ns/kind/name`).
+pub fn hidden_groups(hidden_entities: &[String]) -> Vec<String> {
+    let mut groups = Vec::with_capacity(hidden_entities.len() * 2);
+    for entity_ref in hidden_entities {
+        groups.push(format!("e:{entity_ref}"));
+        if let Some((kind, rest)) = entity_ref.split_once(':')
+            && let Some((ns, name)) = rest.split_once('/')
+        {
+            groups.push(format!("s:{ns}/{kind}/{name}"));
+        }
+    }
+    groups
 }
 
 /// How many typos a word may have: none under 4 characters, one up to 7,
@@ -425,4 +444,17 @@ mod tests {
         assert_eq!(typo_distance("payment"), 1);
         assert_eq!(typo_distance("payments"), 2);
     }
+}
+
+/// `query` without the documents of these groups (nothing to leave out:
+/// the query itself, untouched).
+pub fn excluding(f: &Fields, query: Box<dyn Query>, groups: &[String]) -> Box<dyn Query> {
+    if groups.is_empty() {
+        return query;
+    }
+    let terms = groups.iter().map(|g| Term::from_field_text(f.group, g));
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::MustNot, Box::new(TermSetQuery::new(terms))),
+    ]))
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Plugins' read access to the catalog: what the plugin principal may see
-/// (`RequestContext::plugin().access()`).
+/// (`RequestContext::system().access()`).
 pub struct CatalogService {
     catalog: Catalog,
     access: Access,
@@ -21,7 +21,7 @@ pub struct CatalogService {
 
 impl CatalogService {
     pub fn new(catalog: Catalog) -> CatalogService {
-        CatalogService::with_access(catalog, RequestContext::plugin().access())
+        CatalogService::with_access(catalog, RequestContext::system().access())
     }
 
     fn with_access(catalog: Catalog, access: Access) -> CatalogService {

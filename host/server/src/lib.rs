@@ -45,6 +45,9 @@ impl Portal {
         let data_dir = config.data_dir();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        // First: a portal that must not serve (guest mode on a public
+        // address, a broken policy) says so before any other work.
+        let auth = portal_auth::Auth::start(&config, &data_dir)?;
         let kv = PluginStore::open_in(&data_dir)?;
         let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
         let catalog_service = Arc::new(catalog_wiring::CatalogService::new(catalog.clone()));
@@ -97,6 +100,7 @@ impl Portal {
             scaffolder,
             techdocs,
             search,
+            auth,
         );
         let ui = portal_web::ssr::router(Arc::new(web::WebData::new(state.clone())), settings);
         let app = api::router(state.clone(), ui);
@@ -118,6 +122,7 @@ impl Portal {
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = rx.await;
             });
@@ -155,6 +160,9 @@ impl Portal {
         }
         if let Err(e) = self.state.techdocs.store().flush() {
             tracing::error!("techdocs: flush on shutdown failed: {e}");
+        }
+        if let Err(e) = self.state.auth.audit().flush() {
+            tracing::error!("audit: flush on shutdown failed: {e}");
         }
         if let Err(e) = self.state.scaffolder.flush() {
             tracing::error!("scaffolder: flush on shutdown failed: {e}");

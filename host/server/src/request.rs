@@ -1,59 +1,341 @@
-//! The one place where a request learns who is asking, and what that
-//! principal may see in the catalog. Today every request is anonymous and
-//! may see everything; sign-in and permissions will fill this in. Every
-//! catalog read path (the REST API, the web UI, plugins' `catalog`
-//! capability) takes its [`Access`] from [`RequestContext::access`].
+//! The one place where a request learns who is asking and what they may do.
+//!
+//! [`identify`] runs before every route: it reads the credentials (a
+//! service token as `Authorization: Bearer`; otherwise the guest, in guest
+//! mode), refuses cross-site writes from browsers, and leaves a
+//! [`RequestContext`] in the request. Handlers take that context as an
+//! extractor and never look at headers themselves: every catalog read takes
+//! its [`Access`] from [`RequestContext::access`], and every guarded action
+//! goes through [`RequestContext::authorize`] (or `authorize_entity`), which
+//! also writes denials to the audit log.
 
-use axum::extract::FromRequestParts;
+use crate::AppState;
+use crate::api::error::ApiError;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use portal_catalog::Access;
-use std::convert::Infallible;
-
-/// Who is asking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    /// No credentials were presented (allowed while permissions are off).
-    Anonymous,
-    /// A plugin, through a host capability (the plugin host does not say
-    /// which plugin to the catalog yet).
-    Plugin,
-}
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use portal_auth::permission::{self, Permission};
+use portal_auth::{AuditEvent, Auth, Decision, Identity, Outcome, Principal, Unauthenticated};
+use portal_catalog::{Access, Catalog, EntityDoc};
+use portal_catalog_model::Predicate;
+use std::net::SocketAddr;
 
 /// Per-request facts every handler can take as an extractor.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RequestContext {
     pub principal: Principal,
+    /// The peer address, for the audit log.
+    pub source: String,
+    /// `None`: the portal's own work, which no policy restricts.
+    auth: Option<Auth>,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("principal", &self.principal.display())
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 impl RequestContext {
-    /// A request without credentials.
-    pub fn anonymous() -> RequestContext {
+    /// The portal's own work (background jobs, a plugin's catalog
+    /// capability outside any request): sees everything.
+    pub fn system() -> RequestContext {
         RequestContext {
-            principal: Principal::Anonymous,
+            principal: Principal::System,
+            source: String::new(),
+            auth: None,
         }
     }
 
-    /// A plugin's call into the portal.
-    pub fn plugin() -> RequestContext {
+    /// A request from `principal`, judged by `auth`'s policy.
+    pub fn new(auth: Auth, principal: Principal, source: String) -> RequestContext {
         RequestContext {
-            principal: Principal::Plugin,
+            principal,
+            source,
+            auth: Some(auth),
+        }
+    }
+
+    /// The policy's decision on `permission` for this principal.
+    pub fn decide(&self, permission: &Permission) -> Decision {
+        match &self.auth {
+            None => Decision::Allow,
+            Some(auth) => auth.decide(&self.principal, permission),
         }
     }
 
     /// What this principal may see in the catalog. The only place an
-    /// `Access` is made for a read: permissions change this function, not
-    /// the handlers.
+    /// `Access` is made for a read.
     pub fn access(&self) -> Access {
-        match self.principal {
-            Principal::Anonymous | Principal::Plugin => Access::all(),
+        access_of(self.decide(&permission::CATALOG_ENTITY_READ))
+    }
+
+    /// Allows a permission that is not about one resource, or answers 403
+    /// (and records the denial).
+    pub fn authorize(&self, permission: &Permission, resource: &str) -> Result<(), ApiError> {
+        match self.decide(permission) {
+            Decision::Allow => Ok(()),
+            Decision::Deny | Decision::Conditional(_) => Err(self.deny(permission, resource)),
         }
+    }
+
+    /// Allows `permission` on an entity the caller can already see, or
+    /// answers 403 (and records the denial).
+    pub fn authorize_entity(&self, permission: &Permission, entity: &EntityDoc) -> Result<(), ApiError> {
+        let allowed = match self.decide(permission) {
+            Decision::Allow => true,
+            Decision::Deny => false,
+            Decision::Conditional(condition) => {
+                condition.to_predicate().matches_entity(&entity.entity())
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(self.deny(permission, &entity.entity_ref))
+        }
+    }
+
+    /// Whether a template action may run for this principal.
+    pub fn may_run_action(&self, action_id: &str) -> bool {
+        match self.decide(&permission::SCAFFOLDER_ACTION_EXECUTE) {
+            Decision::Allow => true,
+            Decision::Deny => false,
+            Decision::Conditional(condition) => condition.matches_action(action_id),
+        }
+    }
+
+    /// Records a denial and makes its 403.
+    pub fn deny(&self, permission: &Permission, resource: &str) -> ApiError {
+        self.record(permission.name, resource, Outcome::Denied, "not allowed by the permission policy");
+        ApiError::not_allowed(format!(
+            "{} may not {} ({})",
+            self.principal.display(),
+            permission.name,
+            if resource.is_empty() { "-" } else { resource }
+        ))
+    }
+
+    /// Writes an audit entry (nothing for the portal's own work).
+    pub fn record(&self, action: &str, resource: &str, outcome: Outcome, detail: &str) {
+        if let Some(auth) = &self.auth {
+            auth.audit().record(AuditEvent {
+                seq: 0,
+                time: String::new(),
+                actor: self.principal.display(),
+                action: action.to_owned(),
+                resource: resource.to_owned(),
+                outcome,
+                source: self.source.clone(),
+                detail: detail.to_owned(),
+            });
+        }
+    }
+
+    /// Records a mutation's outcome and passes its result through.
+    pub fn audited<T>(&self, action: &str, resource: &str, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        match &result {
+            Ok(_) => self.record(action, resource, Outcome::Succeeded, ""),
+            Err(e) => self.record(action, resource, Outcome::Failed, &e.message),
+        }
+        result
+    }
+}
+
+/// The catalog access a read decision gives.
+pub fn access_of(decision: Decision) -> Access {
+    match decision {
+        Decision::Allow => Access::all(),
+        // An empty `$any` matches nothing.
+        Decision::Deny => Access::only(Predicate::Any(vec![])),
+        Decision::Conditional(condition) => Access::only(condition.to_predicate()),
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
-    type Rejection = Infallible;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestContext::anonymous())
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // `identify` runs before every route; a context missing here is a
+        // routing mistake, and must not fall back to seeing everything.
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the request was not identified"))
+    }
+}
+
+/// The identity with the groups the catalog knows for it: its user's
+/// `memberOf` groups and, transitively, their parents (Backstage's `ent`).
+pub fn with_ownership(catalog: &Catalog, mut identity: Identity) -> Identity {
+    let all = Access::all();
+    let mut refs = vec![identity.user_ref.to_lowercase()];
+    let mut next = 0;
+    // Breadth-first up the parent chains; cycles and long chains stop at
+    // what was seen, and at a bound no real organisation reaches.
+    while next < refs.len() && refs.len() < 1024 {
+        let current = refs[next].clone();
+        next += 1;
+        let Ok(Some(doc)) = catalog.get_by_ref(&current, &all) else {
+            continue;
+        };
+        let wanted = if next == 1 { "memberOf" } else { "childOf" };
+        for relation in doc.entity().relations {
+            let target = relation.target_ref.to_lowercase();
+            if relation.type_ == wanted && !refs.contains(&target) {
+                refs.push(target);
+            }
+        }
+    }
+    identity.ownership_refs = refs;
+    identity
+}
+
+/// The context of the ambient viewer: the guest in guest mode. Without
+/// guest mode there is no ambient viewer, and this context may do nothing.
+pub fn ambient_context(state: &AppState) -> RequestContext {
+    let principal = match state.auth.authenticate(None) {
+        Ok(Principal::Guest(identity)) => Principal::Guest(with_ownership(&state.catalog, identity)),
+        _ => Principal::Service(portal_auth::Service {
+            name: "anonymous".into(),
+            permissions: Vec::new().into(),
+        }),
+    };
+    RequestContext::new(state.auth.clone(), principal, String::new())
+}
+
+/// Runs before every route: who is asking, and may a browser send this.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let source = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let bearer = match bearer_token(request.headers()) {
+        Ok(token) => token,
+        Err(message) => return unauthenticated(&state.auth, &source, request.uri().path(), message),
+    };
+    let principal = match state.auth.authenticate(bearer) {
+        Ok(Principal::Guest(identity)) => Principal::Guest(with_ownership(&state.catalog, identity)),
+        Ok(Principal::User(identity)) => Principal::User(with_ownership(&state.catalog, identity)),
+        Ok(other) => other,
+        Err(Unauthenticated::InvalidToken) => {
+            return unauthenticated(&state.auth, &source, request.uri().path(), "the bearer token is not valid");
+        }
+        Err(Unauthenticated::SignInRequired) => {
+            return unauthenticated(&state.auth, &source, request.uri().path(), "sign in first");
+        }
+    };
+    // A token is sent deliberately; ambient identity (the guest today, a
+    // session cookie tomorrow) must not be usable by another site's page.
+    if bearer.is_none() && is_cross_site_write(request.method(), request.headers()) {
+        let context = RequestContext::new(state.auth.clone(), principal, source);
+        context.record(
+            "request.cross-site",
+            &format!("{} {}", request.method(), request.uri().path()),
+            Outcome::Denied,
+            "a state-changing request from another origin",
+        );
+        return ApiError::not_allowed("cross-site request refused: its Origin is not this portal")
+            .into_response();
+    }
+    let context = RequestContext::new(state.auth.clone(), principal, source);
+    request.extensions_mut().insert(context);
+    next.run(request).await
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| "the Authorization header is not text")?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err("the Authorization header must be `Bearer <token>`"),
+    }
+}
+
+fn unauthenticated(auth: &Auth, source: &str, path: &str, message: &'static str) -> Response {
+    auth.audit().record(AuditEvent {
+        seq: 0,
+        time: String::new(),
+        actor: "anonymous".into(),
+        action: "auth.authenticate".into(),
+        resource: path.to_owned(),
+        outcome: Outcome::Denied,
+        source: source.to_owned(),
+        detail: message.to_owned(),
+    });
+    ApiError::new("AuthenticationError", axum::http::StatusCode::UNAUTHORIZED, message).into_response()
+}
+
+/// A state-changing method whose `Origin` (or, without one, whose
+/// `Sec-Fetch-Site`) says another site's page sent it. Clients that are
+/// not browsers send neither and are not affected.
+fn is_cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_authority = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, authority)| authority);
+        return match (origin_authority, host) {
+            (Some(authority), Some(host)) => !authority.eq_ignore_ascii_case(host),
+            // `Origin: null` (a sandboxed frame, a redirect) or no Host.
+            _ => true,
+        };
+    }
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site" || site == "same-site")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_writes() {
+        let post = Method::POST;
+        let same = headers(&[("host", "127.0.0.1:7007"), ("origin", "http://127.0.0.1:7007")]);
+        assert!(!is_cross_site_write(&post, &same));
+        let evil = headers(&[("host", "127.0.0.1:7007"), ("origin", "https://evil.example")]);
+        assert!(is_cross_site_write(&post, &evil));
+        assert!(!is_cross_site_write(&Method::GET, &evil));
+        let null = headers(&[("host", "127.0.0.1:7007"), ("origin", "null")]);
+        assert!(is_cross_site_write(&Method::DELETE, &null));
+        let fetch = headers(&[("host", "127.0.0.1:7007"), ("sec-fetch-site", "cross-site")]);
+        assert!(is_cross_site_write(&post, &fetch));
+        assert!(!is_cross_site_write(&post, &headers(&[("host", "127.0.0.1:7007")])));
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer abc")])), Ok(Some("abc")));
+        assert_eq!(bearer_token(&headers(&[("authorization", "bearer abc ")])), Ok(Some("abc")));
+        assert!(bearer_token(&headers(&[("authorization", "Basic abc")])).is_err());
+        assert!(bearer_token(&headers(&[("authorization", "Bearer ")])).is_err());
+        assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));
     }
 }

@@ -206,3 +206,38 @@ pub fn find_template(
         dir,
     }))
 }
+
+/// May this caller start a task from `found`: `scaffolder.task.create`, and
+/// `scaffolder.action.execute` for every step's action (checked before the
+/// task exists, so a refused task leaves nothing half-done). The error
+/// names the first action refused.
+pub fn authorize_task(
+    context: &crate::request::RequestContext,
+    found: &FoundTemplate,
+) -> Result<(), crate::api::error::ApiError> {
+    use portal_auth::permission;
+    context.authorize(&permission::SCAFFOLDER_TASK_CREATE, &found.entity_ref)?;
+    let steps = found.entity["spec"]["steps"].as_array().cloned().unwrap_or_default();
+    for step in &steps {
+        let action = step["action"].as_str().unwrap_or_default();
+        if !context.may_run_action(action) {
+            return Err(context.deny(
+                &permission::SCAFFOLDER_ACTION_EXECUTE,
+                &format!("{} step action {action}", found.entity_ref),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The task's `user` (Backstage's `spec.user.ref`): the signed-in or guest
+/// user; none for a service token.
+pub fn task_user(context: &crate::request::RequestContext) -> Option<portal_scaffolder::task::TaskUser> {
+    context
+        .principal
+        .identity()
+        .map(|identity| portal_scaffolder::task::TaskUser {
+            entity_ref: identity.user_ref.clone(),
+            entity: None,
+        })
+}

@@ -74,6 +74,7 @@ pub async fn search(state: &AppState, request: SearchRequest) -> Result<SearchVi
         filters,
         page_cursor: request.cursor.clone(),
         page_limit: Some(PAGE),
+        hidden_entities: crate::search_wiring::hidden_entities(state, &crate::request::ambient_context(state)),
     };
     let search = state.search.clone();
     let answer = tokio::task::spawn_blocking(move || search.query(&query))
@@ -190,7 +191,10 @@ fn view(state: &AppState, request: SearchRequest, results: SearchResults) -> Sea
 pub async fn suggest(state: &AppState, term: &str) -> Vec<Suggestion> {
     let search = state.search.clone();
     let term = term.to_owned();
-    let found = tokio::task::spawn_blocking(move || search.suggest(&term, SUGGESTIONS)).await;
+    let hidden = crate::search_wiring::hidden_entities(state, &crate::request::ambient_context(state));
+    let found =
+        tokio::task::spawn_blocking(move || search.suggest_excluding(&term, SUGGESTIONS, &hidden))
+            .await;
     let Ok(Ok(found)) = found else {
         return Vec::new();
     };

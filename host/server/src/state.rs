@@ -1,3 +1,4 @@
+use portal_auth::Auth;
 use portal_catalog::Catalog;
 use portal_config::Config;
 use portal_plugin_host::PluginHost;
@@ -20,6 +21,9 @@ pub struct AppState {
     /// Search over entities, docs and templates (`portal_search::Search`:
     /// `query`, `suggest`, `status`).
     pub search: Search,
+    /// Who is asking and what they may do (`portal_auth::Auth`); the
+    /// request side is in `request.rs`.
+    pub auth: Auth,
 }
 
 impl AppState {
@@ -30,6 +34,7 @@ impl AppState {
         scaffolder: Scaffolder,
         techdocs: TechDocs,
         search: Search,
+        auth: Auth,
     ) -> AppState {
         AppState {
             config,
@@ -38,6 +43,7 @@ impl AppState {
             scaffolder,
             techdocs,
             search,
+            auth,
         }
     }
 }

@@ -33,10 +33,14 @@ impl WebData {
         WebData { state }
     }
 
-    /// Pages are anonymous today, like the REST API; once sign-in exists the
-    /// request context will travel here.
+    /// Who is viewing. Pages are the guest's today (guest mode is the only
+    /// mode until sign-in lands); then each request's context travels here.
+    fn context(&self) -> RequestContext {
+        crate::request::ambient_context(&self.state)
+    }
+
     fn access(&self) -> portal_catalog::Access {
-        RequestContext::anonymous().access()
+        self.context().access()
     }
 }
 
@@ -236,6 +240,9 @@ impl PortalData for WebData {
     }
 
     async fn cancel_task(&self, id: &str) -> Result<bool, DataError> {
+        self.context()
+            .authorize(&portal_auth::permission::SCAFFOLDER_TASK_CANCEL, id)
+            .map_err(|e| DataError(e.message))?;
         Ok(self
             .state
             .scaffolder
@@ -245,6 +252,12 @@ impl PortalData for WebData {
     }
 
     async fn retry_task(&self, id: &str) -> Result<TaskRequest, DataError> {
+        if let Err(e) = self
+            .context()
+            .authorize(&portal_auth::permission::SCAFFOLDER_TASK_CREATE, id)
+        {
+            return Ok(TaskRequest::Refused(e.message));
+        }
         let scaffolder = &self.state.scaffolder;
         // A task's secrets are not kept: it runs again without them.
         match scaffolder.retry(id, Map::new()) {
@@ -585,15 +598,35 @@ impl WebData {
                 "No template found for {template_ref}"
             )));
         };
+        let context = self.context();
+        if let Err(e) = crate::scaffolder_wiring::authorize_task(&context, &found) {
+            return Ok(TaskRequest::Refused(e.message));
+        }
         // The scaffolder checks the template and the values (CreateError).
-        task_request(self.state.scaffolder.create(NewTask {
+        let entity_ref = found.entity_ref.clone();
+        let created = self.state.scaffolder.create(NewTask {
             entity: found.entity,
             entity_ref: found.entity_ref,
             template_dir: found.dir,
             values,
             secrets,
-            user: None,
-            created_by: None,
-        }))
+            user: crate::scaffolder_wiring::task_user(&context),
+            created_by: Some(context.principal.display()),
+        });
+        match &created {
+            Ok(id) => context.record(
+                "scaffolder.task.create",
+                &format!("{entity_ref} task {id}"),
+                portal_auth::Outcome::Succeeded,
+                "",
+            ),
+            Err(e) => context.record(
+                "scaffolder.task.create",
+                &entity_ref,
+                portal_auth::Outcome::Failed,
+                &e.to_string(),
+            ),
+        }
+        task_request(created)
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP routes. Each area has its own module; this one assembles them and
 //! adds the layers every request goes through.
 
+pub mod audit;
 pub mod catalog;
 pub mod error;
 pub mod plugins;
@@ -26,6 +27,7 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
         .nest("/api/scaffolder", scaffolder::router())
         .nest("/api/techdocs", techdocs::router())
         .nest("/api/search", search::router())
+        .nest("/api/audit", audit::router())
         .merge(ui.router)
         // Unknown API paths get Backstage's JSON error; any other unknown
         // path is a page, and gets the UI's "not found" page.
@@ -43,6 +45,10 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
                 }
             }
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::request::identify,
+        ))
         .layer(axum::middleware::from_fn(error::describe_request))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

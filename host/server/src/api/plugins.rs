@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use crate::AppState;
 use crate::request::RequestContext;
+use portal_auth::permission;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -27,18 +28,21 @@ pub fn router() -> Router<AppState> {
         .route("/{plugin}/providers/{provider}/discover", post(discover))
 }
 
-async fn list(State(state): State<AppState>, _ctx: RequestContext) -> Json<Value> {
-    Json(json!({
+async fn list(State(state): State<AppState>, ctx: RequestContext) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_READ, "")?;
+    Ok(Json(json!({
         "items": state.plugins.statuses(),
         "supportedWitVersions": portal_plugin_host::wit::SUPPORTED,
         "pluginsDir": crate::web::shown_plugins_dir(&state),
-    }))
+    })))
 }
 
 async fn one(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(plugin): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_READ, &plugin)?;
     let status = state
         .plugins
         .status(&plugin)
@@ -63,18 +67,21 @@ struct EntityBody {
 /// The panels that apply to the entity in the body.
 async fn panels_for_entity(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Json(body): Json<EntityBody>,
-) -> Json<Value> {
-    Json(json!({ "items": state.plugins.panels_for(&body.entity) }))
+) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_PANEL_VIEW, "")?;
+    Ok(Json(json!({ "items": state.plugins.panels_for(&body.entity) })))
 }
 
 /// Renders a panel for the entity in the body: `{"entity": {...}}`.
 async fn render(
     State(state): State<AppState>,
     Path((plugin, panel)): Path<(String, String)>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     Json(body): Json<EntityBody>,
 ) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_PANEL_VIEW, &format!("{plugin}/{panel}"))?;
     let view = state
         .plugins
         .render_panel(&plugin, &panel, &body.entity.to_string())
@@ -87,8 +94,10 @@ async fn render(
 /// stored: the catalog schedules real runs).
 async fn discover(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path((plugin, provider)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_PROVIDER_RUN, &format!("{plugin}/{provider}"))?;
     let entities = state
         .plugins
         .discover(&plugin, &provider)
@@ -100,7 +109,9 @@ async fn discover(
 /// Server-sent events: one `plugin` event per change to the set of plugins.
 async fn events(
     State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    ctx: RequestContext,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    ctx.authorize(&permission::PLUGIN_READ, "")?;
     let stream = BroadcastStream::new(state.plugins.subscribe()).filter_map(|event| {
         event.ok().map(|e| {
             Ok(Event::default()
@@ -109,7 +120,7 @@ async fn events(
                 .expect("event serialises"))
         })
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// Plugin failures map to gateway errors: the portal is fine, the plugin is not.

@@ -7,6 +7,7 @@
 use super::error::ApiError;
 use crate::AppState;
 use crate::request::RequestContext;
+use portal_auth::permission;
 use crate::scaffolder_wiring::FoundTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -142,18 +143,25 @@ async fn create_task(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     secrets_are_text(&body.secrets)?;
     let found = find_template(&state, &ctx, &body.template_ref)?;
+    crate::scaffolder_wiring::authorize_task(&ctx, &found)?;
+    let entity_ref = found.entity_ref.clone();
     // The scaffolder checks the template, its actions and the values.
-    let id = scaffolder(&state)
+    let created = scaffolder(&state)
         .create(NewTask {
             entity: found.entity,
             entity_ref: found.entity_ref,
             template_dir: found.dir,
             values: body.values,
             secrets: body.secrets,
-            user: None,
-            created_by: None,
+            user: crate::scaffolder_wiring::task_user(&ctx),
+            created_by: Some(ctx.principal.display()),
         })
-        .map_err(create_error)?;
+        .map_err(create_error);
+    let resource = match &created {
+        Ok(id) => format!("{entity_ref} task {id}"),
+        Err(_) => entity_ref,
+    };
+    let id = ctx.audited("scaffolder.task.create", &resource, created)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -168,8 +176,10 @@ struct ListQuery {
 
 async fn list_tasks(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::SCAFFOLDER_TASK_READ, "")?;
     let status = match query.status.as_deref() {
         None => None,
         Some(s) => Some(
@@ -206,19 +216,26 @@ fn task_or_404(state: &AppState, id: &str) -> Result<Task, ApiError> {
 
 async fn one_task(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<Task>, ApiError> {
+    ctx.authorize(&permission::SCAFFOLDER_TASK_READ, &id)?;
     Ok(Json(task_or_404(&state, &id)?))
 }
 
 async fn cancel(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let task = scaffolder(&state)
+    ctx.authorize(&permission::SCAFFOLDER_TASK_CANCEL, &id)?;
+    let cancelled = scaffolder(&state)
         .cancel(&id)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found(format!("Task with id {id} does not exist")))?;
+        .map_err(|e| ApiError::internal(e.to_string()))
+        .and_then(|t| {
+            t.ok_or_else(|| ApiError::not_found(format!("Task with id {id} does not exist")))
+        });
+    let task = ctx.audited("scaffolder.task.cancel", &id, cancelled)?;
     if task.status.is_final() {
         return Ok(Json(json!({ "status": task.status })));
     }
@@ -233,15 +250,27 @@ struct RetryBody {
 
 async fn retry(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
     body: Option<Json<RetryBody>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = body.map(|Json(b)| b).unwrap_or_default();
     secrets_are_text(&body.secrets)?;
-    let id = scaffolder(&state)
+    // A retry runs the task's steps again: the same checks as creating it.
+    let task = task_or_404(&state, &id)?;
+    let found = crate::scaffolder_wiring::FoundTemplate {
+        entity: json!({ "spec": { "steps": task.spec.steps } }),
+        entity_ref: task.spec.template_info.entity_ref.clone(),
+        dir: None,
+    };
+    crate::scaffolder_wiring::authorize_task(&ctx, &found)?;
+    let retried = scaffolder(&state)
         .retry(&id, body.secrets)
-        .map_err(create_error)?
-        .ok_or_else(|| ApiError::not_found(format!("Task with id {id} does not exist")))?;
+        .map_err(create_error)
+        .and_then(|t| {
+            t.ok_or_else(|| ApiError::not_found(format!("Task with id {id} does not exist")))
+        });
+    let id = ctx.audited("scaffolder.task.retry", &id, retried)?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -265,10 +294,12 @@ fn after(query: &AfterQuery, headers: &HeaderMap) -> u64 {
 
 async fn events(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
     Query(query): Query<AfterQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<TaskEvent>>, ApiError> {
+    ctx.authorize(&permission::SCAFFOLDER_TASK_READ, &id)?;
     let task = task_or_404(&state, &id)?;
     let after = after(&query, &headers);
     let scaffolder = scaffolder(&state);
@@ -308,10 +339,12 @@ fn sse_event(event: &TaskEvent) -> Event {
 
 async fn event_stream(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
     Query(query): Query<AfterQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    ctx.authorize(&permission::SCAFFOLDER_TASK_READ, &id)?;
     let after = after(&query, &headers);
     let scaffolder = scaffolder(&state).clone();
     // Subscribe first, then read what is stored: nothing falls in between.
@@ -376,9 +409,18 @@ const DRY_RUN_MAX_FILES: usize = 10_000;
 
 async fn dry_run(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Json(body): Json<DryRunBody>,
 ) -> Result<Json<Value>, ApiError> {
     secrets_are_text(&body.secrets)?;
+    // A dry run runs the template's actions (in dry-run mode): the same
+    // checks as a task.
+    let found = crate::scaffolder_wiring::FoundTemplate {
+        entity: body.template.clone(),
+        entity_ref: "dry-run".to_owned(),
+        dir: None,
+    };
+    crate::scaffolder_wiring::authorize_task(&ctx, &found)?;
     if body.directory_contents.len() > DRY_RUN_MAX_FILES {
         return Err(ApiError::input(format!(
             "directoryContents has {} files, over the limit of {DRY_RUN_MAX_FILES}",

@@ -6,6 +6,7 @@
 
 use super::error::ApiError;
 use crate::AppState;
+use crate::request::RequestContext;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -101,9 +102,11 @@ pub fn parse_query(raw: Option<&str>) -> Result<SearchQuery, ApiError> {
 
 async fn query(
     State(state): State<AppState>,
+    ctx: RequestContext,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchResults>, ApiError> {
-    let q = parse_query(raw.as_deref())?;
+    let mut q = parse_query(raw.as_deref())?;
+    q.hidden_entities = crate::search_wiring::hidden_entities(&state, &ctx);
     let span = tracing::info_span!(
         "search_query",
         term_chars = q.term.chars().count(),
@@ -129,6 +132,7 @@ struct Suggestions {
 
 async fn suggest(
     State(state): State<AppState>,
+    ctx: RequestContext,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Suggestions>, ApiError> {
     let mut term = String::new();
@@ -147,7 +151,8 @@ async fn suggest(
     }
     let span = tracing::info_span!("search_suggest", term_chars = term.chars().count());
     let search = state.search.clone();
-    let results = tokio::task::spawn_blocking(move || search.suggest(&term, limit))
+    let hidden = crate::search_wiring::hidden_entities(&state, &ctx);
+    let results = tokio::task::spawn_blocking(move || search.suggest_excluding(&term, limit, &hidden))
         .instrument(span)
         .await
         .map_err(|e| ApiError::internal(format!("search failed: {e}")))?

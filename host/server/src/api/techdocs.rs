@@ -389,6 +389,10 @@ async fn sync(
     use portal_types::docs::DocsState;
     let missing = || ApiError::not_found(format!("{kind}:{namespace}/{name} has no TechDocs"));
     visible(&state, &ctx, &namespace, &kind, &name).ok_or_else(missing)?;
+    ctx.authorize(
+        &portal_auth::permission::TECHDOCS_SYNC,
+        &format!("{kind}:{namespace}/{name}"),
+    )?;
     let key = site_key(&namespace, &kind, &name);
     let docs = &state.techdocs;
     let before = docs.status(&key).ok_or_else(missing)?;

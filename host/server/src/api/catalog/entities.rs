@@ -4,6 +4,7 @@ use super::{JsonObject, QueryPairs, encode_cursor, json_bytes};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
+use portal_auth::permission;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -231,13 +232,16 @@ pub async fn delete_by_uid(
     ctx: RequestContext,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let visible = state.catalog.get_by_uid(&uid, &ctx.access()).is_some();
-    if visible {
+    // One the caller cannot see is answered like one that does not exist.
+    if let Some(doc) = state.catalog.get_by_uid(&uid, &ctx.access()) {
+        ctx.authorize_entity(&permission::CATALOG_ENTITY_DELETE, &doc)?;
         let catalog = state.catalog.clone();
         let uid2 = uid.clone();
-        tokio::task::spawn_blocking(move || catalog.delete_by_uid(&uid2))
+        let deleted = tokio::task::spawn_blocking(move || catalog.delete_by_uid(&uid2))
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))??;
+            .map_err(|e| ApiError::internal(e.to_string()))
+            .and_then(|r| r.map_err(ApiError::from));
+        ctx.audited("catalog.entity.delete", &doc.entity_ref, deleted)?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -4,6 +4,7 @@ use super::{JsonObject, QueryPairs, decode_cursor, encode_cursor, strict};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
+use portal_auth::permission;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -27,7 +28,7 @@ fn type_and_target(body: &serde_json::Map<String, Value>) -> Result<(String, Str
 /// `POST /locations?dryRun=&onConflict=`.
 pub async fn create(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     RawQuery(raw): RawQuery,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
@@ -37,6 +38,12 @@ pub async fn create(
     let dry_run = params
         .one("dryRun")
         .is_some_and(|v| v == "true" || v == "1");
+    let resource = format!("{type_}:{target}");
+    if dry_run {
+        ctx.authorize(&permission::CATALOG_LOCATION_ANALYZE, &resource)?;
+    } else {
+        ctx.authorize(&permission::CATALOG_LOCATION_CREATE, &resource)?;
+    }
     let refresh = match params.one("onConflict").as_deref() {
         None | Some("reject") => false,
         Some("refresh") => true,
@@ -49,7 +56,13 @@ pub async fn create(
     let added = state
         .catalog
         .add_location(&type_, &target, dry_run, refresh)
-        .await?;
+        .await
+        .map_err(ApiError::from);
+    let added = if dry_run {
+        added?
+    } else {
+        ctx.audited("catalog.location.create", &resource, added)?
+    };
     let mut body = json!({
         "location": added.location,
         "entities": added.entities,
@@ -61,14 +74,15 @@ pub async fn create(
 }
 
 /// `GET /locations`: `[{data: Location}]`.
-pub async fn list(State(state): State<AppState>, _ctx: RequestContext) -> Json<Value> {
+pub async fn list(State(state): State<AppState>, ctx: RequestContext) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::CATALOG_LOCATION_READ, "")?;
     let items: Vec<Value> = state
         .catalog
         .locations()
         .into_iter()
         .map(|l| json!({ "data": l }))
         .collect();
-    Json(Value::Array(items))
+    Ok(Json(Value::Array(items)))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -78,9 +92,10 @@ fn not_found(id: &str) -> ApiError {
 /// `GET /locations/:id`.
 pub async fn get(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<Json<LocationInfo>, ApiError> {
+    ctx.authorize(&permission::CATALOG_LOCATION_READ, &id)?;
     state
         .catalog
         .location(&id)
@@ -91,32 +106,44 @@ pub async fn get(
 /// `PUT /locations/:id` with `{type, target}`.
 pub async fn update(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<LocationInfo>, ApiError> {
     strict(&body, &["type", "target"])?;
+    ctx.authorize(&permission::CATALOG_LOCATION_CREATE, &id)?;
     if state.catalog.config().readonly {
         return Err(ApiError::not_allowed(
             "This catalog is read-only (catalog.readonly)",
         ));
     }
     let (type_, target) = type_and_target(&body)?;
-    Ok(Json(
-        state.catalog.update_location(&id, &type_, &target).await?,
-    ))
+    let updated = state
+        .catalog
+        .update_location(&id, &type_, &target)
+        .await
+        .map_err(ApiError::from);
+    Ok(Json(ctx.audited(
+        "catalog.location.update",
+        &format!("{id} -> {type_}:{target}"),
+        updated,
+    )?))
 }
 
 /// `DELETE /locations/:id`.
 pub async fn delete(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    ctx.authorize(&permission::CATALOG_LOCATION_DELETE, &id)?;
     let catalog = state.catalog.clone();
-    tokio::task::spawn_blocking(move || catalog.remove_location(&id))
+    let id2 = id.clone();
+    let removed = tokio::task::spawn_blocking(move || catalog.remove_location(&id2))
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+        .map_err(|e| ApiError::internal(e.to_string()))
+        .and_then(|r| r.map_err(ApiError::from));
+    ctx.audited("catalog.location.delete", &id, removed)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -137,10 +164,11 @@ pub async fn by_entity(
 /// `POST /locations/by-query` with `{query?, cursor?, limit?}`.
 pub async fn by_query(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     strict(&body, &["query", "cursor", "limit"])?;
+    ctx.authorize(&permission::CATALOG_LOCATION_READ, "")?;
     let (query, offset, limit) = match body.get("cursor").and_then(Value::as_str) {
         Some(c) => {
             let c = decode_cursor(c)?;

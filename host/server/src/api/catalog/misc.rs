@@ -6,6 +6,7 @@ use super::{JsonObject, strict};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
+use portal_auth::permission;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 /// `POST /refresh` with `{entityRef}`: re-reads the entity's source now.
 pub async fn refresh(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
     strict(&body, &["entityRef", "authorizationToken"])?;
@@ -24,11 +25,21 @@ pub async fn refresh(
         .get("entityRef")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::input("Missing entityRef"))?;
-    let refresh = state.catalog.refresh(entity_ref);
-    match tokio::time::timeout(std::time::Duration::from_secs(30), refresh).await {
-        Ok(result) => result?,
-        Err(_) => tracing::warn!("refresh of {entity_ref} still running after 30 s"),
+    // An entity the caller cannot see is refreshed as one that does not
+    // exist: the answer must not confirm it is there.
+    match state.catalog.get_by_ref(entity_ref, &ctx.access()) {
+        Ok(Some(doc)) => ctx.authorize_entity(&permission::CATALOG_ENTITY_REFRESH, &doc)?,
+        Ok(None) | Err(_) => {}
     }
+    let refresh = state.catalog.refresh(entity_ref);
+    let result = match tokio::time::timeout(std::time::Duration::from_secs(30), refresh).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(_) => {
+            tracing::warn!("refresh of {entity_ref} still running after 30 s");
+            Ok(())
+        }
+    };
+    ctx.audited("catalog.entity.refresh", entity_ref, result)?;
     Ok(StatusCode::OK)
 }
 
@@ -36,9 +47,12 @@ pub async fn refresh(
 /// 400 `{errors: [serializedError]}`.
 pub async fn validate_entity(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     JsonObject(body): JsonObject,
 ) -> Response {
+    if let Err(e) = ctx.authorize(&permission::CATALOG_ENTITY_VALIDATE, "") {
+        return e.into_response();
+    }
     let bad = |name: &str, message: String| {
         (
             StatusCode::BAD_REQUEST,
@@ -75,9 +89,10 @@ pub async fn validate_entity(
 /// `POST /analyze-location` with `{location: {type, target}, catalogFilename?}`.
 pub async fn analyze_location(
     State(state): State<AppState>,
-    _ctx: RequestContext,
+    ctx: RequestContext,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
+    ctx.authorize(&permission::CATALOG_LOCATION_ANALYZE, "")?;
     strict(&body, &["location", "catalogFilename", "catalogFileName"])?;
     let location = body
         .get("location")
