@@ -121,10 +121,11 @@ fn start() -> (tempfile::TempDir, PortalProcess, Tokens) {
     );
     let portal = PortalProcess::start(&yaml).expect("portal starts");
     let tokens = Tokens { ci, reader, admin };
-    // Wait for the org to be read (the admin sees all of it).
+    // Wait for the org to be read (the admin sees all of it: 8 entities
+    // and the Location entity of the configured location).
     let all = wait_for(Duration::from_secs(60), || {
         let body = get(&portal, "/api/catalog/entities", Some(&tokens.admin)).1;
-        (body.as_array().map(Vec::len) == Some(8)).then_some(())
+        (body.as_array().map(Vec::len) == Some(9)).then_some(())
     });
     assert!(all.is_some(), "the org was not ingested; log:\n{}", portal.log());
     (root, portal, tokens)
