@@ -127,7 +127,11 @@ fn start() -> (tempfile::TempDir, PortalProcess, Tokens) {
         let body = get(&portal, "/api/catalog/entities", Some(&tokens.admin)).1;
         (body.as_array().map(Vec::len) == Some(9)).then_some(())
     });
-    assert!(all.is_some(), "the org was not ingested; log:\n{}", portal.log());
+    assert!(
+        all.is_some(),
+        "the org was not ingested; log:\n{}",
+        portal.log()
+    );
     (root, portal, tokens)
 }
 
@@ -139,7 +143,10 @@ fn get(portal: &PortalProcess, path: &str, token: Option<&str>) -> (u16, Value) 
     let response = request.send().unwrap();
     let status = response.status().as_u16();
     let text = response.text().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -162,11 +169,26 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     assert_eq!(status, 200);
     assert_eq!(
         names(&list),
-        ["checkout", "engineering", "guest", "payments", "platform-docs", "team-a", "team-b"],
+        [
+            "checkout",
+            "engineering",
+            "guest",
+            "payments",
+            "platform-docs",
+            "team-a",
+            "team-b"
+        ],
         "owned through team-a and its parent, and the org; never ledger or extra"
     );
-    let (_, page) = get(&portal, "/api/catalog/entities/by-query?filter=kind=component", None);
-    assert_eq!(page["totalItems"], 3, "counts leave hidden entities out: {page}");
+    let (_, page) = get(
+        &portal,
+        "/api/catalog/entities/by-query?filter=kind=component",
+        None,
+    );
+    assert_eq!(
+        page["totalItems"], 3,
+        "counts leave hidden entities out: {page}"
+    );
     let (_, facets) = get(&portal, "/api/catalog/entity-facets?facet=spec.owner", None);
     let owners: Vec<&str> = facets["facets"]["spec.owner"]
         .as_array()
@@ -174,21 +196,40 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
         .iter()
         .map(|f| f["value"].as_str().unwrap())
         .collect();
-    assert!(!owners.contains(&"team-b"), "a facet count reveals team-b's entities: {facets}");
-    let (status, body) = get(&portal, "/api/catalog/entities/by-name/component/default/ledger", None);
-    assert_eq!(status, 404, "a hidden entity is not found, not forbidden: {body}");
-    let (status, body) = get(&portal, "/api/catalog/entities/by-name/component/default/nothing", None);
+    assert!(
+        !owners.contains(&"team-b"),
+        "a facet count reveals team-b's entities: {facets}"
+    );
+    let (status, body) = get(
+        &portal,
+        "/api/catalog/entities/by-name/component/default/ledger",
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "a hidden entity is not found, not forbidden: {body}"
+    );
+    let (status, body) = get(
+        &portal,
+        "/api/catalog/entities/by-name/component/default/nothing",
+        None,
+    );
     assert_eq!(status, 404);
     assert_eq!(body["error"]["name"], "NotFoundError");
     let (_, refs) = {
         let response = portal
             .post("/api/catalog/entities/by-refs")
-            .json(&json!({"entityRefs": ["component:default/ledger", "component:default/payments"]}))
+            .json(
+                &json!({"entityRefs": ["component:default/ledger", "component:default/payments"]}),
+            )
             .send()
             .unwrap();
         (response.status(), response.json::<Value>().unwrap())
     };
-    assert!(refs["items"][0].is_null() && refs["items"][1].is_object(), "{refs}");
+    assert!(
+        refs["items"][0].is_null() && refs["items"][1].is_object(),
+        "{refs}"
+    );
 
     // Search leaves the hidden out of results and counts.
     let found = wait_for(Duration::from_secs(30), || {
@@ -198,7 +239,11 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     assert!(found.is_some(), "the index never got ready");
     let (_, r) = get(&portal, "/api/search/query?term=ledger", None);
     assert_eq!(r["numberOfResults"], 0, "search shows a hidden entity: {r}");
-    let (_, r) = get(&portal, "/api/search/query?term=ledger", Some(&tokens.admin));
+    let (_, r) = get(
+        &portal,
+        "/api/search/query?term=ledger",
+        Some(&tokens.admin),
+    );
     assert!(r["numberOfResults"].as_u64() >= Some(1), "{r}");
     let (_, r) = get(&portal, "/api/search/suggest?term=ledg", None);
     assert_eq!(r["results"].as_array().map(Vec::len), Some(0), "{r}");
@@ -206,49 +251,132 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     // Writes: the guest may refresh what team-a owns, may delete what team-a
     // owns outside production, and may register nothing.
     let uid = |name: &str| {
-        get(&portal, &format!("/api/catalog/entities/by-name/component/default/{name}"), Some(&tokens.admin)).1
-            ["metadata"]["uid"]
+        get(
+            &portal,
+            &format!("/api/catalog/entities/by-name/component/default/{name}"),
+            Some(&tokens.admin),
+        )
+        .1["metadata"]["uid"]
             .as_str()
             .unwrap()
             .to_owned()
     };
     let refresh = |token: Option<&str>, entity_ref: &str| {
-        let mut r = portal.post("/api/catalog/refresh").json(&json!({ "entityRef": entity_ref }));
+        let mut r = portal
+            .post("/api/catalog/refresh")
+            .json(&json!({ "entityRef": entity_ref }));
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
         r.send().unwrap().status().as_u16()
     };
     assert_eq!(refresh(None, "component:default/payments"), 200);
-    assert_eq!(refresh(None, "group:default/team-b"), 403, "visible, not owned");
+    assert_eq!(
+        refresh(None, "group:default/team-b"),
+        403,
+        "visible, not owned"
+    );
+    assert_eq!(
+        refresh(None, "component:default/ledger"),
+        404,
+        "hidden: answered like a missing entity"
+    );
+    assert_eq!(refresh(None, "component:default/nothing"), 404);
     let payments = uid("payments");
-    let status = portal.delete(&format!("/api/catalog/entities/by-uid/{payments}")).send().unwrap().status();
-    assert_eq!(status.as_u16(), 403, "production is never deleted by an owner");
+    let status = portal
+        .delete(&format!("/api/catalog/entities/by-uid/{payments}"))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(
+        status.as_u16(),
+        403,
+        "production is never deleted by an owner"
+    );
     let ledger = uid("ledger");
-    let status = portal.delete(&format!("/api/catalog/entities/by-uid/{ledger}")).send().unwrap().status();
-    assert_eq!(status.as_u16(), 204, "hidden: answered like a missing entity");
-    assert_eq!(get(&portal, "/api/catalog/entities/by-name/component/default/ledger", Some(&tokens.admin)).0, 200, "and not deleted");
+    let status = portal
+        .delete(&format!("/api/catalog/entities/by-uid/{ledger}"))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(
+        status.as_u16(),
+        204,
+        "hidden: answered like a missing entity"
+    );
+    assert_eq!(
+        get(
+            &portal,
+            "/api/catalog/entities/by-name/component/default/ledger",
+            Some(&tokens.admin)
+        )
+        .0,
+        200,
+        "and not deleted"
+    );
     let checkout = uid("checkout");
-    let status = portal.delete(&format!("/api/catalog/entities/by-uid/{checkout}")).send().unwrap().status();
+    let status = portal
+        .delete(&format!("/api/catalog/entities/by-uid/{checkout}"))
+        .send()
+        .unwrap()
+        .status();
     assert_eq!(status.as_u16(), 204);
-    assert_eq!(get(&portal, "/api/catalog/entities/by-name/component/default/checkout", Some(&tokens.admin)).0, 404, "deleted");
+    assert_eq!(
+        get(
+            &portal,
+            "/api/catalog/entities/by-name/component/default/checkout",
+            Some(&tokens.admin)
+        )
+        .0,
+        404,
+        "deleted"
+    );
     let location = json!({ "type": "file", "target": root.path().join("extra/catalog-info.yaml").display().to_string() });
-    let status = portal.post("/api/catalog/locations").json(&location).send().unwrap().status();
+    let status = portal
+        .post("/api/catalog/locations")
+        .json(&location)
+        .send()
+        .unwrap()
+        .status();
     assert_eq!(status.as_u16(), 403);
     assert_eq!(get(&portal, "/api/catalog/locations", None).0, 403);
     assert_eq!(get(&portal, "/api/audit", None).0, 403);
     assert_eq!(get(&portal, "/api/plugins", None).0, 403);
 
     // The CI token registers locations and reads nothing else.
-    let response = portal.post("/api/catalog/locations").bearer_auth(&tokens.ci).json(&location).send().unwrap();
-    assert_eq!(response.status().as_u16(), 201, "{}", response.text().unwrap());
+    let response = portal
+        .post("/api/catalog/locations")
+        .bearer_auth(&tokens.ci)
+        .json(&location)
+        .send()
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        201,
+        "{}",
+        response.text().unwrap()
+    );
     let (status, list) = get(&portal, "/api/catalog/entities", Some(&tokens.ci));
-    assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(0)), "lists are filtered, not refused");
-    assert_eq!(get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0, 200);
+    assert_eq!(
+        (status, list.as_array().map(Vec::len)),
+        (200, Some(0)),
+        "lists are filtered, not refused"
+    );
+    assert_eq!(
+        get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0,
+        200
+    );
 
     // The reader reads everything and writes nothing.
-    assert_eq!(refresh(Some(&tokens.reader), "component:default/payments"), 403);
-    let (_, all) = get(&portal, "/api/catalog/entities?filter=kind=component", Some(&tokens.reader));
+    assert_eq!(
+        refresh(Some(&tokens.reader), "component:default/payments"),
+        403
+    );
+    let (_, all) = get(
+        &portal,
+        "/api/catalog/entities?filter=kind=component",
+        Some(&tokens.reader),
+    );
     assert!(names(&all).contains(&"ledger".to_owned()));
     let status = portal
         .delete(&format!("/api/catalog/entities/by-uid/{ledger}"))
@@ -264,32 +392,82 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     let items = audit["items"].as_array().unwrap();
     let has = |actor: &str, action: &str, outcome: &str| {
         items.iter().any(|e| {
-            e["actor"].as_str().unwrap().contains(actor) && e["action"] == action && e["outcome"] == outcome
+            e["actor"].as_str().unwrap().contains(actor)
+                && e["action"] == action
+                && e["outcome"] == outcome
         })
     };
-    assert!(has("user:default/guest", "catalog.entity.delete", "denied"), "{audit}");
-    assert!(has("user:default/guest", "catalog.entity.delete", "succeeded"), "{audit}");
-    assert!(has("user:default/guest", "catalog.location.create", "denied"), "{audit}");
-    assert!(has("service:ci", "catalog.location.create", "succeeded"), "{audit}");
-    assert!(has("service:reader", "catalog.entity.refresh", "denied"), "{audit}");
-    assert!(items.iter().all(|e| e["time"].as_str().unwrap().ends_with('Z') && e["source"] == "127.0.0.1"));
-    let (_, denied) = get(&portal, "/api/audit?outcome=denied&actor=service:reader", Some(&tokens.admin));
-    assert!(denied["items"].as_array().unwrap().iter().all(|e| e["outcome"] == "denied" && e["actor"] == "service:reader"));
-    let export = portal.get("/api/audit/export").bearer_auth(&tokens.admin).send().unwrap();
+    assert!(
+        has("user:default/guest", "catalog.entity.delete", "denied"),
+        "{audit}"
+    );
+    assert!(
+        has("user:default/guest", "catalog.entity.delete", "succeeded"),
+        "{audit}"
+    );
+    assert!(
+        has("user:default/guest", "catalog.location.create", "denied"),
+        "{audit}"
+    );
+    assert!(
+        has("service:ci", "catalog.location.create", "succeeded"),
+        "{audit}"
+    );
+    assert!(
+        has("service:reader", "catalog.entity.refresh", "denied"),
+        "{audit}"
+    );
+    assert!(
+        items
+            .iter()
+            .all(|e| e["time"].as_str().unwrap().ends_with('Z') && e["source"] == "127.0.0.1")
+    );
+    let (_, denied) = get(
+        &portal,
+        "/api/audit?outcome=denied&actor=service:reader",
+        Some(&tokens.admin),
+    );
+    assert!(
+        denied["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["outcome"] == "denied" && e["actor"] == "service:reader")
+    );
+    let export = portal
+        .get("/api/audit/export")
+        .bearer_auth(&tokens.admin)
+        .send()
+        .unwrap();
     assert_eq!(export.headers()["content-type"], "application/x-ndjson");
     let lines = export.text().unwrap();
-    assert_eq!(lines.lines().count(), items.len(), "the export has every entry");
-    assert!(lines.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    assert_eq!(
+        lines.lines().count(),
+        items.len(),
+        "the export has every entry"
+    );
+    assert!(
+        lines
+            .lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok())
+    );
 
     // Bad credentials: 401, and no token ever reaches a log or an answer.
     let (status, body) = get(&portal, "/api/catalog/entities", Some("portal_forged"));
     assert_eq!(status, 401);
     assert_eq!(body["error"]["name"], "AuthenticationError");
-    let response = portal.get("/api/catalog/entities").header("authorization", "Basic YWRtaW46YWRtaW4=").send().unwrap();
+    let response = portal
+        .get("/api/catalog/entities")
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .unwrap();
     assert_eq!(response.status().as_u16(), 401);
     let log = portal.log();
     for secret in [&tokens.ci, &tokens.reader, &tokens.admin] {
-        assert!(!log.contains(secret.as_str()) && !lines.contains(secret.as_str()), "a token leaked");
+        assert!(
+            !log.contains(secret.as_str()) && !lines.contains(secret.as_str()),
+            "a token leaked"
+        );
     }
 
     // Another site's page cannot use the guest's ambient identity.
@@ -312,21 +490,46 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     let config = std::fs::read_to_string(portal.config_path()).unwrap();
     std::fs::write(portal.config_path(), "auth: [").unwrap();
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0, 200, "a broken file keeps the last good settings");
-    let without_ci: String = config.lines().filter(|l| !l.contains("name: ci,")).map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0,
+        200,
+        "a broken file keeps the last good settings"
+    );
+    let without_ci: String = config
+        .lines()
+        .filter(|l| !l.contains("name: ci,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(portal.config_path(), without_ci).unwrap();
-    let revoked = wait_for(RELOAD, || (get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0 == 401).then_some(()));
-    assert!(revoked.is_some(), "the CI token still works after its removal");
-    assert_eq!(get(&portal, "/api/catalog/locations", Some(&tokens.admin)).0, 200);
+    let revoked = wait_for(RELOAD, || {
+        (get(&portal, "/api/catalog/locations", Some(&tokens.ci)).0 == 401).then_some(())
+    });
+    assert!(
+        revoked.is_some(),
+        "the CI token still works after its removal"
+    );
+    assert_eq!(
+        get(&portal, "/api/catalog/locations", Some(&tokens.admin)).0,
+        200
+    );
 
     // The policy reloads too: now the guest may read locations.
     write(
         root.path(),
         "policy.yaml",
-        &format!("{POLICY}\n").replace("default: deny", "  - permissions: [catalog.location.read]\n    decision: allow\ndefault: deny"),
+        &format!("{POLICY}\n").replace(
+            "default: deny",
+            "  - permissions: [catalog.location.read]\n    decision: allow\ndefault: deny",
+        ),
     );
-    let allowed = wait_for(RELOAD, || (get(&portal, "/api/catalog/locations", None).0 == 200).then_some(()));
-    assert!(allowed.is_some(), "the edited policy was not taken; log:\n{}", portal.log());
+    let allowed = wait_for(RELOAD, || {
+        (get(&portal, "/api/catalog/locations", None).0 == 200).then_some(())
+    });
+    assert!(
+        allowed.is_some(),
+        "the edited policy was not taken; log:\n{}",
+        portal.log()
+    );
 }
 
 #[test]
@@ -343,13 +546,20 @@ fn guest_mode_refuses_a_public_address() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("guest mode") && stderr.contains("0.0.0.0"), "{stderr}");
+    assert!(
+        stderr.contains("guest mode") && stderr.contains("0.0.0.0"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_broken_policy_stops_the_start_with_its_place() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("policy.yaml"), "rules:\n  - permissions: [catalog.entity.raed]\n    decision: allow\n").unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "rules:\n  - permissions: [catalog.entity.raed]\n    decision: allow\n",
+    )
+    .unwrap();
     let config = dir.path().join("portal.yaml");
     std::fs::write(&config, "auth:\n  policy: policy.yaml\n").unwrap();
     let output = std::process::Command::new(portal_bin())
@@ -361,6 +571,11 @@ fn a_broken_policy_stops_the_start_with_its_place() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("policy.yaml") && stderr.contains("rules[0]") && stderr.contains("catalog.entity.raed"), "{stderr}");
+    assert!(
+        stderr.contains("policy.yaml")
+            && stderr.contains("rules[0]")
+            && stderr.contains("catalog.entity.raed"),
+        "{stderr}"
+    );
     let _ = loopback_client();
 }

@@ -136,6 +136,17 @@ fn catalog_is_readable_without_javascript() {
         "{all}"
     );
     assert!(all.contains("name=\"type\""), "no type filter in the page");
+    // Guest mode says so in the frame, and links to the guest's own page.
+    assert!(
+        all.contains("href=\"/catalog/default/user/guest\"") && all.contains("(local only)"),
+        "no guest badge in the sidebar"
+    );
+    let me = portal.get("/me").send().unwrap();
+    assert!(
+        me.url().path() == "/catalog/default/user/guest",
+        "{}",
+        me.url()
+    );
     // Backstage's old URL form still filters.
     let old = portal
         .get("/catalog?filters%5Bkind%5D=api")
@@ -232,6 +243,12 @@ fn catalog_lists_and_filters_in_place_after_hydration() {
     assert_eq!(b.title().unwrap(), "Catalog · Acme Portal");
     wait_hydrated(&b);
     shot(&b, "catalog");
+    let viewer = b.find(".sidebar .viewer").unwrap();
+    let viewer = b.text(&viewer).unwrap();
+    assert!(
+        viewer.contains("guest") && viewer.contains("(local only)"),
+        "{viewer}"
+    );
 
     // A marker on `window` survives only if no page load happens.
     b.execute("window.__portalMarker = 42; return null;", vec![])

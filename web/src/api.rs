@@ -9,8 +9,10 @@ use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 fn context() -> Result<crate::ssr::DataContext, ServerFnError> {
-    use_context::<crate::ssr::DataContext>()
-        .ok_or_else(|| ServerFnError::new("the portal's data is not available"))
+    let mut context = use_context::<crate::ssr::DataContext>()
+        .ok_or_else(|| ServerFnError::new("the portal's data is not available"))?;
+    context.data = crate::ssr::for_request(context.data);
+    Ok(context)
 }
 
 #[cfg(feature = "ssr")]

@@ -156,6 +156,18 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
+            {branding
+                .viewer
+                .clone()
+                .map(|viewer| {
+                    view! {
+                        <p class="viewer">
+                            <Icon name="user"/>
+                            <a href=viewer.href.clone() title="Your page">{viewer.name.clone()}</a>
+                            {viewer.guest.then(|| view! { <span class="viewer-note">"(local only)"</span> })}
+                        </p>
+                    }
+                })}
         </header>
     }
 }

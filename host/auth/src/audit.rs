@@ -66,8 +66,13 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     fn keeps(&self, e: &AuditEvent) -> bool {
-        self.actor.as_ref().is_none_or(|a| e.actor.contains(a.as_str()))
-            && self.action.as_ref().is_none_or(|a| e.action.starts_with(a.as_str()))
+        self.actor
+            .as_ref()
+            .is_none_or(|a| e.actor.contains(a.as_str()))
+            && self
+                .action
+                .as_ref()
+                .is_none_or(|a| e.action.starts_with(a.as_str()))
             && self.outcome.is_none_or(|o| e.outcome == o)
     }
 }
@@ -125,10 +130,16 @@ impl AuditLog {
 
     /// Every entry matching `filter` (its limit ignored), oldest first, one
     /// JSON object per line.
-    pub fn export_json_lines(&self, filter: &AuditFilter, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn export_json_lines(
+        &self,
+        filter: &AuditFilter,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
         for item in self.db.iter() {
             let (_, v) = item.map_err(std::io::Error::other)?;
-            let Ok(event) = serde_json::from_slice::<AuditEvent>(&v) else { continue };
+            let Ok(event) = serde_json::from_slice::<AuditEvent>(&v) else {
+                continue;
+            };
             if filter.keeps(&event) && filter.before.is_none_or(|b| event.seq < b) {
                 serde_json::to_writer(&mut *out, &event)?;
                 out.write_all(b"\n")?;
@@ -145,7 +156,9 @@ impl AuditLog {
 
 /// Now, as `2026-12-07T14:39:20.123Z`.
 pub fn rfc3339_now() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
@@ -193,22 +206,48 @@ mod tests {
     fn appends_reads_newest_first_and_exports() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(&dir.path().join("audit")).unwrap();
-        log.append(event("service:ci", "catalog.location.create", Outcome::Succeeded)).unwrap();
-        log.append(event("user:default/jane", "catalog.entity.delete", Outcome::Denied)).unwrap();
-        log.append(event("user:default/jane", "catalog.entity.refresh", Outcome::Succeeded)).unwrap();
+        log.append(event(
+            "service:ci",
+            "catalog.location.create",
+            Outcome::Succeeded,
+        ))
+        .unwrap();
+        log.append(event(
+            "user:default/jane",
+            "catalog.entity.delete",
+            Outcome::Denied,
+        ))
+        .unwrap();
+        log.append(event(
+            "user:default/jane",
+            "catalog.entity.refresh",
+            Outcome::Succeeded,
+        ))
+        .unwrap();
         let all = log.read(&AuditFilter::default());
         assert_eq!(all.len(), 3);
         assert_eq!(all[0].action, "catalog.entity.refresh");
         assert!(all[0].seq > all[2].seq);
         assert!(all[0].time.ends_with('Z') && all[0].time.starts_with("20"));
-        let denied = log.read(&AuditFilter { outcome: Some(Outcome::Denied), ..Default::default() });
+        let denied = log.read(&AuditFilter {
+            outcome: Some(Outcome::Denied),
+            ..Default::default()
+        });
         assert_eq!(denied.len(), 1);
-        let jane = log.read(&AuditFilter { actor: Some("jane".into()), limit: 1, ..Default::default() });
+        let jane = log.read(&AuditFilter {
+            actor: Some("jane".into()),
+            limit: 1,
+            ..Default::default()
+        });
         assert_eq!(jane.len(), 1);
-        let older = log.read(&AuditFilter { before: Some(jane[0].seq), ..Default::default() });
+        let older = log.read(&AuditFilter {
+            before: Some(jane[0].seq),
+            ..Default::default()
+        });
         assert_eq!(older.len(), 2);
         let mut out = vec![];
-        log.export_json_lines(&AuditFilter::default(), &mut out).unwrap();
+        log.export_json_lines(&AuditFilter::default(), &mut out)
+            .unwrap();
         let lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].contains("catalog.location.create"));

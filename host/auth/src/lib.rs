@@ -64,6 +64,9 @@ pub enum Mode {
 struct Settings {
     tokens: ServiceTokens,
     policy: Policy,
+    /// A policy file is configured (without one, nothing depends on who
+    /// the guest or user is).
+    has_policy: bool,
 }
 
 struct Inner {
@@ -148,6 +151,12 @@ impl Auth {
         self.settings().policy.decide(principal, permission)
     }
 
+    /// Whether a policy is in force (the server resolves a user's groups
+    /// from the catalog only then).
+    pub fn has_policy(&self) -> bool {
+        self.settings().has_policy
+    }
+
     pub fn audit(&self) -> &AuditLog {
         &self.0.audit
     }
@@ -201,7 +210,11 @@ impl Auth {
         let stamp = move || -> Vec<Option<(SystemTime, u64)>> {
             files
                 .iter()
-                .map(|f| std::fs::metadata(f).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
+                .map(|f| {
+                    std::fs::metadata(f)
+                        .ok()
+                        .and_then(|m| Some((m.modified().ok()?, m.len())))
+                })
                 .collect()
         };
         let mut last = stamp();
@@ -228,7 +241,11 @@ fn load_settings(auth: &AuthConfig, policy_file: Option<&Path>) -> Result<Settin
         Some(path) => Policy::load(path)?,
         None => Policy::allow_all(),
     };
-    Ok(Settings { tokens, policy })
+    Ok(Settings {
+        tokens,
+        policy,
+        has_policy: policy_file.is_some(),
+    })
 }
 
 #[cfg(test)]
@@ -250,7 +267,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::from_yaml("server: { host: 0.0.0.0 }", "t", dir.path()).unwrap();
         let err = Auth::start(&config, dir.path()).err().unwrap().to_string();
-        assert!(err.contains("0.0.0.0") && err.contains("guest mode"), "{err}");
+        assert!(
+            err.contains("0.0.0.0") && err.contains("guest mode"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -258,12 +278,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (token, sha) = tokens::generate();
         let file = dir.path().join("portal.yaml");
-        let write = |tokens: &str| std::fs::write(&file, format!("auth:\n  service_tokens: {tokens}\n")).unwrap();
-        write(&format!("[{{name: ci, sha256: {sha}, permissions: [catalog.entity.read]}}]"));
+        let write = |tokens: &str| {
+            std::fs::write(&file, format!("auth:\n  service_tokens: {tokens}\n")).unwrap()
+        };
+        write(&format!(
+            "[{{name: ci, sha256: {sha}, permissions: [catalog.entity.read]}}]"
+        ));
         let auth = Auth::start(&Config::load(&file).unwrap(), dir.path()).unwrap();
         let ci = auth.authenticate(Some(&token)).unwrap();
-        assert_eq!(auth.decide(&ci, &permission::CATALOG_ENTITY_READ), Decision::Allow);
-        assert_eq!(auth.authenticate(Some("nope")), Err(Unauthenticated::InvalidToken));
+        assert_eq!(
+            auth.decide(&ci, &permission::CATALOG_ENTITY_READ),
+            Decision::Allow
+        );
+        assert_eq!(
+            auth.authenticate(Some("nope")),
+            Err(Unauthenticated::InvalidToken)
+        );
         assert!(matches!(auth.authenticate(None), Ok(Principal::Guest(_))));
 
         // A broken file keeps the token working, and says why.
@@ -275,6 +305,9 @@ mod tests {
         write("[]");
         auth.reload();
         assert_eq!(auth.reload_error(), None);
-        assert_eq!(auth.authenticate(Some(&token)), Err(Unauthenticated::InvalidToken));
+        assert_eq!(
+            auth.authenticate(Some(&token)),
+            Err(Unauthenticated::InvalidToken)
+        );
     }
 }

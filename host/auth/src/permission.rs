@@ -76,9 +76,8 @@ impl Pattern {
         let p = self.0.as_str();
         p == "*"
             || p == permission.name
-            || p.strip_suffix('*').is_some_and(|prefix| {
-                prefix.ends_with('.') && permission.name.starts_with(prefix)
-            })
+            || p.strip_suffix('*')
+                .is_some_and(|prefix| prefix.ends_with('.') && permission.name.starts_with(prefix))
     }
 
     /// Names exactly one permission (no wildcard).

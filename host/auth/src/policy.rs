@@ -38,8 +38,8 @@
 
 use crate::identity::{Identity, Principal};
 use crate::permission::{Pattern, Permission, ResourceType};
-use portal_catalog_model::predicate::{ContainsTarget, FieldCondition, Matcher, Primitive};
 use portal_catalog_model::Predicate;
+use portal_catalog_model::predicate::{ContainsTarget, FieldCondition, Matcher, Primitive};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -79,8 +79,12 @@ impl Condition {
         match self {
             Condition::Entity(p) => p.clone(),
             Condition::Action(_) => Predicate::Any(vec![]),
-            Condition::All(items) => Predicate::All(items.iter().map(|c| c.to_predicate()).collect()),
-            Condition::Any(items) => Predicate::Any(items.iter().map(|c| c.to_predicate()).collect()),
+            Condition::All(items) => {
+                Predicate::All(items.iter().map(|c| c.to_predicate()).collect())
+            }
+            Condition::Any(items) => {
+                Predicate::Any(items.iter().map(|c| c.to_predicate()).collect())
+            }
             Condition::Not(inner) => Predicate::Not(Box::new(inner.to_predicate())),
         }
     }
@@ -165,7 +169,9 @@ impl ResourceCondition {
     fn bind(&self, identity: Option<&Identity>) -> Condition {
         match self {
             ResourceCondition::IsEntityOwner => {
-                let refs = identity.map(|i| i.ownership_refs.clone()).unwrap_or_default();
+                let refs = identity
+                    .map(|i| i.ownership_refs.clone())
+                    .unwrap_or_default();
                 Condition::Entity(Predicate::Fields(vec![FieldCondition {
                     key: "relations".into(),
                     matcher: Matcher::Contains(ContainsTarget::Relation {
@@ -267,7 +273,9 @@ impl Policy {
             Some(Value::String(s)) if s == "deny" => false,
             Some(Value::String(s)) if s == "allow" => true,
             Some(other) => {
-                return Err(error(format!("`default` must be allow or deny, not {other}")));
+                return Err(error(format!(
+                    "`default` must be allow or deny, not {other}"
+                )));
             }
         };
         let rules = match doc.remove("rules") {
@@ -276,7 +284,9 @@ impl Policy {
             Some(_) => return Err(error("`rules` must be a list".into())),
         };
         if let Some(key) = doc.keys().next() {
-            return Err(error(format!("unknown key `{key}` (expected `rules`, `default`)")));
+            return Err(error(format!(
+                "unknown key `{key}` (expected `rules`, `default`)"
+            )));
         }
         let rules = rules
             .into_iter()
@@ -292,7 +302,11 @@ impl Policy {
             Principal::System => return Decision::Allow,
             Principal::Service(service) => {
                 let allowed = service.permissions.iter().any(|p| p.matches(permission));
-                return if allowed { Decision::Allow } else { Decision::Deny };
+                return if allowed {
+                    Decision::Allow
+                } else {
+                    Decision::Deny
+                };
             }
             Principal::Guest(_) | Principal::User(_) => {}
         }
@@ -314,12 +328,17 @@ impl Policy {
                     match (rule.allow, decision) {
                         (true, Partial::Const(true)) => Partial::Const(true),
                         (true, Partial::Const(false)) => Partial::Cond(cond),
-                        (true, Partial::Cond(rest)) => Partial::Cond(Condition::Any(vec![cond, rest])),
-                        (false, Partial::Const(false)) => Partial::Const(false),
-                        (false, Partial::Const(true)) => Partial::Cond(Condition::Not(Box::new(cond))),
-                        (false, Partial::Cond(rest)) => {
-                            Partial::Cond(Condition::All(vec![Condition::Not(Box::new(cond)), rest]))
+                        (true, Partial::Cond(rest)) => {
+                            Partial::Cond(Condition::Any(vec![cond, rest]))
                         }
+                        (false, Partial::Const(false)) => Partial::Const(false),
+                        (false, Partial::Const(true)) => {
+                            Partial::Cond(Condition::Not(Box::new(cond)))
+                        }
+                        (false, Partial::Cond(rest)) => Partial::Cond(Condition::All(vec![
+                            Condition::Not(Box::new(cond)),
+                            rest,
+                        ])),
                     }
                 }
             };
@@ -402,11 +421,13 @@ fn string_list(value: &Value, key: &str) -> Result<Vec<String>, String> {
                 other => Err(format!("`{key}` must list strings, not {other}")),
             })
             .collect(),
-        _ => Err(format!("`{key}` must be a string or a non-empty list of strings")),
+        _ => Err(format!(
+            "`{key}` must be a string or a non-empty list of strings"
+        )),
     }
 }
 
-fn object<'a>(value: &'a Value) -> Result<&'a Map<String, Value>, String> {
+fn object(value: &Value) -> Result<&Map<String, Value>, String> {
     match value {
         Value::Object(map) if !map.is_empty() => Ok(map),
         _ => Err(format!("expected a non-empty map, found {value}")),
@@ -414,7 +435,11 @@ fn object<'a>(value: &'a Value) -> Result<&'a Map<String, Value>, String> {
 }
 
 /// `all_of` / `any_of` items.
-fn combinator<T>(value: &Value, key: &str, parse: fn(&Value) -> Result<T, String>) -> Result<Vec<T>, String> {
+fn combinator<T>(
+    value: &Value,
+    key: &str,
+    parse: fn(&Value) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
     match value {
         Value::Array(items) if !items.is_empty() => items
             .iter()
@@ -455,21 +480,28 @@ fn parse_user(value: &Value) -> Result<UserCondition, String> {
             }
         });
     }
-    Ok(if all.len() == 1 { all.pop().unwrap() } else { UserCondition::All(all) })
+    Ok(if all.len() == 1 {
+        all.pop().unwrap()
+    } else {
+        UserCondition::All(all)
+    })
 }
 
 fn parse_resource(value: &Value) -> Result<ResourceCondition, String> {
     let mut all = vec![];
     for (key, v) in object(value)? {
         let field = |path: &str| -> Result<ResourceCondition, String> {
-            Ok(ResourceCondition::FieldIn(path.to_owned(), string_list(v, key)?))
+            Ok(ResourceCondition::FieldIn(
+                path.to_owned(),
+                string_list(v, key)?,
+            ))
         };
         match key.as_str() {
             "is_entity_owner" => match v {
                 Value::Bool(true) => all.push(ResourceCondition::IsEntityOwner),
-                Value::Bool(false) => {
-                    all.push(ResourceCondition::Not(Box::new(ResourceCondition::IsEntityOwner)))
-                }
+                Value::Bool(false) => all.push(ResourceCondition::Not(Box::new(
+                    ResourceCondition::IsEntityOwner,
+                ))),
                 _ => return Err("`is_entity_owner` must be true or false".into()),
             },
             "kind" => all.push(field("kind")?),
@@ -478,16 +510,26 @@ fn parse_resource(value: &Value) -> Result<ResourceCondition, String> {
             "lifecycle" => all.push(field("spec.lifecycle")?),
             "name" => all.push(field("metadata.name")?),
             "has_label" | "has_annotation" => {
-                let prefix = if key == "has_label" { "metadata.labels." } else { "metadata.annotations." };
+                let prefix = if key == "has_label" {
+                    "metadata.labels."
+                } else {
+                    "metadata.annotations."
+                };
                 let keys = string_list(v, key)?;
                 all.push(ResourceCondition::Any(
                     keys.iter()
-                        .map(|k| ResourceCondition::FieldExists(format!("{prefix}{}", k.to_lowercase())))
+                        .map(|k| {
+                            ResourceCondition::FieldExists(format!("{prefix}{}", k.to_lowercase()))
+                        })
                         .collect(),
                 ));
             }
             "label" | "annotation" => {
-                let prefix = if key == "label" { "metadata.labels." } else { "metadata.annotations." };
+                let prefix = if key == "label" {
+                    "metadata.labels."
+                } else {
+                    "metadata.annotations."
+                };
                 for (k, wanted) in object(v).map_err(|m| format!("{key}: {m}"))? {
                     let path = format!("{prefix}{}", k.to_lowercase());
                     all.push(ResourceCondition::FieldIn(path, string_list(wanted, k)?));
@@ -506,7 +548,11 @@ fn parse_resource(value: &Value) -> Result<ResourceCondition, String> {
             }
         }
     }
-    Ok(if all.len() == 1 { all.pop().unwrap() } else { ResourceCondition::All(all) })
+    Ok(if all.len() == 1 {
+        all.pop().unwrap()
+    } else {
+        ResourceCondition::All(all)
+    })
 }
 
 #[cfg(test)]
@@ -553,7 +599,9 @@ rules:
 
     fn user(groups: &[&str]) -> Principal {
         let mut identity = Identity::user("user:default/jane");
-        identity.ownership_refs.extend(groups.iter().map(|g| g.to_string()));
+        identity
+            .ownership_refs
+            .extend(groups.iter().map(|g| g.to_string()));
         Principal::User(identity)
     }
 
@@ -576,20 +624,33 @@ rules:
 
         let delete = policy.decide(&team_a, &CATALOG_ENTITY_DELETE);
         assert!(allows(&delete, &ours));
-        assert!(!allows(&delete, &ours_prod), "the deny above the owner rule wins");
+        assert!(
+            !allows(&delete, &ours_prod),
+            "the deny above the owner rule wins"
+        );
         assert!(!allows(&delete, &theirs));
-        assert_eq!(policy.decide(&admin, &CATALOG_ENTITY_DELETE), Decision::Allow);
+        assert_eq!(
+            policy.decide(&admin, &CATALOG_ENTITY_DELETE),
+            Decision::Allow
+        );
 
         // Signed-in users read everything; a guest does not see people.
-        assert_eq!(policy.decide(&team_a, &CATALOG_ENTITY_READ), Decision::Allow);
+        assert_eq!(
+            policy.decide(&team_a, &CATALOG_ENTITY_READ),
+            Decision::Allow
+        );
         let guest = Principal::Guest(Identity::user("user:default/guest"));
         let read = policy.decide(&guest, &CATALOG_ENTITY_READ);
         assert!(allows(&read, &theirs));
         assert!(!allows(&read, &entity("User", "group:default/team-a", "")));
 
         assert_eq!(policy.decide(&team_a, &AUDIT_READ), Decision::Deny);
-        assert_eq!(policy.decide(&team_a, &CATALOG_LOCATION_CREATE), Decision::Allow);
-        let Decision::Conditional(actions) = policy.decide(&team_a, &SCAFFOLDER_ACTION_EXECUTE) else {
+        assert_eq!(
+            policy.decide(&team_a, &CATALOG_LOCATION_CREATE),
+            Decision::Allow
+        );
+        let Decision::Conditional(actions) = policy.decide(&team_a, &SCAFFOLDER_ACTION_EXECUTE)
+        else {
             panic!("actions are conditional");
         };
         assert!(actions.matches_action("fetch:template"));
@@ -603,19 +664,40 @@ rules:
             name: "ci".into(),
             permissions: vec![Pattern::parse("catalog.location.*").unwrap()].into(),
         });
-        assert_eq!(policy.decide(&ci, &CATALOG_LOCATION_CREATE), Decision::Allow);
+        assert_eq!(
+            policy.decide(&ci, &CATALOG_LOCATION_CREATE),
+            Decision::Allow
+        );
         assert_eq!(policy.decide(&ci, &CATALOG_ENTITY_READ), Decision::Deny);
     }
 
     #[test]
     fn mistakes_are_named() {
         let cases = [
-            ("rules: [{permissions: [catalog.entity.reed], decision: allow}]", "catalog.entity.reed"),
-            ("rules: [{permissions: [audit.read], decision: maybe}]", "decision"),
-            ("rules: [{permissions: [audit.read], decision: allow, resources: {kind: [User]}}]", "audit.read"),
-            ("rules: [{permissions: [catalog.entity.read], decision: allow, resources: {knd: [User]}}]", "knd"),
-            ("rules: [{permissions: [catalog.entity.read], decision: allow, users: {member: [x]}}]", "member"),
-            ("rules: [{permissions: [catalog.entity.read], decision: allow, resouces: {}}]", "resouces"),
+            (
+                "rules: [{permissions: [catalog.entity.reed], decision: allow}]",
+                "catalog.entity.reed",
+            ),
+            (
+                "rules: [{permissions: [audit.read], decision: maybe}]",
+                "decision",
+            ),
+            (
+                "rules: [{permissions: [audit.read], decision: allow, resources: {kind: [User]}}]",
+                "audit.read",
+            ),
+            (
+                "rules: [{permissions: [catalog.entity.read], decision: allow, resources: {knd: [User]}}]",
+                "knd",
+            ),
+            (
+                "rules: [{permissions: [catalog.entity.read], decision: allow, users: {member: [x]}}]",
+                "member",
+            ),
+            (
+                "rules: [{permissions: [catalog.entity.read], decision: allow, resouces: {}}]",
+                "resouces",
+            ),
             ("default: maybe", "default"),
             ("rules: [ {", "test"),
         ];
@@ -639,9 +721,15 @@ rules:
         .unwrap();
         let mut ops = Identity::user("user:default/ops");
         ops.claims.insert("email".into(), json!("ops@acme.example"));
-        assert_eq!(policy.decide(&Principal::User(ops), &AUDIT_READ), Decision::Allow);
         assert_eq!(
-            policy.decide(&Principal::User(Identity::user("user:default/root")), &AUDIT_READ),
+            policy.decide(&Principal::User(ops), &AUDIT_READ),
+            Decision::Allow
+        );
+        assert_eq!(
+            policy.decide(
+                &Principal::User(Identity::user("user:default/root")),
+                &AUDIT_READ
+            ),
             Decision::Allow
         );
         assert_eq!(policy.decide(&user(&[]), &AUDIT_READ), Decision::Deny);

@@ -90,6 +90,9 @@ mod tests {
             permissions: vec!["catalog.entity.raed".into()],
         }])
         .unwrap_err();
-        assert!(err.contains("bad") && err.contains("catalog.entity.raed"), "{err}");
+        assert!(
+            err.contains("bad") && err.contains("catalog.entity.raed"),
+            "{err}"
+        );
     }
 }

@@ -25,7 +25,15 @@ pub struct CatalogArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 16)]
     pub connections: usize,
+    /// Also measure each size with a conditional permission policy on: the
+    /// guest is `user-0` (in `group-0`) and reads only what its group owns,
+    /// plus groups and users (an owner rule, evaluated on every read).
+    #[arg(long)]
+    pub owner_policy: bool,
 }
+
+/// The policy `--owner-policy` measures with.
+const OWNER_POLICY: &str = "rules:\n  - permissions: [catalog.entity.read]\n    resources: { any_of: [ { is_entity_owner: true }, { kind: [Group, User] } ] }\n    decision: allow\ndefault: deny\n";
 
 #[derive(Args, Debug)]
 pub struct ServerArgs {
@@ -171,7 +179,8 @@ pub async fn load(
                 i = i.wrapping_mul(31).wrapping_add(17);
                 let t = Instant::now();
                 match client.get(url).send().await {
-                    Ok(r) if r.status().is_success() => {
+                    // A 404 is an answer (a hidden or missing entity).
+                    Ok(r) if r.status().is_success() || r.status() == 404 => {
                         let _ = r.bytes().await;
                         latencies.push(t.elapsed());
                     }
@@ -212,22 +221,38 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         );
     }
     let mut report = String::new();
-    for &size in &args.sizes {
+    let runs: Vec<(usize, bool)> = args
+        .sizes
+        .iter()
+        .flat_map(|&size| {
+            std::iter::once((size, false)).chain(args.owner_policy.then_some((size, true)))
+        })
+        .collect();
+    let admin_token = portal_auth::tokens::generate().0;
+    for (size, with_policy) in runs {
         let dir = tempfile::tempdir()?;
         let catalog_dir = dir.path().join("catalog");
         let t = Instant::now();
         let expected = generate(&catalog_dir, size)?;
         eprintln!("generated {expected} entities in {:.1?}", t.elapsed());
         let config = dir.path().join("portal.yaml");
-        std::fs::write(
-            &config,
-            format!(
-                "data_dir: {}\nplugins:\n  dir: {}\ncatalog:\n  locations:\n    - type: file\n      target: {}\n",
-                dir.path().join("data").display(),
-                dir.path().join("plugins").display(),
-                catalog_dir.join("all.yaml").display()
-            ),
-        )?;
+        let mut yaml = format!(
+            "data_dir: {}\nplugins:\n  dir: {}\ncatalog:\n  locations:\n    - type: file\n      target: {}\n",
+            dir.path().join("data").display(),
+            dir.path().join("plugins").display(),
+            catalog_dir.join("all.yaml").display()
+        );
+        if with_policy {
+            let policy = dir.path().join("policy.yaml");
+            std::fs::write(&policy, OWNER_POLICY)?;
+            let _ = write!(
+                yaml,
+                "auth:\n  policy: {}\n  guest: {{ user_ref: user:default/user-0 }}\n  service_tokens:\n    - {{ name: bench, sha256: {}, permissions: [\"*\"] }}\n",
+                policy.display(),
+                portal_auth::tokens::hash(&admin_token)
+            );
+        }
+        std::fs::write(&config, yaml)?;
         std::fs::create_dir_all(dir.path().join("plugins"))?;
         let started = Instant::now();
         let mut child = crate::portal_process::PortalChild::start(&config, Stdio::inherit())?;
@@ -239,7 +264,11 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
             .build()?;
         let count_url = format!("{url}/api/catalog/entities/by-query?limit=0");
         let ingest = loop {
-            let total = match client.get(&count_url).send().await {
+            let mut request = client.get(&count_url);
+            if with_policy {
+                request = request.bearer_auth(&admin_token);
+            }
+            let total = match request.send().await {
                 Ok(r) => r
                     .json::<serde_json::Value>()
                     .await
@@ -285,7 +314,15 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
                 args.seconds,
             ),
         ];
-        let _ = writeln!(report, "\n## {expected} entities ({n} components)\n");
+        let policy_note = if with_policy {
+            ", owner policy on (the guest is user-0 and reads only group-0's entities, groups and users: a hidden entity is answered with 404, counted here as an answer)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            report,
+            "\n## {expected} entities ({n} components){policy_note}\n"
+        );
         let _ = writeln!(
             report,
             "ingest until every entity is served: {:.2} s",

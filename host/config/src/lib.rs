@@ -147,7 +147,10 @@ impl Config {
                     token.name
                 ));
             }
-            if self.auth.service_tokens[..i].iter().any(|t| t.name == token.name) {
+            if self.auth.service_tokens[..i]
+                .iter()
+                .any(|t| t.name == token.name)
+            {
                 return Err(format!(
                     "auth.service_tokens: the name `{}` is used twice",
                     token.name

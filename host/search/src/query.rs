@@ -392,6 +392,19 @@ pub fn build(
     Box::new(BooleanQuery::new(must))
 }
 
+/// `query` without the documents of these groups (nothing to leave out:
+/// the query itself, untouched).
+pub fn excluding(f: &Fields, query: Box<dyn Query>, groups: &[String]) -> Box<dyn Query> {
+    if groups.is_empty() {
+        return query;
+    }
+    let terms = groups.iter().map(|g| Term::from_field_text(f.group, g));
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, query),
+        (Occur::MustNot, Box::new(TermSetQuery::new(terms))),
+    ]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,17 +457,4 @@ mod tests {
         assert_eq!(typo_distance("payment"), 1);
         assert_eq!(typo_distance("payments"), 2);
     }
-}
-
-/// `query` without the documents of these groups (nothing to leave out:
-/// the query itself, untouched).
-pub fn excluding(f: &Fields, query: Box<dyn Query>, groups: &[String]) -> Box<dyn Query> {
-    if groups.is_empty() {
-        return query;
-    }
-    let terms = groups.iter().map(|g| Term::from_field_text(f.group, g));
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, query),
-        (Occur::MustNot, Box::new(TermSetQuery::new(terms))),
-    ]))
 }

@@ -86,7 +86,11 @@ impl RequestContext {
 
     /// Allows `permission` on an entity the caller can already see, or
     /// answers 403 (and records the denial).
-    pub fn authorize_entity(&self, permission: &Permission, entity: &EntityDoc) -> Result<(), ApiError> {
+    pub fn authorize_entity(
+        &self,
+        permission: &Permission,
+        entity: &EntityDoc,
+    ) -> Result<(), ApiError> {
         let allowed = match self.decide(permission) {
             Decision::Allow => true,
             Decision::Deny => false,
@@ -112,7 +116,12 @@ impl RequestContext {
 
     /// Records a denial and makes its 403.
     pub fn deny(&self, permission: &Permission, resource: &str) -> ApiError {
-        self.record(permission.name, resource, Outcome::Denied, "not allowed by the permission policy");
+        self.record(
+            permission.name,
+            resource,
+            Outcome::Denied,
+            "not allowed by the permission policy",
+        );
         ApiError::not_allowed(format!(
             "{} may not {} ({})",
             self.principal.display(),
@@ -138,7 +147,12 @@ impl RequestContext {
     }
 
     /// Records a mutation's outcome and passes its result through.
-    pub fn audited<T>(&self, action: &str, resource: &str, result: Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn audited<T>(
+        &self,
+        action: &str,
+        resource: &str,
+        result: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         match &result {
             Ok(_) => self.record(action, resource, Outcome::Succeeded, ""),
             Err(e) => self.record(action, resource, Outcome::Failed, &e.message),
@@ -197,11 +211,24 @@ pub fn with_ownership(catalog: &Catalog, mut identity: Identity) -> Identity {
     identity
 }
 
+/// The principal with its groups from the catalog, when a policy may ask
+/// about them (without one, the lookups would be wasted on every request).
+fn resolved(state: &AppState, principal: Principal) -> Principal {
+    if !state.auth.has_policy() {
+        return principal;
+    }
+    match principal {
+        Principal::Guest(identity) => Principal::Guest(with_ownership(&state.catalog, identity)),
+        Principal::User(identity) => Principal::User(with_ownership(&state.catalog, identity)),
+        other => other,
+    }
+}
+
 /// The context of the ambient viewer: the guest in guest mode. Without
 /// guest mode there is no ambient viewer, and this context may do nothing.
 pub fn ambient_context(state: &AppState) -> RequestContext {
     let principal = match state.auth.authenticate(None) {
-        Ok(Principal::Guest(identity)) => Principal::Guest(with_ownership(&state.catalog, identity)),
+        Ok(principal @ Principal::Guest(_)) => resolved(state, principal),
         _ => Principal::Service(portal_auth::Service {
             name: "anonymous".into(),
             permissions: Vec::new().into(),
@@ -219,14 +246,19 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .unwrap_or_default();
     let bearer = match bearer_token(request.headers()) {
         Ok(token) => token,
-        Err(message) => return unauthenticated(&state.auth, &source, request.uri().path(), message),
+        Err(message) => {
+            return unauthenticated(&state.auth, &source, request.uri().path(), message);
+        }
     };
     let principal = match state.auth.authenticate(bearer) {
-        Ok(Principal::Guest(identity)) => Principal::Guest(with_ownership(&state.catalog, identity)),
-        Ok(Principal::User(identity)) => Principal::User(with_ownership(&state.catalog, identity)),
-        Ok(other) => other,
+        Ok(principal) => resolved(&state, principal),
         Err(Unauthenticated::InvalidToken) => {
-            return unauthenticated(&state.auth, &source, request.uri().path(), "the bearer token is not valid");
+            return unauthenticated(
+                &state.auth,
+                &source,
+                request.uri().path(),
+                "the bearer token is not valid",
+            );
         }
         Err(Unauthenticated::SignInRequired) => {
             return unauthenticated(&state.auth, &source, request.uri().path(), "sign in first");
@@ -254,9 +286,13 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| "the Authorization header is not text")?;
+    let value = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not text")?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim()))
         }
         _ => Err("the Authorization header must be `Bearer <token>`"),
@@ -274,7 +310,12 @@ fn unauthenticated(auth: &Auth, source: &str, path: &str, message: &'static str)
         source: source.to_owned(),
         detail: message.to_owned(),
     });
-    ApiError::new("AuthenticationError", axum::http::StatusCode::UNAUTHORIZED, message).into_response()
+    ApiError::new(
+        "AuthenticationError",
+        axum::http::StatusCode::UNAUTHORIZED,
+        message,
+    )
+    .into_response()
 }
 
 /// A state-changing method whose `Origin` (or, without one, whose
@@ -318,22 +359,37 @@ mod tests {
     #[test]
     fn cross_site_writes() {
         let post = Method::POST;
-        let same = headers(&[("host", "127.0.0.1:7007"), ("origin", "http://127.0.0.1:7007")]);
+        let same = headers(&[
+            ("host", "127.0.0.1:7007"),
+            ("origin", "http://127.0.0.1:7007"),
+        ]);
         assert!(!is_cross_site_write(&post, &same));
-        let evil = headers(&[("host", "127.0.0.1:7007"), ("origin", "https://evil.example")]);
+        let evil = headers(&[
+            ("host", "127.0.0.1:7007"),
+            ("origin", "https://evil.example"),
+        ]);
         assert!(is_cross_site_write(&post, &evil));
         assert!(!is_cross_site_write(&Method::GET, &evil));
         let null = headers(&[("host", "127.0.0.1:7007"), ("origin", "null")]);
         assert!(is_cross_site_write(&Method::DELETE, &null));
         let fetch = headers(&[("host", "127.0.0.1:7007"), ("sec-fetch-site", "cross-site")]);
         assert!(is_cross_site_write(&post, &fetch));
-        assert!(!is_cross_site_write(&post, &headers(&[("host", "127.0.0.1:7007")])));
+        assert!(!is_cross_site_write(
+            &post,
+            &headers(&[("host", "127.0.0.1:7007")])
+        ));
     }
 
     #[test]
     fn bearer_tokens() {
-        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer abc")])), Ok(Some("abc")));
-        assert_eq!(bearer_token(&headers(&[("authorization", "bearer abc ")])), Ok(Some("abc")));
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Bearer abc")])),
+            Ok(Some("abc"))
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "bearer abc ")])),
+            Ok(Some("abc"))
+        );
         assert!(bearer_token(&headers(&[("authorization", "Basic abc")])).is_err());
         assert!(bearer_token(&headers(&[("authorization", "Bearer ")])).is_err());
         assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));

@@ -217,7 +217,10 @@ pub fn authorize_task(
 ) -> Result<(), crate::api::error::ApiError> {
     use portal_auth::permission;
     context.authorize(&permission::SCAFFOLDER_TASK_CREATE, &found.entity_ref)?;
-    let steps = found.entity["spec"]["steps"].as_array().cloned().unwrap_or_default();
+    let steps = found.entity["spec"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for step in &steps {
         let action = step["action"].as_str().unwrap_or_default();
         if !context.may_run_action(action) {
@@ -232,7 +235,9 @@ pub fn authorize_task(
 
 /// The task's `user` (Backstage's `spec.user.ref`): the signed-in or guest
 /// user; none for a service token.
-pub fn task_user(context: &crate::request::RequestContext) -> Option<portal_scaffolder::task::TaskUser> {
+pub fn task_user(
+    context: &crate::request::RequestContext,
+) -> Option<portal_scaffolder::task::TaskUser> {
     context
         .principal
         .identity()

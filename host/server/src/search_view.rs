@@ -60,7 +60,11 @@ fn safe_location(location: &str) -> Option<String> {
     (ok && !location.chars().any(char::is_control)).then(|| location.to_owned())
 }
 
-pub async fn search(state: &AppState, request: SearchRequest) -> Result<SearchView, DataError> {
+pub async fn search(
+    state: &AppState,
+    context: &crate::request::RequestContext,
+    request: SearchRequest,
+) -> Result<SearchView, DataError> {
     let mut filters: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (field, value) in &request.filters {
         filters
@@ -74,7 +78,7 @@ pub async fn search(state: &AppState, request: SearchRequest) -> Result<SearchVi
         filters,
         page_cursor: request.cursor.clone(),
         page_limit: Some(PAGE),
-        hidden_entities: crate::search_wiring::hidden_entities(state, &crate::request::ambient_context(state)),
+        hidden_entities: crate::search_wiring::hidden_entities(state, context),
     };
     let search = state.search.clone();
     let answer = tokio::task::spawn_blocking(move || search.query(&query))
@@ -188,10 +192,14 @@ fn view(state: &AppState, request: SearchRequest, results: SearchResults) -> Sea
     }
 }
 
-pub async fn suggest(state: &AppState, term: &str) -> Vec<Suggestion> {
+pub async fn suggest(
+    state: &AppState,
+    context: &crate::request::RequestContext,
+    term: &str,
+) -> Vec<Suggestion> {
     let search = state.search.clone();
     let term = term.to_owned();
-    let hidden = crate::search_wiring::hidden_entities(state, &crate::request::ambient_context(state));
+    let hidden = crate::search_wiring::hidden_entities(state, context);
     let found =
         tokio::task::spawn_blocking(move || search.suggest_excluding(&term, SUGGESTIONS, &hidden))
             .await;

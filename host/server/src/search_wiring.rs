@@ -110,13 +110,18 @@ pub fn start(
 
 /// The entities `context` may not see (none when it sees everything), to
 /// leave out of a search before its results and counts are made.
-pub fn hidden_entities(state: &crate::AppState, context: &crate::request::RequestContext) -> Vec<String> {
+pub fn hidden_entities(
+    state: &crate::AppState,
+    context: &crate::request::RequestContext,
+) -> Vec<String> {
     let access = context.access();
     let Some(visible) = access.predicate() else {
         return Vec::new();
     };
     let query = EntityQuery {
-        filter: Some(portal_catalog_model::Predicate::Not(Box::new(visible.clone()))),
+        filter: Some(portal_catalog_model::Predicate::Not(Box::new(
+            visible.clone(),
+        ))),
         page: Page::Offset {
             offset: 0,
             limit: None,

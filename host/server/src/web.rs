@@ -26,17 +26,24 @@ use tokio_stream::wrappers::BroadcastStream;
 /// The portal's data, as the UI asks for it.
 pub struct WebData {
     state: AppState,
+    /// The request this data answers (`for_request`); `None` outside one.
+    request: Option<RequestContext>,
 }
 
 impl WebData {
     pub fn new(state: AppState) -> WebData {
-        WebData { state }
+        WebData {
+            state,
+            request: None,
+        }
     }
 
-    /// Who is viewing. Pages are the guest's today (guest mode is the only
-    /// mode until sign-in lands); then each request's context travels here.
+    /// Who is viewing: the request's asker, or outside a request the
+    /// ambient viewer (the guest in guest mode).
     fn context(&self) -> RequestContext {
-        crate::request::ambient_context(&self.state)
+        self.request
+            .clone()
+            .unwrap_or_else(|| crate::request::ambient_context(&self.state))
     }
 
     fn access(&self) -> portal_catalog::Access {
@@ -188,6 +195,29 @@ impl PortalData for WebData {
             .collect()
     }
 
+    fn for_request(
+        &self,
+        parts: &axum::http::request::Parts,
+    ) -> Option<std::sync::Arc<dyn PortalData>> {
+        let request = parts.extensions.get::<RequestContext>()?.clone();
+        Some(std::sync::Arc::new(WebData {
+            state: self.state.clone(),
+            request: Some(request),
+        }))
+    }
+
+    fn viewer(&self) -> Option<portal_web::model::Viewer> {
+        let context = self.context();
+        let identity = context.principal.identity()?;
+        let (kind, rest) = identity.user_ref.split_once(':')?;
+        let (namespace, name) = rest.split_once('/')?;
+        Some(portal_web::model::Viewer {
+            name: name.to_owned(),
+            href: format!("/catalog/{namespace}/{kind}/{name}"),
+            guest: matches!(context.principal, portal_auth::Principal::Guest(_)),
+        })
+    }
+
     fn plugins_dir(&self) -> Option<String> {
         shown_plugins_dir(&self.state)
     }
@@ -273,11 +303,11 @@ impl PortalData for WebData {
         &self,
         request: portal_web::model::SearchRequest,
     ) -> Result<portal_web::model::SearchView, DataError> {
-        crate::search_view::search(&self.state, request).await
+        crate::search_view::search(&self.state, &self.context(), request).await
     }
 
     async fn suggest(&self, term: &str) -> Vec<portal_web::model::Suggestion> {
-        crate::search_view::suggest(&self.state, term).await
+        crate::search_view::suggest(&self.state, &self.context(), term).await
     }
 
     async fn docs_status(&self, key: &str) -> Option<portal_types::docs::DocsStatus> {

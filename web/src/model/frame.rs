@@ -19,6 +19,20 @@ pub struct Branding {
     /// CSS custom properties for the light and dark schemes (validated).
     pub css: String,
     pub sidebar: Vec<NavItem>,
+    /// Who is viewing (set per request; `None`: nobody to show).
+    #[serde(default)]
+    pub viewer: Option<Viewer>,
+}
+
+/// Who is viewing the page, as the frame shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The user's name (`guest`, `jane`).
+    pub name: String,
+    /// Their entity page.
+    pub href: String,
+    /// Guest mode: shown as "guest (local only)".
+    pub guest: bool,
 }
 
 impl Default for Branding {
@@ -28,6 +42,7 @@ impl Default for Branding {
             logo: None,
             css: String::new(),
             sidebar: default_sidebar(),
+            viewer: None,
         }
     }
 }

@@ -243,6 +243,7 @@ pub fn from_app_config(
             logo,
             css,
             sidebar,
+            viewer: None,
         },
         logo_file,
         panels: PanelLayout {

@@ -115,6 +115,16 @@ pub trait PortalData: Send + Sync + 'static {
     async fn plugins(&self) -> Vec<PluginRow>;
     /// The watched plugins directory, if any.
     fn plugins_dir(&self) -> Option<String>;
+    /// This data as the request's asker may see it (the server binds the
+    /// request's identity, which it left in the request's extensions);
+    /// `None`: the same for everyone.
+    fn for_request(&self, _parts: &http::request::Parts) -> Option<std::sync::Arc<dyn PortalData>> {
+        None
+    }
+    /// Who is viewing, for the page frame.
+    fn viewer(&self) -> Option<crate::model::Viewer> {
+        None
+    }
     /// A stream with one item (a short description) per change to the plugins.
     fn plugin_changes(&self) -> BoxStream<'static, String>;
 

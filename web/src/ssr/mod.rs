@@ -76,6 +76,15 @@ fn style_href() -> &'static str {
     HREF.get_or_init(|| format!("/_portal/style.{:08x}.css", fnv(STYLE.as_bytes()) as u32))
 }
 
+/// The data as the current request's asker may see it (every page load and
+/// server function goes through here).
+pub fn for_request(data: Arc<dyn PortalData>) -> Arc<dyn PortalData> {
+    match use_context::<http::request::Parts>() {
+        Some(parts) => data.for_request(&parts).unwrap_or(data),
+        None => data,
+    }
+}
+
 /// A handler rendering the 404 page for paths no route claims.
 pub type Fallback =
     Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
@@ -112,7 +121,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     let app = {
         let options = options.clone();
         let branding = branding.clone();
-        move || shell(options.clone(), branding.clone(), style_href().to_owned())
+        move || {
+            let mut branding = branding.clone();
+            if let Some(context) = use_context::<DataContext>() {
+                branding.viewer = for_request(context.data).viewer();
+            }
+            shell(options.clone(), branding, style_href().to_owned())
+        }
     };
     let routes = leptos_axum::generate_route_list(|| view! { <App branding=Branding::default()/> });
     let not_found_render = leptos_axum::render_app_async_with_context(context.clone(), app.clone());

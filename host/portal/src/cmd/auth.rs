@@ -13,7 +13,12 @@ pub enum AuthCommand {
         name: String,
         /// The permissions it has (repeat, or comma-separated):
         /// `catalog.entity.read`, `catalog.*`, `*`.
-        #[arg(long, short, value_delimiter = ',', default_value = "catalog.entity.read")]
+        #[arg(
+            long,
+            short,
+            value_delimiter = ',',
+            default_value = "catalog.entity.read"
+        )]
         permission: Vec<String>,
     },
 }
@@ -25,9 +30,14 @@ pub async fn run(command: AuthCommand) -> anyhow::Result<ExitCode> {
                 portal_auth::permission::Pattern::parse(p).map_err(|e| anyhow::anyhow!(e))?;
             }
             let (token, sha256) = portal_auth::tokens::generate();
-            println!("token (shown once; send it as `Authorization: Bearer <token>`):\n  {token}\n");
+            println!(
+                "token (shown once; send it as `Authorization: Bearer <token>`):\n  {token}\n"
+            );
             println!("configuration (portal.yaml):\nauth:\n  service_tokens:");
-            println!("    - name: {name}\n      sha256: {sha256}\n      permissions: [{}]", permission.join(", "));
+            println!(
+                "    - name: {name}\n      sha256: {sha256}\n      permissions: [{}]",
+                permission.join(", ")
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

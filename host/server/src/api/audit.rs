@@ -48,7 +48,9 @@ impl FilterQuery {
         };
         let limit = self.limit.unwrap_or(100);
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(ApiError::input(format!("limit must be from 1 to {MAX_PAGE}")));
+            return Err(ApiError::input(format!(
+                "limit must be from 1 to {MAX_PAGE}"
+            )));
         }
         Ok(AuditFilter {
             actor: self.actor.filter(|a| !a.is_empty()),
@@ -71,7 +73,7 @@ async fn list(
     let events: Vec<AuditEvent> = tokio::task::spawn_blocking(move || auth.audit().read(&filter))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let before = (events.len() > 0).then(|| events.last().map(|e| e.seq)).flatten();
+    let before = events.last().map(|e| e.seq);
     Ok(Json(json!({ "items": events, "nextBefore": before })))
 }
 
@@ -85,7 +87,9 @@ async fn export(
     let auth = state.auth.clone();
     let body = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        auth.audit().export_json_lines(&filter, &mut out).map(|_| out)
+        auth.audit()
+            .export_json_lines(&filter, &mut out)
+            .map(|_| out)
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
@@ -93,7 +97,10 @@ async fn export(
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-ndjson"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"portal-audit.jsonl\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"portal-audit.jsonl\"",
+            ),
         ],
         body,
     )

@@ -22,6 +22,7 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
     let not_found = ui.not_found.clone();
     Router::new()
         .route("/healthcheck", get(healthcheck))
+        .route("/me", get(me))
         .nest("/api/plugins", plugins::router())
         .nest("/api/catalog", catalog::router())
         .nest("/api/scaffolder", scaffolder::router())
@@ -57,4 +58,14 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
 /// Backstage's health endpoint shape.
 async fn healthcheck() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `/me`: the asker's own page (their User entity: groups, what they own).
+async fn me(ctx: crate::request::RequestContext) -> axum::response::Redirect {
+    let page = ctx.principal.identity().and_then(|identity| {
+        let (kind, rest) = identity.user_ref.split_once(':')?;
+        let (namespace, name) = rest.split_once('/')?;
+        Some(format!("/catalog/{namespace}/{kind}/{name}"))
+    });
+    axum::response::Redirect::temporary(page.as_deref().unwrap_or("/catalog"))
 }

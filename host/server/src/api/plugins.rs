@@ -4,13 +4,13 @@
 use super::error::ApiError;
 use crate::AppState;
 use crate::request::RequestContext;
-use portal_auth::permission;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
+use portal_auth::permission;
 use portal_plugin_host::CallError;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -71,7 +71,9 @@ async fn panels_for_entity(
     Json(body): Json<EntityBody>,
 ) -> Result<Json<Value>, ApiError> {
     ctx.authorize(&permission::PLUGIN_PANEL_VIEW, "")?;
-    Ok(Json(json!({ "items": state.plugins.panels_for(&body.entity) })))
+    Ok(Json(
+        json!({ "items": state.plugins.panels_for(&body.entity) }),
+    ))
 }
 
 /// Renders a panel for the entity in the body: `{"entity": {...}}`.
@@ -97,7 +99,10 @@ async fn discover(
     ctx: RequestContext,
     Path((plugin, provider)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    ctx.authorize(&permission::PLUGIN_PROVIDER_RUN, &format!("{plugin}/{provider}"))?;
+    ctx.authorize(
+        &permission::PLUGIN_PROVIDER_RUN,
+        &format!("{plugin}/{provider}"),
+    )?;
     let entities = state
         .plugins
         .discover(&plugin, &provider)

@@ -7,7 +7,6 @@
 use super::error::ApiError;
 use crate::AppState;
 use crate::request::RequestContext;
-use portal_auth::permission;
 use crate::scaffolder_wiring::FoundTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use futures::Stream;
+use portal_auth::permission;
 use portal_scaffolder::engine::CreateError;
 use portal_scaffolder::{DryRun, NewTask, Scaffolder, Task, TaskEvent, TaskStatus, Template};
 use serde::Deserialize;

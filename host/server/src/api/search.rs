@@ -152,11 +152,12 @@ async fn suggest(
     let span = tracing::info_span!("search_suggest", term_chars = term.chars().count());
     let search = state.search.clone();
     let hidden = crate::search_wiring::hidden_entities(&state, &ctx);
-    let results = tokio::task::spawn_blocking(move || search.suggest_excluding(&term, limit, &hidden))
-        .instrument(span)
-        .await
-        .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
-        .map_err(api_error)?;
+    let results =
+        tokio::task::spawn_blocking(move || search.suggest_excluding(&term, limit, &hidden))
+            .instrument(span)
+            .await
+            .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
+            .map_err(api_error)?;
     Ok(Json(Suggestions {
         results,
         ready: state.search.is_ready(),

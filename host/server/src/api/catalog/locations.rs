@@ -4,11 +4,11 @@ use super::{JsonObject, QueryPairs, decode_cursor, encode_cursor, strict};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
-use portal_auth::permission;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use portal_auth::permission;
 use portal_catalog::LocationInfo;
 use portal_catalog_model::{FlatEntity, Predicate};
 use serde_json::{Value, json};
@@ -74,7 +74,10 @@ pub async fn create(
 }
 
 /// `GET /locations`: `[{data: Location}]`.
-pub async fn list(State(state): State<AppState>, ctx: RequestContext) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+) -> Result<Json<Value>, ApiError> {
     ctx.authorize(&permission::CATALOG_LOCATION_READ, "")?;
     let items: Vec<Value> = state
         .catalog

@@ -6,11 +6,11 @@ use super::{JsonObject, strict};
 use crate::AppState;
 use crate::api::error::ApiError;
 use crate::request::RequestContext;
-use portal_auth::permission;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use portal_auth::permission;
 use portal_catalog_model::parse_location_ref;
 use serde_json::{Value, json};
 
@@ -29,6 +29,16 @@ pub async fn refresh(
     // exist: the answer must not confirm it is there.
     match state.catalog.get_by_ref(entity_ref, &ctx.access()) {
         Ok(Some(doc)) => ctx.authorize_entity(&permission::CATALOG_ENTITY_REFRESH, &doc)?,
+        // The catalog's own answer for a missing entity, word for word.
+        Ok(None) if !ctx.access().is_all() => {
+            let canonical = portal_catalog_model::parse_entity_ref(
+                entity_ref,
+                portal_catalog_model::RefDefaults::default(),
+            )
+            .map(|r| r.canonical())
+            .unwrap_or_else(|_| entity_ref.to_owned());
+            return Err(ApiError::not_found(format!("Entity {canonical} not found")));
+        }
         Ok(None) | Err(_) => {}
     }
     let refresh = state.catalog.refresh(entity_ref);
