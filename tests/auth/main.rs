@@ -6,7 +6,7 @@
 //! tokens are revoked by editing the configuration; a cross-site write is
 //! refused; guest mode refuses a public address.
 
-use portal_tests::{PortalProcess, loopback_client, portal_bin, wait_for};
+use portal_tests::{PortalProcess, portal_bin, wait_for};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
@@ -14,11 +14,7 @@ use std::time::Duration;
 const RELOAD: Duration = Duration::from_secs(10);
 
 fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
+    portal_tests::write_file(root, rel, text);
 }
 
 const ORG: &str = r#"apiVersion: backstage.io/v1alpha1
@@ -397,26 +393,18 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
                 && e["outcome"] == outcome
         })
     };
-    assert!(
-        has("user:default/guest", "catalog.entity.delete", "denied"),
-        "{audit}"
-    );
-    assert!(
-        has("user:default/guest", "catalog.entity.delete", "succeeded"),
-        "{audit}"
-    );
-    assert!(
-        has("user:default/guest", "catalog.location.create", "denied"),
-        "{audit}"
-    );
-    assert!(
-        has("service:ci", "catalog.location.create", "succeeded"),
-        "{audit}"
-    );
-    assert!(
-        has("service:reader", "catalog.entity.refresh", "denied"),
-        "{audit}"
-    );
+    for (actor, action, outcome) in [
+        ("user:default/guest", "catalog.entity.delete", "denied"),
+        ("user:default/guest", "catalog.entity.delete", "succeeded"),
+        ("user:default/guest", "catalog.location.create", "denied"),
+        ("service:ci", "catalog.location.create", "succeeded"),
+        ("service:reader", "catalog.entity.refresh", "denied"),
+    ] {
+        assert!(
+            has(actor, action, outcome),
+            "no {actor} {action} {outcome} in {audit}"
+        );
+    }
     assert!(
         items
             .iter()
@@ -532,20 +520,28 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
     );
 }
 
-#[test]
-fn guest_mode_refuses_a_public_address() {
+/// Runs `portal serve` on `config_yaml` (in a folder with `files`) and
+/// returns its stderr; it must exit with an error.
+fn refused_start(config_yaml: &str, files: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("portal.yaml");
-    std::fs::write(&config, "server:\n  host: 0.0.0.0\n").unwrap();
+    for (rel, text) in files {
+        write(dir.path(), rel, text);
+    }
+    write(dir.path(), "portal.yaml", config_yaml);
     let output = std::process::Command::new(portal_bin())
         .args(["serve", "--config"])
-        .arg(&config)
+        .arg(dir.path().join("portal.yaml"))
         .args(["--port", "0", "--data-dir"])
         .arg(dir.path().join("data"))
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn guest_mode_refuses_a_public_address() {
+    let stderr = refused_start("server:\n  host: 0.0.0.0\n", &[]);
     assert!(
         stderr.contains("guest mode") && stderr.contains("0.0.0.0"),
         "{stderr}"
@@ -554,28 +550,12 @@ fn guest_mode_refuses_a_public_address() {
 
 #[test]
 fn a_broken_policy_stops_the_start_with_its_place() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("policy.yaml"),
-        "rules:\n  - permissions: [catalog.entity.raed]\n    decision: allow\n",
-    )
-    .unwrap();
-    let config = dir.path().join("portal.yaml");
-    std::fs::write(&config, "auth:\n  policy: policy.yaml\n").unwrap();
-    let output = std::process::Command::new(portal_bin())
-        .args(["serve", "--config"])
-        .arg(&config)
-        .args(["--port", "0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let policy = "rules:\n  - permissions: [catalog.entity.raed]\n    decision: allow\n";
+    let stderr = refused_start("auth:\n  policy: policy.yaml\n", &[("policy.yaml", policy)]);
     assert!(
         stderr.contains("policy.yaml")
             && stderr.contains("rules[0]")
             && stderr.contains("catalog.entity.raed"),
         "{stderr}"
     );
-    let _ = loopback_client();
 }

@@ -13,12 +13,7 @@ const START: Duration = Duration::from_secs(60);
 const FRESH: Duration = Duration::from_secs(2);
 
 fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    // Written beside and renamed: the watcher never reads half a file.
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
+    portal_tests::write_file(root, rel, text);
 }
 
 fn component(name: &str, title: &str, description: &str, owner: &str) -> String {

@@ -210,6 +210,16 @@ impl Drop for PortalProcess {
     }
 }
 
+/// Writes `text` to `root/rel` (creating folders) beside and renamed, so a
+/// watcher never reads half a file.
+pub fn write_file(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a file path")).expect("create folders");
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, &path).expect("rename");
+}
+
 /// Polls `check` until it returns `Some` or `timeout` passes. Used to wait for
 /// asynchronous effects (a plugin going live); never to assert speed.
 pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
