@@ -298,8 +298,21 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
                 )
             })
             .collect();
+        // Components group-0 owns (component c is owned by group c % groups):
+        // what the guest may read when the owner policy is on, so the
+        // policy's cost is measured on answers, not on 404s.
+        let groups = (n / 50).max(1);
+        let by_name_owned: Vec<String> = (0..n.div_ceil(groups))
+            .map(|k| {
+                format!(
+                    "{url}/api/catalog/entities/by-name/component/default/component-{}",
+                    k * groups
+                )
+            })
+            .collect();
         let scenarios: Vec<(&str, Vec<String>, u64)> = vec![
             ("by-name", by_name, args.seconds),
+            ("by-name, group-0's components (200 with the policy)", by_name_owned, args.seconds),
             (
                 "by-query kind=component,spec.type=service limit 50",
                 (0..10)

@@ -137,6 +137,21 @@ impl Catalog {
         reads::get_by_refs(&self.read_state(), refs, filter, access)
     }
 
+    /// The targets of an entity's relations of one type (`memberOf`), read
+    /// from the index without rendering the entity: for lookups made on
+    /// every request (a user's groups). Empty when there is no such entity.
+    /// Not filtered by an `Access`: the caller decides what to reveal.
+    pub fn relation_targets(&self, entity_ref: &str, relation_type: &str) -> Vec<String> {
+        let state = self.read_state();
+        let canonical = entity_ref.to_lowercase();
+        state
+            .index
+            .relations_of(&canonical)
+            .filter(|(type_, _)| *type_ == relation_type)
+            .map(|(_, target)| target.to_owned())
+            .collect()
+    }
+
     /// Runs a query and renders the page.
     pub fn query(&self, q: &EntityQuery, access: &Access) -> QueryResult {
         reads::query(&self.read_state(), q, access)

@@ -188,24 +188,20 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
 /// The identity with the groups the catalog knows for it: its user's
 /// `memberOf` groups and, transitively, their parents (Backstage's `ent`).
 pub fn with_ownership(catalog: &Catalog, mut identity: Identity) -> Identity {
-    let all = Access::all();
     let mut refs = vec![identity.user_ref.to_lowercase()];
+    // Breadth-first up the parent chains, from the index (no entity is
+    // rendered: this runs on every request); cycles stop at what was seen,
+    // and long chains at a bound no real organisation reaches.
     let mut next = 0;
-    // Breadth-first up the parent chains; cycles and long chains stop at
-    // what was seen, and at a bound no real organisation reaches.
     while next < refs.len() && refs.len() < 1024 {
-        let current = refs[next].clone();
-        next += 1;
-        let Ok(Some(doc)) = catalog.get_by_ref(&current, &all) else {
-            continue;
-        };
-        let wanted = if next == 1 { "memberOf" } else { "childOf" };
-        for relation in doc.entity().relations {
-            let target = relation.target_ref.to_lowercase();
-            if relation.type_ == wanted && !refs.contains(&target) {
+        let wanted = if next == 0 { "memberOf" } else { "childOf" };
+        for target in catalog.relation_targets(&refs[next], wanted) {
+            let target = target.to_lowercase();
+            if !refs.contains(&target) {
                 refs.push(target);
             }
         }
+        next += 1;
     }
     identity.ownership_refs = refs;
     identity
