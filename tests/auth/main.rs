@@ -422,6 +422,17 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
             .iter()
             .all(|e| e["outcome"] == "denied" && e["actor"] == "service:reader")
     );
+    // Hostile paging and filters get a 400 naming the parameter.
+    for (query, needle) in [
+        ("limit=0", "limit"),
+        ("limit=100000000", "limit"),
+        ("outcome=evil", "outcome"),
+        ("before=-1", "before"),
+    ] {
+        let (status, body) = get(&portal, &format!("/api/audit?{query}"), Some(&tokens.admin));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.to_string().contains(needle), "{query}: {body}");
+    }
     let export = portal
         .get("/api/audit/export")
         .bearer_auth(&tokens.admin)
@@ -458,6 +469,27 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
         );
     }
 
+    // A huge or binary token is refused like any other, and the portal
+    // keeps answering.
+    let huge = "x".repeat(64 * 1024);
+    let status = portal
+        .get("/api/catalog/entities")
+        .bearer_auth(&huge)
+        .send()
+        .unwrap()
+        .status();
+    assert!(status.as_u16() == 401 || status.as_u16() == 431, "{status}");
+    let binary = portal
+        .get("/api/catalog/entities")
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(binary.status().as_u16(), 401);
+    assert_eq!(get(&portal, "/healthcheck", None).0, 200);
+
     // Another site's page cannot use the guest's ambient identity.
     let cross = portal
         .post("/api/catalog/refresh")
@@ -473,6 +505,14 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
         .send()
         .unwrap();
     assert_eq!(same.status().as_u16(), 200);
+    // Without an Origin, the browser's own word on where it came from.
+    let fetch = portal
+        .post("/api/catalog/refresh")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "entityRef": "component:default/payments" }))
+        .send()
+        .unwrap();
+    assert_eq!(fetch.status().as_u16(), 403);
 
     // Revoking a token is editing the file; a broken edit changes nothing.
     let config = std::fs::read_to_string(portal.config_path()).unwrap();

@@ -53,6 +53,29 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+impl AuditEvent {
+    /// An entry to append (its `seq` and `time` are set by the log).
+    pub fn new(
+        actor: String,
+        action: &str,
+        resource: &str,
+        outcome: Outcome,
+        source: &str,
+        detail: &str,
+    ) -> AuditEvent {
+        AuditEvent {
+            seq: 0,
+            time: String::new(),
+            actor,
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            outcome,
+            source: source.to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+}
+
 /// Which entries to read, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -190,16 +213,14 @@ mod tests {
     use super::*;
 
     fn event(actor: &str, action: &str, outcome: Outcome) -> AuditEvent {
-        AuditEvent {
-            seq: 0,
-            time: String::new(),
-            actor: actor.into(),
-            action: action.into(),
-            resource: "component:default/x".into(),
+        AuditEvent::new(
+            actor.into(),
+            action,
+            "component:default/x",
             outcome,
-            source: "127.0.0.1".into(),
-            detail: String::new(),
-        }
+            "127.0.0.1",
+            "",
+        )
     }
 
     #[test]

@@ -158,6 +158,20 @@ pub struct Load {
     pub rps: f64,
 }
 
+impl Load {
+    /// The report's table row: `| name | req/s | p50 | p99 | requests | errors |`.
+    pub fn row(&self, name: &str) -> String {
+        format!(
+            "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
+            self.rps,
+            self.p50.as_secs_f64() * 1000.0,
+            self.p99.as_secs_f64() * 1000.0,
+            self.requests,
+            self.errors
+        )
+    }
+}
+
 pub async fn load(
     client: &reqwest::Client,
     connections: usize,
@@ -349,14 +363,7 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         let _ = writeln!(report, "|---|---|---|---|---|---|");
         for (name, urls, seconds) in scenarios {
             let l = load(&client, args.connections, seconds, Arc::new(urls)).await;
-            let line = format!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
-                l.rps,
-                l.p50.as_secs_f64() * 1000.0,
-                l.p99.as_secs_f64() * 1000.0,
-                l.requests,
-                l.errors
-            );
+            let line = l.row(name);
             eprintln!("{line}");
             let _ = writeln!(report, "{line}");
         }

@@ -230,7 +230,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
             |v| v["ready"] == true && v["pending"] == 0,
         )
         .await?;
-        let enc = |s: &str| form_urlencoded_encode(s);
+        let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let terms = terms(args.entities);
         let scenarios: Vec<(&str, Vec<String>)> = vec![
         (
@@ -275,14 +275,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
         for (name, urls) in scenarios {
             let l =
                 crate::catalog::load(&client, args.connections, args.seconds, Arc::new(urls)).await;
-            let line = format!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
-                l.rps,
-                l.p50.as_secs_f64() * 1000.0,
-                l.p99.as_secs_f64() * 1000.0,
-                l.requests,
-                l.errors
-            );
+            let line = l.row(name);
             eprintln!("{line}");
             let _ = writeln!(report, "{line}");
         }
@@ -385,19 +378,6 @@ fn terms(entities: usize) -> Vec<String> {
         let mut typo: Vec<char> = w.chars().collect();
         typo.swap(1, 2);
         out.push(typo.into_iter().collect());
-    }
-    out
-}
-
-fn form_urlencoded_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
     }
     out
 }

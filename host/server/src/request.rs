@@ -133,16 +133,14 @@ impl RequestContext {
     /// Writes an audit entry (nothing for the portal's own work).
     pub fn record(&self, action: &str, resource: &str, outcome: Outcome, detail: &str) {
         if let Some(auth) = &self.auth {
-            auth.audit().record(AuditEvent {
-                seq: 0,
-                time: String::new(),
-                actor: self.principal.display(),
-                action: action.to_owned(),
-                resource: resource.to_owned(),
+            auth.audit().record(AuditEvent::new(
+                self.principal.display(),
+                action,
+                resource,
                 outcome,
-                source: self.source.clone(),
-                detail: detail.to_owned(),
-            });
+                &self.source,
+                detail,
+            ));
         }
     }
 
@@ -296,16 +294,14 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
 }
 
 fn unauthenticated(auth: &Auth, source: &str, path: &str, message: &'static str) -> Response {
-    auth.audit().record(AuditEvent {
-        seq: 0,
-        time: String::new(),
-        actor: "anonymous".into(),
-        action: "auth.authenticate".into(),
-        resource: path.to_owned(),
-        outcome: Outcome::Denied,
-        source: source.to_owned(),
-        detail: message.to_owned(),
-    });
+    auth.audit().record(AuditEvent::new(
+        "anonymous".to_owned(),
+        "auth.authenticate",
+        path,
+        Outcome::Denied,
+        source,
+        message,
+    ));
     ApiError::new(
         "AuthenticationError",
         axum::http::StatusCode::UNAUTHORIZED,

@@ -27,10 +27,11 @@ pub async fn refresh(
         .ok_or_else(|| ApiError::input("Missing entityRef"))?;
     // An entity the caller cannot see is refreshed as one that does not
     // exist: the answer must not confirm it is there.
-    match state.catalog.get_by_ref(entity_ref, &ctx.access()) {
+    let access = ctx.access();
+    match state.catalog.get_by_ref(entity_ref, &access) {
         Ok(Some(doc)) => ctx.authorize_entity(&permission::CATALOG_ENTITY_REFRESH, &doc)?,
         // The catalog's own answer for a missing entity, word for word.
-        Ok(None) if !ctx.access().is_all() => {
+        Ok(None) if !access.is_all() => {
             let canonical = portal_catalog_model::parse_entity_ref(
                 entity_ref,
                 portal_catalog_model::RefDefaults::default(),
