@@ -3,7 +3,8 @@
 //! HTML-escaped. Done here rather than by tantivy's snippet generator,
 //! which does not know which words a typo-tolerant query matched.
 
-use crate::query::{ParsedTerm, typo_distance};
+use crate::query::ParsedTerm;
+use std::collections::HashSet;
 use tantivy::tokenizer::TextAnalyzer;
 
 pub const PRE_TAG: &str = "<mark>";
@@ -27,81 +28,70 @@ pub fn escape(text: &str, out: &mut String) {
     }
 }
 
-/// Edit distance with adjacent transpositions counting one, giving up
-/// above `max`.
-pub fn within_distance(a: &str, b: &str, max: u8) -> bool {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let max = max as usize;
-    if a.len().abs_diff(b.len()) > max {
-        return false;
-    }
-    let width = b.len() + 1;
-    let mut rows = vec![vec![0usize; width]; 3];
-    for (j, cell) in rows[1].iter_mut().enumerate() {
-        *cell = j;
-    }
-    // rows[0]: i-2, rows[1]: i-1, rows[2]: i (rotated).
-    for i in 1..=a.len() {
-        rows.rotate_left(1);
-        rows[2][0] = i;
-        let mut best = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (rows[1][j] + 1)
-                .min(rows[2][j - 1] + 1)
-                .min(rows[1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(rows[0][j - 2] + 1);
-            }
-            rows[2][j] = v;
-            best = best.min(v);
-        }
-        if best > max {
-            return false;
-        }
-    }
-    rows[2][b.len()] <= max
+/// A query word, ready to test tokens against.
+struct Word {
+    text: String,
+    /// Whether tokens starting with it match (two characters or more).
+    as_prefix: bool,
 }
 
-/// The query's words, ready to test tokens against.
+/// The query's words and the typo variants it matched them with: what
+/// is marked is what matched.
 pub struct Matcher {
-    words: Vec<(String, u8)>,
+    words: Vec<Word>,
+    variants: HashSet<String>,
 }
 
 impl Matcher {
-    pub fn new(parsed: &ParsedTerm) -> Matcher {
-        let mut words: Vec<(String, u8)> = parsed
-            .all_words()
-            .map(|w| (w.clone(), typo_distance(w)))
+    pub fn new(parsed: &ParsedTerm, variants: &[String]) -> Matcher {
+        let mut texts: Vec<&String> = parsed.all_words().collect();
+        texts.sort();
+        texts.dedup();
+        let words = texts
+            .into_iter()
+            .map(|w| Word {
+                as_prefix: w.chars().count() >= 2,
+                text: w.clone(),
+            })
             .collect();
-        words.sort();
-        words.dedup();
-        Matcher { words }
+        Matcher {
+            words,
+            variants: variants.iter().cloned().collect(),
+        }
     }
 
     fn matches(&self, token: &str) -> bool {
-        self.words.iter().any(|(w, d)| {
-            token == w
-                || (w.chars().count() >= 2 && token.starts_with(w.as_str()))
-                || (*d > 0 && within_distance(token, w, *d))
-        })
+        self.words
+            .iter()
+            .any(|w| token == w.text || (w.as_prefix && token.starts_with(w.text.as_str())))
+            || self.variants.contains(token)
     }
 
-    /// Byte ranges of matching words in `text` (scanning `limit` bytes).
-    fn spans(&self, analyzer: &mut TextAnalyzer, text: &str, limit: usize) -> Vec<(usize, usize)> {
+    /// Byte ranges (in `text`) of matching words in `text[from..to]`
+    /// (`to` moved back to a character boundary), the first `most` of them.
+    fn spans(
+        &self,
+        analyzer: &mut TextAnalyzer,
+        text: &str,
+        from: usize,
+        to: usize,
+        most: usize,
+    ) -> Vec<(usize, usize)> {
         let mut spans = Vec::new();
         if self.words.is_empty() {
             return spans;
         }
-        let mut end = text.len().min(limit);
+        let mut end = text.len().min(to);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let mut stream = analyzer.token_stream(&text[..end]);
+        let mut stream = analyzer.token_stream(&text[from..end]);
         while let Some(token) = stream.next() {
             if self.matches(&token.text) {
-                spans.push((token.offset_from, token.offset_to));
+                spans.push((from + token.offset_from, from + token.offset_to));
+                if spans.len() >= most {
+                    break;
+                }
             }
         }
         spans
@@ -109,15 +99,17 @@ impl Matcher {
 
     /// The whole text, escaped, with matches marked.
     pub fn mark_all(&self, analyzer: &mut TextAnalyzer, text: &str) -> String {
-        let spans = self.spans(analyzer, text, usize::MAX);
+        let spans = self.spans(analyzer, text, 0, text.len(), usize::MAX);
         mark(text, 0, text.len(), &spans)
     }
 
     /// A window of the text around its first match (or its start), escaped,
     /// with matches marked and `…` where it was cut.
     pub fn snippet(&self, analyzer: &mut TextAnalyzer, text: &str) -> String {
-        let spans = self.spans(analyzer, text, SCAN_BYTES);
-        let first = spans.first().map_or(0, |s| s.0);
+        let first = self
+            .spans(analyzer, text, 0, SCAN_BYTES, 1)
+            .first()
+            .map_or(0, |s| s.0);
         // Start a little before the first match, at a word boundary.
         let mut start = text[..first]
             .char_indices()
@@ -139,6 +131,8 @@ impl Matcher {
         {
             end = start + space;
         }
+        // Only the window's words are marked.
+        let spans = self.spans(analyzer, text, start, end, usize::MAX);
         let mut out = String::new();
         if start > 0 {
             out.push('…');
@@ -175,26 +169,18 @@ mod tests {
     use crate::schema::analyzer;
 
     #[test]
-    fn distances() {
-        assert!(within_distance("payments", "paymnets", 1));
-        assert!(within_distance("payments", "paymts", 2));
-        assert!(!within_distance("payments", "pay", 2));
-        assert!(within_distance("abc", "abc", 0));
-        assert!(!within_distance("abc", "abd", 0));
-    }
-
-    #[test]
     fn marks_escaped_text() {
         let mut a = analyzer();
         let parsed = parse_term(&mut a, "paymnts <b>").unwrap();
-        let m = Matcher::new(&parsed);
+        // `payments` is the variant the query matched `paymnts` with.
+        let m = Matcher::new(&parsed, &["payments".to_owned()]);
         assert_eq!(
             m.mark_all(&mut a, "The Payments <b>API</b> & co"),
             "The <mark>Payments</mark> &lt;<mark>b</mark>&gt;API&lt;/<mark>b</mark>&gt; &amp; co"
         );
         let long = format!("{} needle {}", "word ".repeat(200), "tail ".repeat(200));
         let parsed = parse_term(&mut a, "needle").unwrap();
-        let s = Matcher::new(&parsed).snippet(&mut a, &long);
+        let s = Matcher::new(&parsed, &[]).snippet(&mut a, &long);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>needle</mark>"), "{s}");
         assert!(s.chars().count() < 260, "{}", s.len());

@@ -43,6 +43,8 @@
 //!   title equal to the term adds a score no word sum reaches, so it comes
 //!   first. Input never reaches tantivy's query parser (`query.rs`).
 
+mod any_of;
+mod collect;
 mod documents;
 mod error;
 mod highlight;
@@ -62,6 +64,7 @@ pub use query::{
 };
 pub use schema::SCHEMA_VERSION;
 
+use collect::{Matches, SegmentCache};
 use documents::DocumentBuilder;
 use highlight::Matcher;
 use indexer::{Change, Indexer, Shared};
@@ -75,8 +78,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::schema::{Facet, Value};
+use tantivy::schema::Value;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 
@@ -126,6 +128,7 @@ struct Inner {
     reader: IndexReader,
     analyzer: TextAnalyzer,
     shared: Arc<Shared>,
+    segments: SegmentCache,
     changes: Mutex<Option<Sender<Change>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: PathBuf,
@@ -228,11 +231,14 @@ pub struct SearchStatus {
     pub build_millis: Option<u64>,
     /// Bytes of the index on disk (what the OS caches of it is its memory).
     pub disk_bytes: u64,
+    /// Segments searched (a build leaves one; updates add small ones that
+    /// are merged as they accumulate).
+    pub segments: usize,
     pub last_error: Option<String>,
 }
 
 /// The facet dimensions reported, with their name in answers.
-const FACETS: &[(&str, &str)] = &[
+const FACETS: [(&str, &str); 7] = [
     ("doctype", "types"),
     ("kind", "kind"),
     ("type", "type"),
@@ -345,6 +351,7 @@ impl Search {
                 reader,
                 analyzer: schema::analyzer(),
                 shared,
+                segments: SegmentCache::new(FACETS.iter().map(|(dim, _)| *dim).collect()),
                 changes: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(writer_thread)),
                 dir: dir.to_path_buf(),
@@ -414,9 +421,11 @@ impl Search {
     pub fn status(&self) -> SearchStatus {
         let shared = &self.inner.shared;
         let ready = self.is_ready();
+        let searcher = self.inner.reader.searcher();
         SearchStatus {
             ready,
-            documents: self.inner.reader.searcher().num_docs(),
+            documents: searcher.num_docs(),
+            segments: searcher.segment_readers().len(),
             pending: shared.pending.load(Ordering::Acquire),
             commits: shared.commits.load(Ordering::Relaxed),
             schema_version: SCHEMA_VERSION,
@@ -458,26 +467,23 @@ impl Search {
         let parsed = query::parse_term(&mut analyzer, &q.term)?;
         let filters = query::parse_filters(q)?;
         let f = &self.inner.fields;
-        let built = query::build(f, &parsed, &filters, Scope::Full);
-        let built = query::excluding(f, built, &query::hidden_groups(&q.hidden_entities));
-        let mut facets = FacetCollector::for_field("facets");
-        for (dim, _) in FACETS {
-            facets.add_facet(Facet::from_path([*dim]));
-        }
         let searcher = self.inner.reader.searcher();
-        let (top, total, counts) = searcher.search(
+        self.inner.segments.forget_gone(&searcher);
+        let mut typos = query::Typos::new(&searcher);
+        let built = query::build(f, &parsed, &filters, Scope::Full, &mut typos);
+        let built = query::excluding(f, built, &query::hidden_groups(&q.hidden_entities));
+        let found = searcher.search(
             &built,
-            &(
-                TopDocs::with_limit(limit)
-                    .and_offset(offset)
-                    .tweak_score(shorter_first),
-                Count,
-                facets,
-            ),
+            &Matches {
+                cache: &self.inner.segments,
+                offset,
+                limit,
+                count_facets: true,
+            },
         )?;
-        let matcher = Matcher::new(&parsed);
-        let mut results = Vec::with_capacity(top.len());
-        for (i, (_, address)) in top.into_iter().enumerate() {
+        let matcher = Matcher::new(&parsed, typos.used());
+        let mut results = Vec::with_capacity(found.page.len());
+        for (i, (_, address)) in found.page.into_iter().enumerate() {
             let doc: TantivyDocument = searcher.doc(address)?;
             let Some(mut document) = stored_document(&doc, f) else {
                 continue;
@@ -514,14 +520,13 @@ impl Search {
                 rank: offset + i + 1,
             });
         }
-        let total = total as u64;
+        let total = found.total;
         let mut facet_counts = BTreeMap::new();
-        for (dim, name) in FACETS {
-            let values: Vec<FacetCount> = counts
-                .top_k(Facet::from_path([*dim]), FACET_VALUES)
+        for ((_, name), counts) in FACETS.iter().zip(&found.facets) {
+            let values = collect::top_values(counts, FACET_VALUES)
                 .into_iter()
-                .map(|(facet, count)| FacetCount {
-                    value: facet.to_path().last().copied().unwrap_or("").to_owned(),
+                .map(|(value, count)| FacetCount {
+                    value: value.to_owned(),
                     count,
                 })
                 .collect();
@@ -561,16 +566,23 @@ impl Search {
             return Ok(Vec::new());
         }
         let f = &self.inner.fields;
-        let built = query::build(f, &parsed, &[], Scope::Titles);
-        let built = query::excluding(f, built, &query::hidden_groups(hidden_entities));
         let searcher = self.inner.reader.searcher();
-        let top = searcher.search(
+        self.inner.segments.forget_gone(&searcher);
+        let mut typos = query::Typos::new(&searcher);
+        let built = query::build(f, &parsed, &[], Scope::Titles, &mut typos);
+        let built = query::excluding(f, built, &query::hidden_groups(hidden_entities));
+        let found = searcher.search(
             &built,
-            &TopDocs::with_limit(limit).tweak_score(shorter_first),
+            &Matches {
+                cache: &self.inner.segments,
+                offset: 0,
+                limit,
+                count_facets: false,
+            },
         )?;
-        let matcher = Matcher::new(&parsed);
-        let mut out = Vec::with_capacity(top.len());
-        for (_, address) in top {
+        let matcher = Matcher::new(&parsed, typos.used());
+        let mut out = Vec::with_capacity(found.page.len());
+        for (_, address) in found.page {
             let doc: TantivyDocument = searcher.doc(address)?;
             let Some(document) = stored_document(&doc, f) else {
                 continue;
@@ -586,21 +598,6 @@ impl Search {
             });
         }
         Ok(out)
-    }
-}
-
-/// The score, with [`query::length_bonus`] as a tie-breaker.
-fn shorter_first(
-    segment: &tantivy::SegmentReader,
-) -> impl Fn(tantivy::DocId, tantivy::Score) -> tantivy::Score + use<> {
-    let lengths = segment
-        .fast_fields()
-        .u64("length")
-        .ok()
-        .map(|c| c.first_or_default_col(64));
-    move |doc, score| match &lengths {
-        Some(l) => score + query::length_bonus(l.get_val(doc)),
-        None => score,
     }
 }
 

@@ -3,16 +3,18 @@
 //! operators are just punctuation between words, so no input can reach a
 //! field, a regex or a range. Every dimension of the input is bounded.
 
+use crate::any_of::AnyOf;
 use crate::error::SearchError;
 use crate::schema::{Fields, words};
-use std::collections::BTreeMap;
-use tantivy::Term;
+use std::collections::{BTreeMap, HashMap};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
-    PhraseQuery, Query, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DfaWrapper, EmptyQuery, FuzzyTermQuery,
+    Occur, PhraseQuery, Query, TermQuery, TermSetQuery,
 };
+use tantivy::schema::Field;
 use tantivy::schema::{Facet, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, Term};
 
 /// The longest term accepted, in characters (Backstage's default is 100).
 pub const MAX_TERM_CHARS: usize = 500;
@@ -21,6 +23,9 @@ pub const MAX_WORDS: usize = 16;
 /// Words beyond this many are matched exactly, without typo tolerance
 /// (each typo-tolerant word is a dictionary scan per field).
 pub const MAX_FUZZY_WORDS: usize = 6;
+/// A typo-tolerant word matches at most this many other words per field
+/// (the most frequent), as Elasticsearch's `max_expansions` bounds it.
+pub const MAX_VARIANTS: usize = 16;
 /// Results per page: default and maximum.
 pub const DEFAULT_PAGE_LIMIT: usize = 25;
 pub const MAX_PAGE_LIMIT: usize = 100;
@@ -79,9 +84,18 @@ pub fn hidden_groups(hidden_entities: &[String]) -> Vec<String> {
     groups
 }
 
+/// Whether a word is all digits.
+fn is_number(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// How many typos a word may have: none under 4 characters, one up to 7,
-/// two from 8.
+/// two from 8. Numbers (ids, ports, versions) are matched exactly: `1234`
+/// is not a typo of `1235`.
 pub fn typo_distance(word: &str) -> u8 {
+    if is_number(word) {
+        return 0;
+    }
     match word.chars().count() {
         0..=3 => 0,
         4..=7 => 1,
@@ -261,44 +275,166 @@ pub enum Scope {
 
 /// One word: found exactly (BM25, by field weight), as the prefix of a
 /// name or title word, or within its typo distance.
-fn word_query(f: &Fields, word: &str, fuzzy: bool, scope: Scope) -> Box<dyn Query> {
-    let mut should: Vec<(Occur, Box<dyn Query>)> = vec![
-        (Occur::Should, term_query(f.name, word, 4.0)),
-        (Occur::Should, term_query(f.title, word, 3.0)),
-        (
-            Occur::Should,
-            constant(
-                Box::new(TermQuery::new(
-                    term(f.prefix, word),
-                    IndexRecordOption::Basic,
-                )),
-                1.0,
-            ),
-        ),
+fn word_query(
+    f: &Fields,
+    word: &str,
+    fuzzy: bool,
+    scope: Scope,
+    typos: &mut Typos<'_>,
+) -> Box<dyn Query> {
+    let mut any: Vec<Box<dyn Query>> = vec![
+        term_query(f.name, word, 4.0),
+        term_query(f.title, word, 3.0),
     ];
-    if scope == Scope::Full {
-        should.push((Occur::Should, term_query(f.keywords, word, 1.5)));
-        should.push((Occur::Should, term_query(f.text, word, 1.0)));
+    // A number is a prefix only while it is typed (suggestions): in a
+    // search, `3` is not the start of `3054`.
+    if scope == Scope::Titles || !is_number(word) {
+        any.push(constant(
+            Box::new(TermQuery::new(
+                term(f.prefix, word),
+                IndexRecordOption::Basic,
+            )),
+            1.0,
+        ));
     }
-    let distance = typo_distance(word);
-    if fuzzy && distance > 0 {
+    if scope == Scope::Full {
+        any.push(term_query(f.keywords, word, 1.5));
+        any.push(term_query(f.text, word, 1.0));
+    }
+    let mut searched = vec![f.name, f.title, f.prefix];
+    if scope == Scope::Full {
+        searched.extend([f.keywords, f.text]);
+    }
+    if fuzzy && typos.doc_freq(&searched, word) < TYPOS_BELOW {
         let mut fuzzy_fields = vec![(f.name, 0.8), (f.title, 0.7)];
         if scope == Scope::Full {
             fuzzy_fields.push((f.keywords, 0.4));
             fuzzy_fields.push((f.text, 0.3));
         }
         for (field, score) in fuzzy_fields {
-            should.push((
-                Occur::Should,
-                // Automaton queries score a constant: the boost is the score.
-                boosted(
-                    Box::new(FuzzyTermQuery::new(term(field, word), distance, true)),
-                    score,
-                ),
-            ));
+            if let Some(q) = typos.query(field, word, score) {
+                any.push(q);
+            }
         }
     }
-    Box::new(BooleanQuery::new(should))
+    Box::new(AnyOf::new(any))
+}
+
+/// Typo tolerance, resolved against the index: a word's variants (the
+/// terms within its [`typo_distance`], not the word itself) become term
+/// queries. tantivy's `FuzzyTermQuery` would instead gather, per field and
+/// segment, every match of the automaton (the word itself included: tens
+/// of thousands of postings for a common word) into a bitset per query.
+///
+/// Like Typesense's `typo_tokens_threshold`, a word is only widened to its
+/// typos when it is itself in fewer than [`TYPOS_BELOW`] documents: a word
+/// that fills a page as typed is what was meant (and `payment` still finds
+/// `payments` as a prefix).
+pub struct Typos<'a> {
+    searcher: &'a Searcher,
+    /// One automaton per word and distance, shared by the fields.
+    automata: HashMap<String, Option<DfaWrapper>>,
+    /// The variants the query matches words with (for highlighting).
+    used: Vec<String>,
+}
+
+/// See [`Typos`]: a page of results.
+pub const TYPOS_BELOW: u64 = DEFAULT_PAGE_LIMIT as u64;
+
+impl<'a> Typos<'a> {
+    pub fn new(searcher: &'a Searcher) -> Typos<'a> {
+        Typos {
+            searcher,
+            automata: HashMap::new(),
+            used: Vec::new(),
+        }
+    }
+
+    /// The variants the built query matches words with.
+    pub fn used(&self) -> &[String] {
+        &self.used
+    }
+
+    /// In how many documents `word` is, summed over `fields` (a document
+    /// may count more than once: this is a threshold, not a total).
+    pub fn doc_freq(&self, fields: &[Field], word: &str) -> u64 {
+        let mut total = 0;
+        for segment in self.searcher.segment_readers() {
+            for &field in fields {
+                if let Ok(index) = segment.inverted_index(field) {
+                    total += u64::from(index.doc_freq(&term(field, word)).unwrap_or(0));
+                }
+            }
+        }
+        total
+    }
+
+    /// The terms of `field` within `word`'s typo distance, other than the
+    /// word, the most frequent first (at most [`MAX_VARIANTS`]).
+    pub fn variants(&mut self, field: Field, word: &str) -> Vec<String> {
+        let distance = typo_distance(word);
+        if distance == 0 {
+            return Vec::new();
+        }
+        let automaton = self.automata.entry(word.to_owned()).or_insert_with(|| {
+            FuzzyTermQuery::new(term(field, word), distance, true)
+                .automaton()
+                .ok()
+        });
+        let Some(automaton) = automaton.as_ref() else {
+            return Vec::new();
+        };
+        let mut found: HashMap<Vec<u8>, u64> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            let Ok(index) = segment.inverted_index(field) else {
+                continue;
+            };
+            let Ok(mut stream) = index.terms().search(automaton).into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                if stream.key() != word.as_bytes() {
+                    *found.entry(stream.key().to_vec()).or_default() +=
+                        u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+        let mut found: Vec<(Vec<u8>, u64)> = found.into_iter().collect();
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        found
+            .into_iter()
+            .take(MAX_VARIANTS)
+            .filter_map(|(t, _)| String::from_utf8(t).ok())
+            .collect()
+    }
+
+    /// [`Typos::query`] for a whole name or title (not a word: its
+    /// variants are not highlighted).
+    fn whole_term(&mut self, field: Field, text: &str, score: f32) -> Option<Box<dyn Query>> {
+        let used = self.used.len();
+        let q = self.query(field, text, score);
+        self.used.truncate(used);
+        q
+    }
+
+    /// A match of any variant in `field`, scoring `score` once (automaton
+    /// matches score a constant: the boost is the score). `None`: no variant.
+    fn query(&mut self, field: Field, word: &str, score: f32) -> Option<Box<dyn Query>> {
+        let variants = self.variants(field, word);
+        if variants.is_empty() {
+            return None;
+        }
+        self.used.extend(variants.iter().cloned());
+        let any = variants
+            .iter()
+            .map(|v| {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(term(field, v), IndexRecordOption::Basic));
+                q
+            })
+            .collect();
+        Some(constant(Box::new(AnyOf::new(any)), score))
+    }
 }
 
 fn phrase_query(f: &Fields, phrase: &[String], scope: Scope) -> Box<dyn Query> {
@@ -306,17 +442,14 @@ fn phrase_query(f: &Fields, phrase: &[String], scope: Scope) -> Box<dyn Query> {
     if scope == Scope::Full {
         fields.push((f.text, 1.0));
     }
-    let should = fields
+    let any = fields
         .into_iter()
         .map(|(field, boost)| {
             let terms = phrase.iter().map(|w| term(field, w)).collect();
-            (
-                Occur::Should,
-                boosted(Box::new(PhraseQuery::new(terms)), boost),
-            )
+            boosted(Box::new(PhraseQuery::new(terms)), boost)
         })
         .collect();
-    Box::new(BooleanQuery::new(should))
+    Box::new(AnyOf::new(any))
 }
 
 /// The score an exact name or title match adds: more than any BM25 sum of
@@ -336,6 +469,7 @@ pub fn build(
     parsed: &ParsedTerm,
     filters: &[Vec<Facet>],
     scope: Scope,
+    typos: &mut Typos<'_>,
 ) -> Box<dyn Query> {
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if parsed.only_punctuation {
@@ -345,7 +479,10 @@ pub fn build(
         must.push((Occur::Must, Box::new(AllQuery)));
     } else {
         for (i, w) in parsed.words.iter().enumerate() {
-            must.push((Occur::Must, word_query(f, w, i < MAX_FUZZY_WORDS, scope)));
+            must.push((
+                Occur::Must,
+                word_query(f, w, i < MAX_FUZZY_WORDS, scope, typos),
+            ));
         }
         for p in &parsed.phrases {
             must.push((Occur::Must, phrase_query(f, p, scope)));
@@ -360,34 +497,29 @@ pub fn build(
                 EXACT_SCORE,
             ),
         ));
-        // A misspelt whole name comes next (`paymnts` → `payments`).
-        let distance = typo_distance(&parsed.exact);
-        if distance > 0 {
-            must.push((
-                Occur::Should,
-                boosted(
-                    Box::new(FuzzyTermQuery::new(
-                        term(f.exact, &parsed.exact),
-                        distance,
-                        true,
-                    )),
-                    EXACT_SCORE / 2.0,
-                ),
-            ));
+        // A misspelt whole name comes next (`paymnts` → `payments`); not
+        // with a number in it (`service-12` is no typo of `service-13`).
+        // Not when the term is itself a name or title.
+        let has_number = parsed.all_words().any(|w| is_number(w));
+        if !has_number
+            && typos.doc_freq(&[f.exact], &parsed.exact) == 0
+            && let Some(q) = typos.whole_term(f.exact, &parsed.exact, EXACT_SCORE / 2.0)
+        {
+            must.push((Occur::Should, q));
         }
     }
     for values in filters {
-        let any: Vec<(Occur, Box<dyn Query>)> = values
+        let any: Vec<Box<dyn Query>> = values
             .iter()
             .map(|facet| {
                 let q: Box<dyn Query> = Box::new(TermQuery::new(
                     Term::from_facet(f.facets, facet),
                     IndexRecordOption::Basic,
                 ));
-                (Occur::Should, q)
+                q
             })
             .collect();
-        must.push((Occur::Must, constant(Box::new(BooleanQuery::new(any)), 0.0)));
+        must.push((Occur::Must, constant(Box::new(AnyOf::new(any)), 0.0)));
     }
     Box::new(BooleanQuery::new(must))
 }
@@ -456,5 +588,7 @@ mod tests {
         assert_eq!(typo_distance("auth"), 1);
         assert_eq!(typo_distance("payment"), 1);
         assert_eq!(typo_distance("payments"), 2);
+        assert_eq!(typo_distance("12345678"), 0);
+        assert_eq!(typo_distance("oauth2"), 1);
     }
 }

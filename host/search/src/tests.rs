@@ -683,3 +683,47 @@ fn collated_documents_are_found_filtered_replaced_and_kept_across_a_reopen() {
     assert!(titles(&s.query(&q("backlog")).unwrap()).is_empty());
     assert!(s.collated_types().is_empty());
 }
+
+/// A word found as typed in a page of documents is what was meant: its
+/// typo neighbours are not added (they would only fill the tail and cost
+/// a dictionary scan per field). A rare or absent word is widened.
+#[test]
+fn typos_widen_only_rare_words() {
+    let m = Arc::new(Memory::default());
+    for i in 0..30 {
+        m.put(component(
+            &format!("svc-{i}"),
+            None,
+            "Sits behind the router.",
+            "team-a",
+        ));
+    }
+    m.put(component("routes", None, "Maps paths.", "team-b"));
+    m.put(component("ledger", None, "Books.", "team-b"));
+    m.put(component("ledgers", None, "More books.", "team-b"));
+    let (_dir, s) = open(&m);
+    let found = |term: &str| {
+        s.query(&SearchQuery {
+            term: term.into(),
+            page_limit: Some(100),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    // `router` is in 30 descriptions: `routes` (one edit) is not added.
+    let router = found("router");
+    assert_eq!(router.number_of_results, 30, "{:?}", titles(&router));
+    assert!(!titles(&router).contains(&"routes".to_owned()));
+    // A typo of it, in no document, finds them (and highlights the variant).
+    let typo = found("ruoter");
+    assert!(typo.number_of_results >= 30, "{:?}", titles(&typo));
+    assert!(
+        typo.results[0].highlight.fields["text"].contains("<mark>router</mark>"),
+        "{:?}",
+        typo.results[0].highlight
+    );
+    // `ledger` is in two documents: rare, so `ledgers` (a prefix) and a
+    // typo neighbour both count.
+    assert_eq!(titles(&found("ledger"))[0], "ledger");
+    assert!(titles(&found("ledgre")).contains(&"ledger".to_owned()));
+}
