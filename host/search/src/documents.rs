@@ -35,6 +35,25 @@ pub fn collated_group(doc_type: &str) -> String {
 /// Text indexed per document at most (a docs section, a description).
 const MAX_TEXT_BYTES: usize = 64 * 1024;
 
+/// Characters of `document.text` in answers (the snippet shows the match).
+pub const ANSWER_TEXT_CHARS: usize = 500;
+
+/// Stores what an answer shows: the result document as JSON without its
+/// text, and the text apart (answering parses a small JSON, not every
+/// text, and cuts the text with [`answer_text`]).
+fn store(doc: &mut TantivyDocument, f: &Fields, stored: Map<String, Value>, text: &str) {
+    doc.add_text(f.doc, Value::Object(stored).to_string());
+    doc.add_text(f.full_text, text);
+}
+
+/// `document.text` in answers: the first [`ANSWER_TEXT_CHARS`] characters.
+pub fn answer_text(text: &str) -> String {
+    match text.char_indices().nth(ANSWER_TEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// The parts of an entity search reads (unknown fields are skipped unparsed).
 #[derive(Debug, Deserialize)]
 pub struct RawEntity {
@@ -322,7 +341,7 @@ impl DocumentBuilder {
         let mut stored = Map::new();
         stored.insert("doctype".into(), doctype.into());
         stored.insert("title".into(), title.into());
-        stored.insert("text".into(), truncate(description, MAX_TEXT_BYTES).into());
+        let text = truncate(description, MAX_TEXT_BYTES);
         stored.insert("location".into(), location.into());
         stored.insert("kind".into(), e.kind.clone().into());
         stored.insert("namespace".into(), namespace.into());
@@ -344,7 +363,7 @@ impl DocumentBuilder {
         if !e.metadata.tags.is_empty() {
             stored.insert("tags".into(), json!(e.metadata.tags));
         }
-        doc.add_text(f.doc, Value::Object(stored).to_string());
+        store(&mut doc, &f, stored, text);
         doc
     }
 
@@ -376,7 +395,6 @@ impl DocumentBuilder {
         let mut stored = Map::new();
         stored.insert("doctype".into(), doc_type.into());
         stored.insert("title".into(), c.title.clone().into());
-        stored.insert("text".into(), text.into());
         stored.insert("location".into(), c.location.clone().into());
         for (name, value) in &c.fields {
             if matches!(name.as_str(), "doctype" | "title" | "text" | "location") {
@@ -385,7 +403,7 @@ impl DocumentBuilder {
             Self::facet(&mut doc, &f, name, value);
             stored.insert(name.clone(), value.clone().into());
         }
-        doc.add_text(f.doc, Value::Object(stored).to_string());
+        store(&mut doc, &f, stored, &text);
         doc
     }
 
@@ -466,7 +484,6 @@ impl DocumentBuilder {
             let mut stored = Map::new();
             stored.insert("doctype".into(), TECHDOCS.into());
             stored.insert("title".into(), title.into());
-            stored.insert("text".into(), text.into());
             stored.insert(
                 "location".into(),
                 docs_location(site_key, &page.path, anchor).into(),
@@ -483,7 +500,7 @@ impl DocumentBuilder {
             if let Some(l) = &lifecycle {
                 stored.insert("lifecycle".into(), l.clone().into());
             }
-            doc.add_text(f.doc, Value::Object(stored).to_string());
+            store(&mut doc, &f, stored, &text);
             out.push(doc);
         }
         out

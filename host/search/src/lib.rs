@@ -248,8 +248,6 @@ const FACETS: [(&str, &str); 7] = [
     ("namespace", "namespace"),
 ];
 const FACET_VALUES: usize = 20;
-/// Characters of `document.text` in answers (the snippet shows the match).
-const ANSWER_TEXT_CHARS: usize = 500;
 
 fn open_index(dir: &Path) -> Result<(Index, bool), SearchError> {
     let open_err = |e: std::io::Error| SearchError::Open {
@@ -495,20 +493,15 @@ impl Search {
             let title = document
                 .get("title")
                 .and_then(|t| t.as_str())
-                .unwrap_or("")
-                .to_owned();
-            let text = document
-                .get("text")
-                .and_then(|t| t.as_str())
-                .unwrap_or("")
-                .to_owned();
+                .unwrap_or("");
+            let text = doc
+                .get_first(f.full_text)
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
             let mut fields = BTreeMap::new();
-            fields.insert("title".into(), matcher.mark_all(&mut analyzer, &title));
-            fields.insert("text".into(), matcher.snippet(&mut analyzer, &text));
-            if text.chars().count() > ANSWER_TEXT_CHARS {
-                let cut: String = text.chars().take(ANSWER_TEXT_CHARS).collect();
-                document.insert("text".into(), format!("{cut}…").into());
-            }
+            fields.insert("title".into(), matcher.mark_all(&mut analyzer, title));
+            fields.insert("text".into(), matcher.snippet(&mut analyzer, text));
+            document.insert("text".into(), documents::answer_text(text).into());
             results.push(SearchResult {
                 doc_type,
                 document,

@@ -306,6 +306,7 @@ fn word_query(
         searched.extend([f.keywords, f.text]);
     }
     if fuzzy && typos.doc_freq(&searched, word) < TYPOS_BELOW {
+        typos.widened = true;
         let mut fuzzy_fields = vec![(f.name, 0.8), (f.title, 0.7)];
         if scope == Scope::Full {
             fuzzy_fields.push((f.keywords, 0.4));
@@ -336,6 +337,8 @@ pub struct Typos<'a> {
     automata: HashMap<String, Option<DfaWrapper>>,
     /// The variants the query matches words with (for highlighting).
     used: Vec<String>,
+    /// Whether a word was rare enough to be widened to its typos.
+    widened: bool,
 }
 
 /// See [`Typos`]: a page of results.
@@ -347,6 +350,7 @@ impl<'a> Typos<'a> {
             searcher,
             automata: HashMap::new(),
             used: Vec::new(),
+            widened: false,
         }
     }
 
@@ -487,24 +491,28 @@ pub fn build(
         for p in &parsed.phrases {
             must.push((Occur::Must, phrase_query(f, p, scope)));
         }
-        must.push((
-            Occur::Should,
-            constant(
-                Box::new(TermQuery::new(
-                    term(f.exact, &parsed.exact),
-                    IndexRecordOption::Basic,
-                )),
-                EXACT_SCORE,
-            ),
-        ));
-        // A misspelt whole name comes next (`paymnts` → `payments`); not
-        // with a number in it (`service-12` is no typo of `service-13`).
-        // Not when the term is itself a name or title.
-        let has_number = parsed.all_words().any(|w| is_number(w));
-        if !has_number
-            && typos.doc_freq(&[f.exact], &parsed.exact) == 0
+        // The term is a whole name or title: those rank first. (Only
+        // added when one exists: an optional clause is sought at every
+        // match.)
+        if typos.doc_freq(&[f.exact], &parsed.exact) > 0 {
+            must.push((
+                Occur::Should,
+                constant(
+                    Box::new(TermQuery::new(
+                        term(f.exact, &parsed.exact),
+                        IndexRecordOption::Basic,
+                    )),
+                    EXACT_SCORE,
+                ),
+            ));
+        } else if typos.widened
+            && !parsed.all_words().any(|w| is_number(w))
             && let Some(q) = typos.whole_term(f.exact, &parsed.exact, EXACT_SCORE / 2.0)
         {
+            // Else a misspelt whole name comes next (`paymnts` →
+            // `payments`), when a word was misspelt (rarer than a page)
+            // and no number is in it (`service-12` is no typo of
+            // `service-13`).
             must.push((Occur::Should, q));
         }
     }

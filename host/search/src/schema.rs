@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 
 /// The version of the schema and of how documents are made from the
 /// catalog and the docs. An index of another version is deleted and rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The analyzer of every searchable text field, and of queries.
 pub const WORDS: &str = "portal_words";
@@ -49,8 +49,11 @@ pub struct Fields {
     /// `/doctype/…`, `/kind/…`, `/type/…`, `/owner/…`, `/lifecycle/…`,
     /// `/tags/…`, `/namespace/…`: filters and counts.
     pub facets: Field,
-    /// The result document as JSON (type, title, text, location, extras).
+    /// The result document as JSON (type, title, text cut for answers,
+    /// location, extras).
     pub doc: Field,
+    /// The whole text, for snippets.
+    pub full_text: Field,
     /// Characters of the shorter of name and title: among equal scores,
     /// the shorter ranks first (`payments` before `payments-api`).
     pub length: Field,
@@ -87,6 +90,7 @@ pub fn schema() -> (Schema, Fields) {
         prefix: b.add_text_field("prefix", raw),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         doc: b.add_text_field("doc", STORED),
+        full_text: b.add_text_field("full_text", STORED),
         length: b.add_u64_field("length", FAST),
     };
     (b.build(), fields)
