@@ -490,10 +490,7 @@ impl Search {
                 Some(serde_json::Value::String(t)) => t,
                 _ => String::new(),
             };
-            let title = document
-                .get("title")
-                .and_then(|t| t.as_str())
-                .unwrap_or("");
+            let title = document.get("title").and_then(|t| t.as_str()).unwrap_or("");
             let text = doc
                 .get_first(f.full_text)
                 .and_then(|v| v.as_str())

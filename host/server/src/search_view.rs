@@ -81,7 +81,7 @@ pub async fn search(
         hidden_entities: crate::search_wiring::hidden_entities(state, context),
     };
     let search = state.search.clone();
-    let answer = tokio::task::spawn_blocking(move || search.query(&query))
+    let answer = crate::search_wiring::run_search(move || search.query(&query))
         .await
         .map_err(|e| DataError(format!("the search stopped: {e}")))?;
     match answer {

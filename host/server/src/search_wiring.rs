@@ -131,3 +131,22 @@ pub fn hidden_entities(
     let (handles, _) = state.catalog.query_handles(&query, &Access::all());
     handles.iter().map(|h| h.entity_ref().to_owned()).collect()
 }
+
+/// Runs a search (CPU-bound) on the blocking pool, at most four per core
+/// at once. A burst of queries then waits its turn in arrival order (the
+/// semaphore is fair) instead of all time-slicing the cores, where each
+/// takes as long as the whole burst and the OS scheduler picks who
+/// finishes last; a few per core keep the cores busy while finished ones
+/// hand over. The rest of the portal is not starved by a query storm.
+pub async fn run_search<T: Send + 'static>(
+    search: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores * 4)
+    });
+    // The semaphore is never closed.
+    let _slot = slots.acquire().await.expect("search slots stay open");
+    tokio::task::spawn_blocking(search).await
+}

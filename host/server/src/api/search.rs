@@ -115,7 +115,7 @@ async fn query(
         results = tracing::field::Empty,
     );
     let search = state.search.clone();
-    let answer = tokio::task::spawn_blocking(move || search.query(&q))
+    let answer = crate::search_wiring::run_search(move || search.query(&q))
         .instrument(span.clone())
         .await
         .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
@@ -153,7 +153,7 @@ async fn suggest(
     let search = state.search.clone();
     let hidden = crate::search_wiring::hidden_entities(&state, &ctx);
     let results =
-        tokio::task::spawn_blocking(move || search.suggest_excluding(&term, limit, &hidden))
+        crate::search_wiring::run_search(move || search.suggest_excluding(&term, limit, &hidden))
             .instrument(span)
             .await
             .map_err(|e| ApiError::internal(format!("search failed: {e}")))?
