@@ -1,5 +1,5 @@
 //! Highlighted snippets: the words a query matched (exactly, as a prefix,
-//! or within its typo distance) wrapped in `<mark>`, everything else
+//! or as one of the typo variants it used) wrapped in `<mark>`, everything else
 //! HTML-escaped. Done here rather than by tantivy's snippet generator,
 //! which does not know which words a typo-tolerant query matched.
 
