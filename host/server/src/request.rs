@@ -260,7 +260,14 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     };
     // A token is sent deliberately; ambient identity (the guest today, a
     // session cookie tomorrow) must not be usable by another site's page.
-    if bearer.is_none() && is_cross_site_write(request.method(), request.headers()) {
+    let public_origin = state.config.server.base_url.as_deref().and_then(origin_of);
+    if bearer.is_none()
+        && is_cross_site_write(
+            request.method(),
+            request.headers(),
+            public_origin.as_deref(),
+        )
+    {
         let context = RequestContext::new(state.auth.clone(), principal, source);
         context.record(
             "request.cross-site",
@@ -311,22 +318,26 @@ fn unauthenticated(auth: &Auth, source: &str, path: &str, message: &'static str)
 }
 
 /// A state-changing method whose `Origin` (or, without one, whose
-/// `Sec-Fetch-Site`) says another site's page sent it. Clients that are
-/// not browsers send neither and are not affected.
-fn is_cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
+/// `Sec-Fetch-Site`) says another site's page sent it. The portal's own
+/// origin is the `Host` it was reached at, or `server.base_url`'s (behind
+/// a proxy that forwards another `Host`). Clients that are not browsers
+/// send neither header and are not affected.
+fn is_cross_site_write(method: &Method, headers: &HeaderMap, public_origin: Option<&str>) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
+        let Some(origin) = origin.to_str().ok().and_then(origin_of) else {
+            // `Origin: null` (a sandboxed frame, a redirect) or garbage.
+            return true;
+        };
+        if public_origin.is_some_and(|public| public == origin) {
+            return false;
+        }
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_authority = origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.split_once("://"))
-            .map(|(_, authority)| authority);
-        return match (origin_authority, host) {
+        let authority = origin.split_once("://").map(|(_, a)| a);
+        return match (authority, host) {
             (Some(authority), Some(host)) => !authority.eq_ignore_ascii_case(host),
-            // `Origin: null` (a sandboxed frame, a redirect) or no Host.
             _ => true,
         };
     }
@@ -334,6 +345,30 @@ fn is_cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site == "cross-site" || site == "same-site")
+}
+
+/// A URL's origin as browsers send it in `Origin`: `scheme://host[:port]`,
+/// lowercase, without the scheme's default port or any path. `None` when
+/// it is not an http(s) URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = match scheme.as_str() {
+        "http" => authority
+            .strip_suffix(":80")
+            .unwrap_or(&authority)
+            .to_owned(),
+        "https" => authority
+            .strip_suffix(":443")
+            .unwrap_or(&authority)
+            .to_owned(),
+        _ => return None,
+    };
+    Some(format!("{scheme}://{authority}"))
 }
 
 #[cfg(test)]
@@ -355,21 +390,41 @@ mod tests {
             ("host", "127.0.0.1:7007"),
             ("origin", "http://127.0.0.1:7007"),
         ]);
-        assert!(!is_cross_site_write(&post, &same));
+        assert!(!is_cross_site_write(&post, &same, None));
         let evil = headers(&[
             ("host", "127.0.0.1:7007"),
             ("origin", "https://evil.example"),
         ]);
-        assert!(is_cross_site_write(&post, &evil));
-        assert!(!is_cross_site_write(&Method::GET, &evil));
+        assert!(is_cross_site_write(&post, &evil, None));
+        assert!(!is_cross_site_write(&Method::GET, &evil, None));
         let null = headers(&[("host", "127.0.0.1:7007"), ("origin", "null")]);
-        assert!(is_cross_site_write(&Method::DELETE, &null));
+        assert!(is_cross_site_write(&Method::DELETE, &null, None));
         let fetch = headers(&[("host", "127.0.0.1:7007"), ("sec-fetch-site", "cross-site")]);
-        assert!(is_cross_site_write(&post, &fetch));
+        assert!(is_cross_site_write(&post, &fetch, None));
         assert!(!is_cross_site_write(
             &post,
-            &headers(&[("host", "127.0.0.1:7007")])
+            &headers(&[("host", "127.0.0.1:7007")]),
+            None
         ));
+        // Behind a proxy: the browser's origin is `server.base_url`'s, the
+        // Host the portal sees is the proxy's upstream.
+        let proxied = headers(&[
+            ("host", "127.0.0.1:7007"),
+            ("origin", "https://Portal.Example.com"),
+        ]);
+        let public = origin_of("https://portal.example.com:443/some/path");
+        assert_eq!(public.as_deref(), Some("https://portal.example.com"));
+        assert!(!is_cross_site_write(&post, &proxied, public.as_deref()));
+        assert!(is_cross_site_write(&post, &proxied, None));
+        assert!(is_cross_site_write(&post, &evil, public.as_deref()));
+        // Another scheme or port of the same host is another origin.
+        let http = headers(&[
+            ("host", "127.0.0.1:7007"),
+            ("origin", "http://portal.example.com"),
+        ]);
+        assert!(is_cross_site_write(&post, &http, public.as_deref()));
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+        assert_eq!(origin_of("https://user@evil.example"), None);
     }
 
     #[test]
