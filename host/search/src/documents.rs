@@ -403,7 +403,7 @@ impl DocumentBuilder {
             Self::facet(&mut doc, &f, name, value);
             stored.insert(name.clone(), value.clone().into());
         }
-        store(&mut doc, &f, stored, &text);
+        store(&mut doc, &f, stored, text);
         doc
     }
 
@@ -500,7 +500,7 @@ impl DocumentBuilder {
             if let Some(l) = &lifecycle {
                 stored.insert("lifecycle".into(), l.clone().into());
             }
-            store(&mut doc, &f, stored, &text);
+            store(&mut doc, &f, stored, text);
             out.push(doc);
         }
         out
