@@ -331,7 +331,7 @@ impl Indexer {
 }
 
 /// Every group in the index with its etag, read from the fast fields.
-pub(crate) fn indexed_groups(
+fn indexed_groups(
     searcher: &Searcher,
     fields: &Fields,
 ) -> tantivy::Result<HashMap<String, String>> {

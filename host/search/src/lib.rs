@@ -392,19 +392,40 @@ impl Search {
     }
 
     /// The collated document types in the index (to remove those whose
-    /// plugin is gone).
+    /// plugin is gone): the `p:<type>` groups of the group field's
+    /// dictionary that still have a live document (deleted documents stay
+    /// in a dictionary until their segment is merged). A dictionary range,
+    /// not a read of every document's group.
     pub fn collated_types(&self) -> Vec<String> {
         let searcher = self.inner.reader.searcher();
-        let mut types: Vec<String> = indexer::indexed_groups(&searcher, &self.inner.fields)
-            .map(|groups| {
-                groups
-                    .into_keys()
-                    .filter_map(|g| g.strip_prefix("p:").map(str::to_owned))
-                    .collect()
+        let f = &self.inner.fields;
+        let mut groups = std::collections::BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let Ok(index) = segment.inverted_index(f.group) else {
+                continue;
+            };
+            let Ok(mut stream) = index.terms().range().ge("p:").lt("p;").into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                if let Ok(group) = std::str::from_utf8(stream.key()) {
+                    groups.insert(group.to_owned());
+                }
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|group| {
+                let live = tantivy::query::TermQuery::new(
+                    tantivy::Term::from_field_text(f.group, group),
+                    tantivy::schema::IndexRecordOption::Basic,
+                );
+                searcher
+                    .search(&live, &tantivy::collector::Count)
+                    .is_ok_and(|n| n > 0)
             })
-            .unwrap_or_default();
-        types.sort();
-        types
+            .filter_map(|group| group.strip_prefix("p:").map(str::to_owned))
+            .collect()
     }
 
     /// Compare everything with the sources (after a missed notification).
