@@ -109,15 +109,17 @@ impl SegmentCache {
         Ok(data)
     }
 
-    /// Forgets segments no longer in `searcher` (merged away or deleted)
-    /// when it holds more than the searcher has.
-    pub fn forget_gone(&self, searcher: &Searcher) {
+    /// Derives the data of `searcher`'s new segments and forgets those no
+    /// longer in it (merged away). The writer calls it after each reload,
+    /// so a query seldom derives anything itself (only one racing a reload).
+    pub fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
         let readers = searcher.segment_readers();
-        let mut segments = self.lock();
-        if segments.len() > readers.len() {
-            let live: Vec<SegmentId> = readers.iter().map(SegmentReader::segment_id).collect();
-            segments.retain(|id, _| live.contains(id));
+        for reader in readers {
+            self.get(reader)?;
         }
+        let live: Vec<SegmentId> = readers.iter().map(SegmentReader::segment_id).collect();
+        self.lock().retain(|id, _| live.contains(id));
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentData>>> {

@@ -4,6 +4,7 @@
 //! committed and made visible at once.
 
 use crate::Sources;
+use crate::collect::SegmentCache;
 use crate::documents::{
     CollatedDocument, DocumentBuilder, RawEntity, collated_group, site_entity_ref,
 };
@@ -71,6 +72,8 @@ pub struct Indexer {
     pub builder: DocumentBuilder,
     pub sources: Arc<dyn Sources>,
     pub shared: Arc<Shared>,
+    /// What queries derive per segment, derived here after each reload.
+    pub segments: Arc<SegmentCache>,
 }
 
 fn group_term(fields: &Fields, group: &str) -> Term {
@@ -81,11 +84,21 @@ impl Indexer {
     pub fn run(mut self, rx: Receiver<Change>) {
         let started = Instant::now();
         let span = tracing::info_span!("search_build");
-        // No merges while everything is (re)written; one segment after.
-        self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        self.warm();
+        // A full build (an empty index): no merges while everything is
+        // written, one segment after. Otherwise only what changed while the
+        // portal was down is rewritten, and the steady policy merges it.
+        let full_build = self.reader.searcher().num_docs() == 0;
+        if full_build {
+            self.writer.set_merge_policy(Box::new(NoMergePolicy));
+        }
         let built = span.in_scope(|| self.reconcile());
         let built = built.and_then(|n| self.commit().map(|_| n));
-        let built = built.and_then(|n| self.merge_all().map(|_| n));
+        let built = if full_build {
+            built.and_then(|n| self.merge_all().map(|_| n))
+        } else {
+            built
+        };
         self.writer
             .set_merge_policy(Box::new(steady_merge_policy()));
         self.report(built, "build");
@@ -138,6 +151,7 @@ impl Indexer {
             let started = Instant::now();
             self.writer.merge(&ids).wait()?;
             self.reader.reload()?;
+            self.warm();
             tracing::info!(
                 segments = ids.len(),
                 millis = started.elapsed().as_millis() as u64,
@@ -147,9 +161,18 @@ impl Indexer {
         Ok(())
     }
 
+    /// Derives per-segment query data for the segments now searched.
+    fn warm(&self) {
+        if let Err(e) = self.segments.warm(&self.reader.searcher()) {
+            // Queries derive it themselves then.
+            tracing::warn!("search: preparing segment data failed: {e}");
+        }
+    }
+
     fn commit(&mut self) -> tantivy::Result<()> {
         self.writer.commit()?;
         self.reader.reload()?;
+        self.warm();
         self.shared.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

@@ -128,7 +128,7 @@ struct Inner {
     reader: IndexReader,
     analyzer: TextAnalyzer,
     shared: Arc<Shared>,
-    segments: SegmentCache,
+    segments: Arc<SegmentCache>,
     changes: Mutex<Option<Sender<Change>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     dir: PathBuf,
@@ -324,6 +324,9 @@ impl Search {
             .writer_with_num_threads(threads, options.writer_memory.max(threads * 15_000_000))?;
         let shared = Arc::new(Shared::default());
         let (tx, rx) = std::sync::mpsc::channel();
+        let segments = Arc::new(SegmentCache::new(
+            FACETS.iter().map(|(dim, _)| *dim).collect(),
+        ));
         let indexer = Indexer {
             writer,
             reader: reader.clone(),
@@ -334,6 +337,7 @@ impl Search {
             },
             sources,
             shared: shared.clone(),
+            segments: segments.clone(),
         };
         tracing::info!(dir = %dir.display(), fresh, "search: opening the index");
         let writer_thread = std::thread::Builder::new()
@@ -349,7 +353,7 @@ impl Search {
                 reader,
                 analyzer: schema::analyzer(),
                 shared,
-                segments: SegmentCache::new(FACETS.iter().map(|(dim, _)| *dim).collect()),
+                segments,
                 changes: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(writer_thread)),
                 dir: dir.to_path_buf(),
@@ -487,7 +491,6 @@ impl Search {
         let filters = query::parse_filters(q)?;
         let f = &self.inner.fields;
         let searcher = self.inner.reader.searcher();
-        self.inner.segments.forget_gone(&searcher);
         let mut typos = query::Typos::new(&searcher);
         let built = query::build(f, &parsed, &filters, Scope::Full, &mut typos);
         let built = query::excluding(f, built, &query::hidden_groups(&q.hidden_entities));
@@ -578,7 +581,6 @@ impl Search {
         }
         let f = &self.inner.fields;
         let searcher = self.inner.reader.searcher();
-        self.inner.segments.forget_gone(&searcher);
         let mut typos = query::Typos::new(&searcher);
         let built = query::build(f, &parsed, &[], Scope::Titles, &mut typos);
         let built = query::excluding(f, built, &query::hidden_groups(hidden_entities));

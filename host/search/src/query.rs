@@ -23,6 +23,10 @@ pub const MAX_WORDS: usize = 16;
 /// Words beyond this many are matched exactly, without typo tolerance
 /// (each typo-tolerant word is a dictionary scan per field).
 pub const MAX_FUZZY_WORDS: usize = 6;
+/// A whole term is matched as a misspelt name or title only up to this
+/// length (a name is at most 63 characters; a longer term's automaton would
+/// only cost).
+pub const MAX_WHOLE_TYPO_CHARS: usize = 64;
 /// A typo-tolerant word matches at most this many other words per field
 /// (the most frequent), as Elasticsearch's `max_expansions` bounds it.
 pub const MAX_VARIANTS: usize = 16;
@@ -333,7 +337,7 @@ fn word_query(
 /// `payments` as a prefix).
 pub struct Typos<'a> {
     searcher: &'a Searcher,
-    /// One automaton per word and distance, shared by the fields.
+    /// One automaton per word, shared by the fields.
     automata: HashMap<String, Option<DfaWrapper>>,
     /// The variants the query matches words with (for highlighting).
     used: Vec<String>,
@@ -506,6 +510,7 @@ pub fn build(
                 ),
             ));
         } else if typos.widened
+            && parsed.exact.chars().count() <= MAX_WHOLE_TYPO_CHARS
             && !parsed.all_words().any(|w| is_number(w))
             && let Some(q) = typos.whole_term(f.exact, &parsed.exact, EXACT_SCORE / 2.0)
         {

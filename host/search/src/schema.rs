@@ -49,10 +49,11 @@ pub struct Fields {
     /// `/doctype/…`, `/kind/…`, `/type/…`, `/owner/…`, `/lifecycle/…`,
     /// `/tags/…`, `/namespace/…`: filters and counts.
     pub facets: Field,
-    /// The result document as JSON (type, title, text cut for answers,
-    /// location, extras).
+    /// The result document as JSON (type, title, location, extras), without
+    /// its text.
     pub doc: Field,
-    /// The whole text, for snippets.
+    /// The document's text, apart: the snippet is taken from it and the
+    /// answer's `text` cut from it.
     pub full_text: Field,
     /// Characters of the shorter of name and title: among equal scores,
     /// the shorter ranks first (`payments` before `payments-api`).

@@ -477,6 +477,21 @@ fn hostile_queries_are_refused_or_bounded() {
         assert!(r.results.len() <= DEFAULT_PAGE_LIMIT, "{term}");
         s.suggest(term, 8).unwrap();
     }
+    // The typo machinery at its bounds: 16 long misspelt words (each one a
+    // Levenshtein automaton over every field's dictionary, the first six),
+    // and a misspelt whole term just under the 64 characters of the
+    // whole-name automaton (past them, none is built).
+    let misspelt: Vec<String> = (0..MAX_WORDS)
+        .map(|i| format!("pamyentsxqzw{}", "k".repeat(12 + i / 2)))
+        .collect();
+    let just_under = format!("{} {}", "pamyents".repeat(4), "ledgre".repeat(5));
+    for term in [misspelt.join(" "), just_under] {
+        let t = Instant::now();
+        let r = s.query(&q(&term)).unwrap();
+        assert_eq!(r.number_of_results, 0, "{term}");
+        s.suggest(&term, 8).unwrap();
+        assert!(t.elapsed() < Duration::from_secs(2), "{term}: {:?}", t.elapsed());
+    }
     // `title:payments` is two words, not a field query.
     let r = s.query(&q("title:payments")).unwrap();
     assert_eq!(r.number_of_results, 0);
