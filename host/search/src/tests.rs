@@ -490,7 +490,11 @@ fn hostile_queries_are_refused_or_bounded() {
         let r = s.query(&q(&term)).unwrap();
         assert_eq!(r.number_of_results, 0, "{term}");
         s.suggest(&term, 8).unwrap();
-        assert!(t.elapsed() < Duration::from_secs(2), "{term}: {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{term}: {:?}",
+            t.elapsed()
+        );
     }
     // `title:payments` is two words, not a field query.
     let r = s.query(&q("title:payments")).unwrap();
