@@ -6,6 +6,8 @@
 //! tokens are revoked by editing the configuration; a cross-site write is
 //! refused; guest mode refuses a public address.
 
+mod sign_in;
+
 use portal_tests::{PortalProcess, portal_bin, wait_for};
 use serde_json::{Value, json};
 use std::path::Path;

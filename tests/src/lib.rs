@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod browser;
 pub mod github;
+pub mod oidc;
 pub mod pagerduty;
 pub mod stand_in;
 
@@ -102,10 +103,20 @@ impl PortalProcess {
         let config_path = dir.path().join("portal.yaml");
         std::fs::write(&config_path, config_yaml)?;
         std::fs::create_dir_all(dir.path().join("plugins"))?;
-        Self::spawn(dir, config_path)
+        Self::spawn(dir, config_path, 0)
     }
 
-    fn spawn(dir: tempfile::TempDir, config_path: PathBuf) -> Result<PortalProcess> {
+    /// Starts a portal on a given port (sign-in needs to know the portal's
+    /// address before it starts).
+    pub fn start_on(config_yaml: &str, port: u16) -> Result<PortalProcess> {
+        let dir = tempfile::tempdir()?;
+        let config_path = dir.path().join("portal.yaml");
+        std::fs::write(&config_path, config_yaml)?;
+        std::fs::create_dir_all(dir.path().join("plugins"))?;
+        Self::spawn(dir, config_path, port)
+    }
+
+    fn spawn(dir: tempfile::TempDir, config_path: PathBuf, port: u16) -> Result<PortalProcess> {
         let stderr_log = dir.path().join("portal.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -116,7 +127,7 @@ impl PortalProcess {
             .arg("--config")
             .arg(&config_path)
             .arg("--port")
-            .arg("0")
+            .arg(port.to_string())
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .arg("--plugins-dir")
@@ -182,7 +193,7 @@ impl PortalProcess {
         self.kill();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir()?);
         let config_path = self.config_path.clone();
-        Self::spawn(dir, config_path)
+        Self::spawn(dir, config_path, 0)
     }
 
     pub fn get(&self, path: &str) -> reqwest::blocking::RequestBuilder {

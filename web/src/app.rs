@@ -165,6 +165,11 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                             <Icon name="user"/>
                             <a href=viewer.href.clone() title="Your page">{viewer.name.clone()}</a>
                             {viewer.guest.then(|| view! { <span class="viewer-note">"(local only)"</span> })}
+                            {viewer.signed_in.then(|| view! {
+                                <form class="sign-out" method="post" action="/api/auth/sign-out">
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </form>
+                            })}
                         </p>
                     }
                 })}

@@ -13,14 +13,18 @@
 
 pub mod audit;
 pub mod identity;
+pub mod oidc;
 pub mod permission;
 pub mod policy;
+pub mod sessions;
 pub mod tokens;
 
 pub use audit::{AuditEvent, AuditFilter, AuditLog, Outcome};
 pub use identity::{Identity, Principal, Service};
+pub use oidc::{SignIn, SignInError, Verified};
 pub use permission::{Permission, ResourceType};
 pub use policy::{Condition, Decision, Policy, PolicyError};
+pub use sessions::{Session, SessionError, Sessions};
 pub use tokens::ServiceTokens;
 
 use portal_config::{AuthConfig, Config};
@@ -40,6 +44,8 @@ pub enum AuthError {
     Config(String),
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
+    #[error(transparent)]
+    Sessions(#[from] SessionError),
 }
 
 /// Why a request has no principal.
@@ -47,6 +53,9 @@ pub enum AuthError {
 pub enum Unauthenticated {
     /// A bearer token was sent and is not a configured service token.
     InvalidToken,
+    /// A session cookie was sent and names no live session (signed out,
+    /// expired, or forged).
+    InvalidSession,
     /// Nothing was sent and guest mode is off.
     SignInRequired,
 }
@@ -75,6 +84,11 @@ struct Inner {
     settings: RwLock<Arc<Settings>>,
     reload_error: RwLock<Option<String>>,
     audit: AuditLog,
+    /// The sign-in providers (`Mode::SignIn`).
+    sign_in: Option<SignIn>,
+    sessions: Sessions,
+    /// Session cookies are `Secure` (the portal is served over https).
+    secure_cookies: bool,
     config_file: Option<PathBuf>,
     policy_file: Option<PathBuf>,
 }
@@ -96,14 +110,25 @@ impl Auth {
     /// Checks the mode against the bind address, loads tokens and policy,
     /// opens the audit log under `data_dir`, and starts watching the files.
     pub fn start(config: &Config, data_dir: &Path) -> Result<Auth, AuthError> {
-        // Sign-in providers come with OpenID Connect; until one is
-        // configured, the portal is in guest mode.
-        let mode = Mode::Guest;
+        let mode = if config.auth.providers.is_empty() {
+            Mode::Guest
+        } else {
+            Mode::SignIn
+        };
         if mode == Mode::Guest && !is_loopback(&config.server.host) {
             return Err(AuthError::GuestOutsideLoopback {
                 host: config.server.host.clone(),
             });
         }
+        let public_url = public_url(config)?;
+        let sign_in = match mode {
+            Mode::Guest => None,
+            Mode::SignIn => Some(SignIn::new(&config.auth.providers, &public_url)?),
+        };
+        let sessions = Sessions::open(
+            data_dir,
+            Duration::from_secs(config.auth.session.max_age_hours.saturating_mul(3600)),
+        )?;
         let policy_file = config.auth.policy.as_ref().map(|p| config.resolve(p));
         let settings = load_settings(&config.auth, policy_file.as_deref())?;
         let audit = AuditLog::open(&data_dir.join("audit"))?;
@@ -113,6 +138,9 @@ impl Auth {
             settings: RwLock::new(Arc::new(settings)),
             reload_error: RwLock::new(None),
             audit,
+            sign_in,
+            sessions,
+            secure_cookies: public_url.starts_with("https://"),
             config_file: config.file.clone(),
             policy_file,
         }));
@@ -130,8 +158,40 @@ impl Auth {
         &self.0.guest
     }
 
-    /// Who a request is: a service token's service, or the guest.
-    pub fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, Unauthenticated> {
+    /// The sign-in providers (none in guest mode).
+    pub fn sign_in(&self) -> Option<&SignIn> {
+        self.0.sign_in.as_ref()
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.0.sessions
+    }
+
+    /// Whether cookies must be `Secure` (the portal's URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.0.secure_cookies
+    }
+
+    /// Who a request is: a service token's service, a signed-in user (by
+    /// the session cookie), or the guest.
+    pub fn authenticate(
+        &self,
+        bearer: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<Principal, Unauthenticated> {
+        if bearer.is_none()
+            && self.0.mode == Mode::SignIn
+            && let Some(cookie) = session
+        {
+            let session = self
+                .0
+                .sessions
+                .get(cookie)
+                .ok_or(Unauthenticated::InvalidSession)?;
+            let mut identity = Identity::user(session.user_ref);
+            identity.claims = session.claims;
+            return Ok(Principal::User(identity));
+        }
         if let Some(token) = bearer {
             let settings = self.settings();
             return settings
@@ -235,6 +295,31 @@ impl Auth {
     }
 }
 
+/// The URL people reach the portal at: `server.base_url`, or the bound
+/// address. Sign-in needs it (the provider sends the browser back to it),
+/// so it must be knowable: not a wildcard address or a port picked at
+/// random.
+fn public_url(config: &Config) -> Result<String, AuthError> {
+    if let Some(url) = &config.server.base_url {
+        return Ok(url.trim_end_matches('/').to_owned());
+    }
+    if !config.auth.providers.is_empty() {
+        let host = config.server.host.as_str();
+        if config.server.port == 0 || matches!(host, "0.0.0.0" | "::" | "[::]") {
+            return Err(AuthError::Config(format!(
+                "sign-in needs the URL people reach the portal at (the provider sends them back to it), and {host}:{} does not say it: set server.base_url",
+                config.server.port
+            )));
+        }
+    }
+    let host = &config.server.host;
+    Ok(if host.contains(':') && !host.starts_with('[') {
+        format!("http://[{host}]:{}", config.server.port)
+    } else {
+        format!("http://{host}:{}", config.server.port)
+    })
+}
+
 fn load_settings(auth: &AuthConfig, policy_file: Option<&Path>) -> Result<Settings, AuthError> {
     let tokens = ServiceTokens::from_config(&auth.service_tokens).map_err(AuthError::Config)?;
     let policy = match policy_file {
@@ -285,28 +370,31 @@ mod tests {
             "[{{name: ci, sha256: {sha}, permissions: [catalog.entity.read]}}]"
         ));
         let auth = Auth::start(&Config::load(&file).unwrap(), dir.path()).unwrap();
-        let ci = auth.authenticate(Some(&token)).unwrap();
+        let ci = auth.authenticate(Some(&token), None).unwrap();
         assert_eq!(
             auth.decide(&ci, &permission::CATALOG_ENTITY_READ),
             Decision::Allow
         );
         assert_eq!(
-            auth.authenticate(Some("nope")),
+            auth.authenticate(Some("nope"), None),
             Err(Unauthenticated::InvalidToken)
         );
-        assert!(matches!(auth.authenticate(None), Ok(Principal::Guest(_))));
+        assert!(matches!(
+            auth.authenticate(None, None),
+            Ok(Principal::Guest(_))
+        ));
 
         // A broken file keeps the token working, and says why.
         std::fs::write(&file, "auth: [").unwrap();
         auth.reload();
         assert!(auth.reload_error().is_some());
-        assert!(auth.authenticate(Some(&token)).is_ok());
+        assert!(auth.authenticate(Some(&token), None).is_ok());
 
         write("[]");
         auth.reload();
         assert_eq!(auth.reload_error(), None);
         assert_eq!(
-            auth.authenticate(Some(&token)),
+            auth.authenticate(Some(&token), None),
             Err(Unauthenticated::InvalidToken)
         );
     }

@@ -1,10 +1,11 @@
+use crate::SecretSource;
 use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The `auth:` section: who may use the portal, and what each may do.
 ///
 /// With no sign-in provider the portal runs in guest mode, which it only
-/// allows on a loopback address (`portal_auth::startup_check`).
+/// allows on a loopback address (`portal_auth::Auth::start`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
@@ -21,6 +22,83 @@ pub struct AuthConfig {
     /// configured.
     #[serde(default)]
     pub guest: GuestConfig,
+    /// OpenID Connect providers people sign in with. With at least one,
+    /// the portal requires sign-in (no guest mode).
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+    /// Signed-in sessions.
+    #[serde(default)]
+    pub session: SessionConfig,
+}
+
+/// One OpenID Connect provider. Register
+/// `<server.base_url>/api/auth/<id>/callback` as its redirect URI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Names it in URLs and the audit log: lowercase letters, digits, `-`.
+    pub id: String,
+    /// The sign-in button's label (the id when absent).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The issuer URL (its `/.well-known/openid-configuration` is read).
+    pub issuer: String,
+    #[serde(alias = "clientId")]
+    pub client_id: String,
+    /// `{env: VAR}` or `{file: path}` (or `{value: ...}` for local setups).
+    #[serde(alias = "clientSecret")]
+    pub client_secret: SecretSource,
+    /// Scopes asked for; `openid` is always asked for.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Which catalog User a signed-in person is.
+    #[serde(default, alias = "signIn")]
+    pub sign_in: SignInRule,
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "profile", "email"].map(String::from).to_vec()
+}
+
+/// How a verified sign-in is matched to a catalog User. A sign-in that
+/// matches no User is refused (Backstage's resolvers behave the same).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "resolver", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignInRule {
+    /// The User whose `spec.profile.email` is the token's `email` claim
+    /// (Backstage's `emailMatchingUserEntityProfileEmail`).
+    #[serde(alias = "emailMatchingUserEntityProfileEmail")]
+    Email,
+    /// The User in the default namespace whose `metadata.name` is the
+    /// value of `claim` (for example `preferred_username`).
+    Claim { claim: String },
+}
+
+impl Default for SignInRule {
+    fn default() -> Self {
+        SignInRule::Email
+    }
+}
+
+/// The `auth.session` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// How long a sign-in lasts.
+    #[serde(default = "default_session_hours")]
+    pub max_age_hours: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            max_age_hours: default_session_hours(),
+        }
+    }
+}
+
+fn default_session_hours() -> u64 {
+    12
 }
 
 /// One service token.

@@ -8,7 +8,9 @@ mod secrets;
 mod server;
 mod targets;
 
-pub use auth::{AuthConfig, GuestConfig, ServiceTokenConfig};
+pub use auth::{
+    AuthConfig, GuestConfig, ProviderConfig, ServiceTokenConfig, SessionConfig, SignInRule,
+};
 pub use plugins::{
     CompileConfig, DefaultGrants, ExtensionLimits, ExtensionPoint, Grant, HostPattern, Limits,
     LimitsPatch, PluginsConfig, Quotas, QuotasPatch,
@@ -157,6 +159,36 @@ impl Config {
                 ));
             }
         }
+        for (i, provider) in self.auth.providers.iter().enumerate() {
+            let id_ok = !provider.id.is_empty()
+                && provider.id.len() <= 32
+                && provider
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok {
+                return Err(format!(
+                    "auth.providers[{i}]: id `{}` must be 1-32 lowercase letters, digits or `-` (it is part of the callback URL)",
+                    provider.id
+                ));
+            }
+            if self.auth.providers[..i].iter().any(|p| p.id == provider.id) {
+                return Err(format!(
+                    "auth.providers: the id `{}` is used twice",
+                    provider.id
+                ));
+            }
+            if !(provider.issuer.starts_with("https://") || provider.issuer.starts_with("http://"))
+            {
+                return Err(format!(
+                    "auth.providers `{}`: issuer `{}` must be an http(s) URL",
+                    provider.id, provider.issuer
+                ));
+            }
+        }
+        if self.auth.session.max_age_hours == 0 {
+            return Err("auth.session.max_age_hours must be at least 1".into());
+        }
         if self.plugins.quotas.log_window_seconds == 0 {
             return Err("plugins.quotas.log_window_seconds must be at least 1".into());
         }
@@ -189,6 +221,13 @@ impl Config {
     /// the file's directory, like every other path in it (`portal-data/repos`).
     fn resolve_grant_paths(&mut self) {
         let base = self.base_dir.clone();
+        for provider in &mut self.auth.providers {
+            if let SecretSource::File(path) = &mut provider.client_secret
+                && path.is_relative()
+            {
+                *path = base.join(&*path);
+            }
+        }
         for grant in self.plugins.grants.values_mut() {
             for prefix in grant
                 .git_remotes

@@ -32,6 +32,21 @@ impl std::fmt::Debug for SecretSource {
     }
 }
 
+impl SecretSource {
+    /// The current value; `Err` says why it could not be read (never the value).
+    pub fn read(&self) -> Result<String, String> {
+        match self {
+            SecretSource::Env(var) => {
+                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+            }
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+            SecretSource::Value(value) => Ok(value.clone()),
+        }
+    }
+}
+
 impl Secrets {
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains_key(name)
@@ -45,12 +60,7 @@ impl Secrets {
     pub fn resolve(&self, name: &str) -> Result<String, String> {
         match self.0.get(name) {
             None => Err(format!("secret `{name}` is not defined")),
-            Some(SecretSource::Env(var)) => std::env::var(var)
-                .map_err(|_| format!("secret `{name}`: environment variable {var} is not set")),
-            Some(SecretSource::File(path)) => std::fs::read_to_string(path)
-                .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-                .map_err(|e| format!("secret `{name}`: cannot read {}: {e}", path.display())),
-            Some(SecretSource::Value(value)) => Ok(value.clone()),
+            Some(source) => source.read().map_err(|e| format!("secret `{name}`: {e}")),
         }
     }
 }

@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use portal_auth::permission::{self, Permission};
 use portal_auth::{AuditEvent, Auth, Decision, Identity, Outcome, Principal, Unauthenticated};
 use portal_catalog::{Access, Catalog, EntityDoc};
@@ -221,14 +221,31 @@ fn resolved(state: &AppState, principal: Principal) -> Principal {
 /// The context of the ambient viewer: the guest in guest mode. Without
 /// guest mode there is no ambient viewer, and this context may do nothing.
 pub fn ambient_context(state: &AppState) -> RequestContext {
-    let principal = match state.auth.authenticate(None) {
+    let principal = match state.auth.authenticate(None, None) {
         Ok(principal @ Principal::Guest(_)) => resolved(state, principal),
-        _ => Principal::Service(portal_auth::Service {
-            name: "anonymous".into(),
-            permissions: Vec::new().into(),
-        }),
+        _ => anonymous(),
     };
     RequestContext::new(state.auth.clone(), principal, String::new())
+}
+
+/// Nobody: what an unauthenticated request to a public path is.
+fn anonymous() -> Principal {
+    Principal::Service(portal_auth::Service {
+        name: "anonymous".into(),
+        permissions: Vec::new().into(),
+    })
+}
+
+/// Paths anyone may reach without signing in: signing in itself, the
+/// health check, and the static files the sign-in page needs.
+fn is_public(path: &str) -> bool {
+    path == "/sign-in"
+        || path == "/healthcheck"
+        || path.starts_with("/api/auth/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/_portal/style.")
+        || path == "/_portal/logo"
+        || path.starts_with("/favicon.")
 }
 
 /// Runs before every route: who is asking, and may a browser send this.
@@ -238,28 +255,49 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
+    let path = request.uri().path().to_owned();
     let bearer = match bearer_token(request.headers()) {
         Ok(token) => token,
         Err(message) => {
-            return unauthenticated(&state.auth, &source, request.uri().path(), message);
+            return unauthenticated(&state.auth, &source, &path, message);
         }
     };
-    let principal = match state.auth.authenticate(bearer) {
+    let session =
+        crate::api::sign_in::cookie_value(request.headers(), crate::api::sign_in::SESSION_COOKIE);
+    let principal = match state.auth.authenticate(bearer, session) {
         Ok(principal) => resolved(&state, principal),
         Err(Unauthenticated::InvalidToken) => {
-            return unauthenticated(
-                &state.auth,
-                &source,
-                request.uri().path(),
-                "the bearer token is not valid",
-            );
+            return unauthenticated(&state.auth, &source, &path, "the bearer token is not valid");
         }
-        Err(Unauthenticated::SignInRequired) => {
-            return unauthenticated(&state.auth, &source, request.uri().path(), "sign in first");
+        Err(_) if is_public(&path) => anonymous(),
+        Err(reason) => {
+            // A person opening a page is sent to sign in, and back here
+            // after; anything else (the API, the UI's server functions,
+            // writes) is told to authenticate.
+            let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
+                && !path.starts_with("/api/")
+                && !path.starts_with("/_portal/");
+            if is_page {
+                let back = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                return Redirect::to(&format!(
+                    "/sign-in?redirect={}",
+                    crate::api::sign_in::url_encode(back)
+                ))
+                .into_response();
+            }
+            let message = match reason {
+                Unauthenticated::InvalidSession => "the session has ended: sign in again",
+                _ => "sign in first",
+            };
+            return unauthenticated(&state.auth, &source, &path, message);
         }
     };
-    // A token is sent deliberately; ambient identity (the guest today, a
-    // session cookie tomorrow) must not be usable by another site's page.
+    // A token is sent deliberately; ambient identity (the guest, a
+    // session cookie) must not be usable by another site's page.
     if bearer.is_none()
         && is_cross_site_write(
             request.method(),
@@ -270,7 +308,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         let context = RequestContext::new(state.auth.clone(), principal, source);
         context.record(
             "request.cross-site",
-            &format!("{} {}", request.method(), request.uri().path()),
+            &format!("{} {}", request.method(), path),
             Outcome::Denied,
             "a state-changing request from another origin",
         );

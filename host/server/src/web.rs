@@ -215,6 +215,7 @@ impl PortalData for WebData {
             name: name.to_owned(),
             href: format!("/catalog/{namespace}/{kind}/{name}"),
             guest: matches!(context.principal, portal_auth::Principal::Guest(_)),
+            signed_in: matches!(context.principal, portal_auth::Principal::User(_)),
         })
     }
 

@@ -33,6 +33,9 @@ pub struct Viewer {
     pub href: String,
     /// Guest mode: shown as "guest (local only)".
     pub guest: bool,
+    /// Signed in with a provider: the frame offers to sign out.
+    #[serde(default)]
+    pub signed_in: bool,
 }
 
 impl Default for Branding {

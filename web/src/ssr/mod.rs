@@ -71,7 +71,8 @@ fn fnv(data: &[u8]) -> u64 {
     h
 }
 
-fn style_href() -> &'static str {
+/// The stylesheet's address (its name carries a hash of its content).
+pub fn style_href() -> &'static str {
     static HREF: OnceLock<String> = OnceLock::new();
     HREF.get_or_init(|| format!("/_portal/style.{:08x}.css", fnv(STYLE.as_bytes()) as u32))
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod plugins;
 pub mod scaffolder;
 pub mod search;
+pub mod sign_in;
 pub mod techdocs;
 
 use crate::AppState;
@@ -23,6 +24,8 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
     Router::new()
         .route("/healthcheck", get(healthcheck))
         .route("/me", get(me))
+        .route("/sign-in", get(sign_in::page))
+        .nest("/api/auth", sign_in::router())
         .nest("/api/plugins", plugins::router())
         .nest("/api/catalog", catalog::router())
         .nest("/api/scaffolder", scaffolder::router())
