@@ -6,6 +6,7 @@
 //! tokens are revoked by editing the configuration; a cross-site write is
 //! refused; guest mode refuses a public address.
 
+mod policy_table;
 mod sign_in;
 
 use portal_tests::{PortalProcess, portal_bin, wait_for};

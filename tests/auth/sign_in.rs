@@ -37,8 +37,15 @@ pub struct SignInSetup {
 
 impl SignInSetup {
     pub fn start() -> SignInSetup {
+        SignInSetup::start_with(ORG, |_| String::new())
+    }
+
+    /// A setup with another organisation, and more of the `auth:` section
+    /// (lines indented by two spaces; `extra` gets the test's folder).
+    pub fn start_with(org: &str, extra: impl FnOnce(&Path) -> String) -> SignInSetup {
         let root = tempfile::tempdir().unwrap();
-        portal_tests::write_file(root.path(), "org.yaml", ORG);
+        portal_tests::write_file(root.path(), "org.yaml", org);
+        let extra = extra(root.path());
         portal_tests::write_file(root.path(), "client-secret", &format!("{CLIENT_SECRET}\n"));
         let portal_port = free_port();
         let provider_port = free_port();
@@ -57,7 +64,7 @@ auth:
       issuer: {issuer}
       client_id: portal
       client_secret: {{ file: {secret} }}
-"#,
+{extra}"#,
             org = root.path().join("org.yaml").display(),
             issuer = provider.issuer,
             secret = root.path().join("client-secret").display(),
@@ -116,7 +123,7 @@ fn urlencode(text: &str) -> String {
 
 /// Signs `login` in through the provider and the portal's callback; the
 /// agent then holds the session cookie.
-fn sign_in(setup: &SignInSetup, agent: &mut Agent, login: &str, redirect: &str) -> String {
+pub fn sign_in(setup: &SignInSetup, agent: &mut Agent, login: &str, redirect: &str) -> String {
     let callback = agent
         .walk_provider(&setup.start_url(redirect), &setup.portal.url, login)
         .expect("the provider's sign-in pages");

@@ -228,12 +228,12 @@ async fn latency(args: &Args) -> anyhow::Result<()> {
     for (language, _, plugin, panel) in PANELS {
         // Warm-up, then measure whole calls as the API makes them.
         for _ in 0..100 {
-            host.render_panel(plugin, panel, &entity).await?;
+            host.render_panel(plugin, panel, &entity, None).await?;
         }
         let mut fresh = Vec::with_capacity(args.calls);
         for _ in 0..args.calls {
             let started = Instant::now();
-            host.render_panel(plugin, panel, &entity).await?;
+            host.render_panel(plugin, panel, &entity, None).await?;
             fresh.push(started.elapsed());
         }
         let warm = host
@@ -271,7 +271,11 @@ async fn drop_in(args: &Args) -> anyhow::Result<()> {
         std::fs::write(dir.join(format!(".{file}.tmp")), &bytes)?;
         std::fs::rename(dir.join(format!(".{file}.tmp")), dir.join(file))?;
         let live = loop {
-            if host.render_panel(plugin, panel, &entity).await.is_ok() {
+            if host
+                .render_panel(plugin, panel, &entity, None)
+                .await
+                .is_ok()
+            {
                 break started.elapsed();
             }
             anyhow::ensure!(

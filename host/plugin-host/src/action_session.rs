@@ -75,6 +75,7 @@ impl ActionSession {
                     max_transfer_bytes: transfer,
                     action: Some(&self.scope),
                     log_sink,
+                    catalog: None,
                 };
                 let engines = loaded.engine(&self.host.inner.engines);
                 (

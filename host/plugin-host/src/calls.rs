@@ -17,6 +17,7 @@ use crate::extensions::{Declared, ExtensionPoint};
 use crate::invoke::{self, CallOptions, CallReport};
 use crate::loader::LoadedPlugin;
 use crate::model::{self, ProvidedEntity, SearchDocument, Widget};
+use crate::services::CatalogReader;
 use crate::wit::{Bound, Exports};
 use portal_config::ExtensionLimits;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub(crate) struct Extras {
     /// A template action's directories (the only ones it sees) and mode.
     pub action: Option<ActionScope>,
     pub log_sink: Option<LogSink>,
+    /// The catalog as the person the call serves may see it (`None`: the
+    /// plugin's own view, `Services::catalog`).
+    pub catalog: Option<Arc<dyn CatalogReader>>,
 }
 
 /// Calls extension point `E` on a fresh instance and checks what it returned.
@@ -46,6 +50,7 @@ pub(crate) async fn call<E: Bound>(
         max_transfer_bytes: E::TRANSFER_BYTES,
         action: extras.action.as_ref(),
         log_sink: extras.log_sink,
+        catalog: extras.catalog,
     };
     let report = invoke::invoke(
         engines,
@@ -136,21 +141,28 @@ impl PluginHost {
         self.inner.calls.run(&name, call).await?
     }
 
-    /// Renders one panel for one entity (Backstage-shaped JSON).
-    #[tracing::instrument(skip(self, entity_json), fields(plugin = %plugin, panel = %panel_id))]
+    /// Renders one panel for one entity (Backstage-shaped JSON) for a
+    /// viewer: the panel's catalog reads see what `viewer` shows (the
+    /// viewer's access; `None`: the plugin's own view, for the portal's own
+    /// work).
+    #[tracing::instrument(skip(self, entity_json, viewer), fields(plugin = %plugin, panel = %panel_id))]
     pub async fn render_panel(
         &self,
         plugin: &str,
         panel_id: &str,
         entity_json: &str,
+        viewer: Option<Arc<dyn CatalogReader>>,
     ) -> Result<Widget, CallError> {
         let loaded = self.offering::<Panel>(plugin, panel_id)?;
         let request = RenderRequest {
             panel_id: panel_id.to_owned(),
             entity_json: entity_json.to_owned(),
         };
-        self.call_loaded::<Panel>(loaded, Extras::default(), request)
-            .await
+        let extras = Extras {
+            catalog: viewer,
+            ..Extras::default()
+        };
+        self.call_loaded::<Panel>(loaded, extras, request).await
     }
 
     /// Runs one discovery pass of an entity provider.
@@ -192,6 +204,7 @@ impl PluginHost {
                 dry_run: request.dry_run,
             }),
             log_sink,
+            catalog: None,
         };
         self.call_loaded::<TemplateAction>(loaded, extras, request.clone())
             .await
@@ -241,6 +254,7 @@ impl PluginHost {
                 max_transfer_bytes: Panel::TRANSFER_BYTES,
                 action: None,
                 log_sink: None,
+                catalog: None,
             },
             async |store, instance, exports| {
                 let mut times = Vec::with_capacity(calls);

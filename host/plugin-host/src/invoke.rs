@@ -25,6 +25,8 @@ pub(crate) struct CallOptions<'a> {
     pub max_transfer_bytes: usize,
     pub action: Option<&'a crate::capabilities::workspace::ActionScope>,
     pub log_sink: Option<LogSink>,
+    /// The catalog view for this call (`None`: the plugin's own).
+    pub catalog: Option<std::sync::Arc<dyn crate::services::CatalogReader>>,
 }
 
 /// The result of a call, plus what the host noticed during it.
@@ -75,8 +77,14 @@ pub(crate) fn new_store(
     options: CallOptions<'_>,
 ) -> Result<Store<HostState>, CallError> {
     let plugin = context.name.clone();
-    let state = HostState::new(context, options.limits, options.action, options.log_sink)
-        .map_err(|message| CallError::Internal { plugin, message })?;
+    let state = HostState::new(
+        context,
+        options.limits,
+        options.action,
+        options.log_sink,
+        options.catalog,
+    )
+    .map_err(|message| CallError::Internal { plugin, message })?;
     let mut store = Store::new(&engines.engine, state);
     store.limiter(|state| &mut state.limiter);
     store.epoch_deadline_callback(|mut ctx| {

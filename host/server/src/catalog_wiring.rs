@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Plugins' read access to the catalog: what the plugin principal may see
-/// (`RequestContext::system().access()`).
+/// Plugins' read access to the catalog. Their own work (providers,
+/// collators, actions) sees what the portal's own work sees
+/// (`RequestContext::system()`); a panel rendered for a person sees what
+/// that person may see ([`CatalogService::for_viewer`]).
 pub struct CatalogService {
     catalog: Catalog,
     access: Access,
@@ -26,6 +28,12 @@ impl CatalogService {
 
     fn with_access(catalog: Catalog, access: Access) -> CatalogService {
         CatalogService { catalog, access }
+    }
+
+    /// The catalog as the request's asker may see it, for a plugin call
+    /// made on their behalf.
+    pub fn for_viewer(catalog: Catalog, ctx: &RequestContext) -> std::sync::Arc<dyn CatalogReader> {
+        std::sync::Arc::new(CatalogService::with_access(catalog, ctx.access()))
     }
 }
 

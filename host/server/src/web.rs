@@ -169,7 +169,15 @@ impl PortalData for WebData {
     ) -> Result<Widget, PanelFailure> {
         self.state
             .plugins
-            .render_panel(plugin, panel, &entity.to_string())
+            .render_panel(
+                plugin,
+                panel,
+                &entity.to_string(),
+                Some(crate::catalog_wiring::CatalogService::for_viewer(
+                    self.state.catalog.clone(),
+                    &self.context(),
+                )),
+            )
             .await
             .map_err(|e| {
                 let kind = match &e {

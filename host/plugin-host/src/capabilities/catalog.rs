@@ -75,7 +75,7 @@ pub(crate) async fn get_entity(
     }
     count_call(state)?;
     // One lookup by a ref of at most 1 KiB: bounded, so done in place.
-    let catalog = state.plugin.services.catalog.clone();
+    let catalog = state.catalog();
     let entity = host_work::inline(state, move || catalog.get_entity(&entity_ref))?.map_err(map)?;
     count_bytes(state, entity.as_ref().map_or(0, |e| e.len() as u64))?;
     Ok(entity)
@@ -111,7 +111,7 @@ pub(crate) async fn query_entities(
             .into());
     }
     count_call(state)?;
-    let catalog = state.plugin.services.catalog.clone();
+    let catalog = state.catalog();
     let entities = host_work::run(state, move || {
         catalog.query_entities(&filter, limit as usize)
     })

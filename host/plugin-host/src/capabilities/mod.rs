@@ -257,6 +257,9 @@ pub(crate) struct CallState {
     pub denials: Vec<String>,
     /// Set for a template action: its workspace, and whether it is a dry run.
     pub action: Option<workspace::ActionScope>,
+    /// The catalog as the call's viewer may see it (`None`: the plugin's
+    /// own view, `Services::catalog`).
+    pub catalog: Option<Arc<dyn crate::services::CatalogReader>>,
 }
 
 impl CallState {
@@ -265,11 +268,13 @@ impl CallState {
         limits: ExtensionLimits,
         log_sink: Option<LogSink>,
         action: Option<workspace::ActionScope>,
+        catalog: Option<Arc<dyn crate::services::CatalogReader>>,
     ) -> CallState {
         CallState {
             cpu: Arc::new(CpuMeter::new(Duration::from_millis(limits.cpu_ms))),
             log_sink,
             action,
+            catalog,
             ..CallState::default()
         }
     }
@@ -293,6 +298,7 @@ impl HostState {
         limits: ExtensionLimits,
         action: Option<&workspace::ActionScope>,
         log_sink: Option<LogSink>,
+        catalog: Option<Arc<dyn crate::services::CatalogReader>>,
     ) -> Result<HostState, String> {
         let output = output::TailBuffer::new(output::TAIL_BYTES);
         let mut builder = WasiCtx::builder();
@@ -304,7 +310,7 @@ impl HostState {
         // A log window that ended since the plugin's last line says now what it dropped.
         log::roll_window(&plugin);
         Ok(HostState {
-            call: CallState::starting(limits, log_sink, action.cloned()),
+            call: CallState::starting(limits, log_sink, action.cloned(), catalog),
             limiter: CallLimiter::new(limits.memory_mb),
             output,
             wasi: builder.build(),
@@ -320,7 +326,7 @@ impl HostState {
     /// CPU budget, per-call quotas and log sink; the same capabilities,
     /// directories and memory.
     pub(crate) fn begin_next_call(&mut self, limits: ExtensionLimits, log_sink: Option<LogSink>) {
-        self.call = CallState::starting(limits, log_sink, self.call.action.take());
+        self.call = CallState::starting(limits, log_sink, self.call.action.take(), None);
         self.http_gate = http::HttpGate::new(self.plugin.clone());
         log::roll_window(&self.plugin);
     }
@@ -330,6 +336,14 @@ impl HostState {
         let mut all = self.call.denials.clone();
         all.extend(self.http_gate.denials.iter().cloned());
         all
+    }
+
+    /// The catalog this call reads: its viewer's view, or the plugin's own.
+    pub(crate) fn catalog(&self) -> Arc<dyn crate::services::CatalogReader> {
+        self.call
+            .catalog
+            .clone()
+            .unwrap_or_else(|| self.plugin.services.catalog.clone())
     }
 
     pub(crate) fn deny(&mut self, message: String) -> HostCallError {

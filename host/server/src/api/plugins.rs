@@ -86,7 +86,15 @@ async fn render(
     ctx.authorize(&permission::PLUGIN_PANEL_VIEW, &format!("{plugin}/{panel}"))?;
     let view = state
         .plugins
-        .render_panel(&plugin, &panel, &body.entity.to_string())
+        .render_panel(
+            &plugin,
+            &panel,
+            &body.entity.to_string(),
+            Some(crate::catalog_wiring::CatalogService::for_viewer(
+                state.catalog.clone(),
+                &ctx,
+            )),
+        )
         .await
         .map_err(call_error)?;
     Ok(Json(json!({ "view": view })))
