@@ -386,6 +386,24 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
             }
             let (status, html) = caller.send(&portal, "GET", "/catalog?kind=component", None);
             assert_eq!(status, 200);
+            assert_eq!(
+                html.contains(r#"href="/audit""#),
+                expected.admin,
+                "{}",
+                what("the audit link in the frame")
+            );
+            let (status, audit) = caller.send(&portal, "GET", "/audit?outcome=succeeded", None);
+            if expected.admin {
+                assert_eq!(status, 200, "{}", what("the audit page"));
+                assert!(
+                    audit.contains("auth.sign-in") && audit.contains("user:default/jane"),
+                    "{}",
+                    what("the audit page lists the sign-ins")
+                );
+            } else {
+                assert_eq!(status, 403, "{}", what("the audit page"));
+                assert!(audit.contains("You may not read the audit log"));
+            }
             for name in ["payments", "ledger"] {
                 assert_eq!(
                     html.contains(&format!("/catalog/default/component/{name}\"")),

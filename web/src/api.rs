@@ -84,6 +84,12 @@ pub async fn load_suggestions(term: String) -> Result<Vec<Suggestion>, ServerFnE
     Ok(data()?.suggest(&term).await)
 }
 
+/// A page of the audit log (`/audit`).
+#[server(prefix = "/_portal/fn", endpoint = "audit", input = Json)]
+pub async fn load_audit(request: AuditRequest) -> Result<AuditView, ServerFnError> {
+    data()?.audit(request).await.map_err(ServerFnError::new)
+}
+
 /// The installed template actions (`/create/actions`).
 #[server(prefix = "/_portal/fn", endpoint = "actions", input = Json)]
 pub async fn load_actions() -> Result<Vec<ActionRow>, ServerFnError> {

@@ -84,6 +84,7 @@ pub fn App(branding: Branding) -> impl IntoView {
                             ssr=SsrMode::Async
                         />
                         <Route path=path!("/plugins") view=PluginsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                         <Route path=path!("/docs") view=DocsPage ssr=SsrMode::Async/>
                         <Route
@@ -165,6 +166,9 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                             <Icon name="user"/>
                             <a href=viewer.href.clone() title="Your page">{viewer.name.clone()}</a>
                             {viewer.guest.then(|| view! { <span class="viewer-note">"(local only)"</span> })}
+                            {viewer.may("audit.read").then(|| view! {
+                                <a class="viewer-audit" href="/audit">"Audit log"</a>
+                            })}
                             {viewer.signed_in.then(|| view! {
                                 <form class="sign-out" method="post" action="/api/auth/sign-out">
                                     <button type="submit" class="link">"Sign out"</button>
@@ -175,6 +179,14 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                 })}
         </header>
     }
+}
+
+/// Whether the viewer may do `permission` (see `Viewer::may`); without a
+/// viewer (no access control wired), yes.
+pub fn viewer_may(permission: &str) -> bool {
+    use_context::<Branding>()
+        .and_then(|b| b.viewer)
+        .is_none_or(|v| v.may(permission))
 }
 
 /// Whether a sidebar link points at the current page. A link with a query

@@ -7,6 +7,7 @@ mod plugins;
 mod portal_process;
 mod scaffolder;
 mod search;
+mod sign_in;
 mod stats;
 mod techdocs;
 mod web;
@@ -40,6 +41,8 @@ enum Command {
     Techdocs(techdocs::TechdocsArgs),
     /// Search: full index build, memory, query and suggestion latency at 16 connections.
     Search(search::SearchArgs),
+    /// Sign-in: the OpenID Connect round trip against a real provider on 127.0.0.1.
+    SignIn(sign_in::SignInArgs),
     /// Internal: the portal process the catalog and web benchmarks measure.
     #[command(hide = true)]
     CatalogServer(catalog::ServerArgs),
@@ -59,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             Command::Scaffolder(args) => scaffolder::run(args).await,
             Command::Techdocs(args) => techdocs::run(args).await,
             Command::Search(args) => search::run(args).await,
+            Command::SignIn(args) => sign_in::run(args).await,
             Command::CatalogServer(args) => catalog::serve(args).await,
         }
     })

@@ -224,6 +224,66 @@ impl PortalData for WebData {
             href: format!("/catalog/{namespace}/{kind}/{name}"),
             guest: matches!(context.principal, portal_auth::Principal::Guest(_)),
             signed_in: matches!(context.principal, portal_auth::Principal::User(_)),
+            may: portal_web::model::UI_PERMISSIONS
+                .iter()
+                .filter(|name| {
+                    portal_auth::permission::by_name(name)
+                        .is_some_and(|p| !matches!(context.decide(&p), portal_auth::Decision::Deny))
+                })
+                .map(|name| name.to_string())
+                .collect(),
+        })
+    }
+
+    async fn audit(
+        &self,
+        request: portal_web::model::AuditRequest,
+    ) -> Result<portal_web::model::AuditView, DataError> {
+        let context = self.context();
+        if context.decide(&portal_auth::permission::AUDIT_READ) != portal_auth::Decision::Allow {
+            return Ok(portal_web::model::AuditView::default());
+        }
+        const PAGE: usize = 100;
+        let filter = portal_auth::AuditFilter {
+            actor: Some(request.actor).filter(|a| !a.is_empty()),
+            action: Some(request.action).filter(|a| !a.is_empty()),
+            outcome: match request.outcome.as_str() {
+                "succeeded" => Some(portal_auth::Outcome::Succeeded),
+                "failed" => Some(portal_auth::Outcome::Failed),
+                "denied" => Some(portal_auth::Outcome::Denied),
+                _ => None,
+            },
+            before: request.before,
+            limit: PAGE,
+        };
+        let auth = self.state.auth.clone();
+        let events = tokio::task::spawn_blocking(move || auth.audit().read(&filter))
+            .await
+            .map_err(|e| DataError(e.to_string()))?;
+        let next_before = (events.len() == PAGE)
+            .then(|| events.last().map(|e| e.seq))
+            .flatten();
+        Ok(portal_web::model::AuditView {
+            allowed: true,
+            next_before,
+            rows: events
+                .into_iter()
+                .map(|e| portal_web::model::AuditRow {
+                    seq: e.seq,
+                    time: e.time,
+                    actor: e.actor,
+                    action: e.action,
+                    resource: e.resource,
+                    outcome: match e.outcome {
+                        portal_auth::Outcome::Succeeded => "succeeded",
+                        portal_auth::Outcome::Failed => "failed",
+                        portal_auth::Outcome::Denied => "denied",
+                    }
+                    .to_owned(),
+                    source: e.source,
+                    detail: e.detail,
+                })
+                .collect(),
         })
     }
 

@@ -36,7 +36,25 @@ pub struct Viewer {
     /// Signed in with a provider: the frame offers to sign out.
     #[serde(default)]
     pub signed_in: bool,
+    /// The permissions (of those the UI offers actions for) the policy
+    /// grants this viewer, at least for some resources: the UI leaves out
+    /// what they may not do (the server refuses it anyway).
+    #[serde(default)]
+    pub may: Vec<String>,
 }
+
+impl Viewer {
+    pub fn may(&self, permission: &str) -> bool {
+        self.may.iter().any(|p| p == permission)
+    }
+}
+
+/// The permissions the UI asks about for [`Viewer::may`].
+pub const UI_PERMISSIONS: &[&str] = &[
+    "scaffolder.task.create",
+    "scaffolder.task.cancel",
+    "audit.read",
+];
 
 impl Default for Branding {
     fn default() -> Self {

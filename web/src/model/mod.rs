@@ -4,6 +4,7 @@
 //! module per area of the UI (`create`: software templates' forms and tasks);
 //! `url` holds the URL codec they share.
 
+mod audit;
 mod catalog;
 mod create;
 mod docs;
@@ -14,6 +15,7 @@ mod plugins;
 mod search;
 mod url;
 
+pub use audit::*;
 pub use catalog::*;
 pub use create::*;
 pub use docs::*;

@@ -82,7 +82,9 @@ fn TemplateCard(row: Row) -> impl IntoView {
                 </span>
                 <span class="template-actions">
                     <a class="button" href=row.href.clone()>"Details"</a>
-                    <a class="button primary" href=choose aria-label=choose_label>"Choose"</a>
+                    {crate::app::viewer_may("scaffolder.task.create").then(|| view! {
+                        <a class="button primary" href=choose aria-label=choose_label>"Choose"</a>
+                    })}
                 </span>
             </footer>
         </article>

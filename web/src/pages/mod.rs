@@ -8,6 +8,7 @@
 //! `<Route>` in `crate::app`.
 
 mod actions;
+mod audit;
 mod catalog;
 mod create;
 pub(crate) mod docs;
@@ -21,6 +22,7 @@ mod task;
 mod template_form;
 
 pub use actions::ActionsPage;
+pub use audit::AuditPage;
 pub use catalog::CatalogPage;
 pub use create::CreatePage;
 pub use docs::{DocsPage, DocsReader, DocsSitePage};

@@ -165,7 +165,16 @@ fn task_action(
     busy: RwSignal<bool>,
     failure: RwSignal<Option<String>>,
     version: RwSignal<u64>,
-) -> impl IntoView {
+) -> Option<impl IntoView> {
+    // What the viewer may not do is not offered (the server refuses it too).
+    let permission = if retry {
+        "scaffolder.task.create"
+    } else {
+        "scaffolder.task.cancel"
+    };
+    if !crate::app::viewer_may(permission) {
+        return None;
+    }
     let (url, label, class) = if retry {
         (RetryTask::url(), "Retry", "button primary")
     } else {
@@ -193,12 +202,12 @@ fn task_action(
             }
         });
     };
-    view! {
+    Some(view! {
         <form method="post" action=url on:submit=on_submit>
             <input type="hidden" name="id" value=value/>
             <button type="submit" class=class disabled=move || busy.get()>{label}</button>
         </form>
-    }
+    })
 }
 
 #[component]

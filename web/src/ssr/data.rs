@@ -169,6 +169,14 @@ pub trait PortalData: Send + Sync + 'static {
         secrets: Map<String, Value>,
     ) -> Result<Value, DataError>;
 
+    /// A page of the audit log, if the viewer may read it.
+    async fn audit(
+        &self,
+        _request: crate::model::AuditRequest,
+    ) -> Result<crate::model::AuditView, DataError> {
+        Ok(crate::model::AuditView::default())
+    }
+
     /// One page of the portal's search (`/search`).
     async fn search(
         &self,
