@@ -55,6 +55,11 @@ apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata: { name: ledger, description: Double-entry bookkeeping }
 spec: { type: service, lifecycle: production, owner: team-b, system: money }
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: { name: hello, title: Hello }
+spec: { owner: team-a, type: service, parameters: [], steps: [] }
 "#;
 
 const POLICY: &str = r#"
@@ -152,6 +157,8 @@ struct Expected {
     refresh_payments: u16,
     /// May register locations and read the audit log.
     admin: bool,
+    /// Starting a task from team-a's template: 201, 403, or 404 (hidden).
+    create_task: u16,
     /// The ownership panel on `payments`: `Some(true)` links its system,
     /// `Some(false)` says the system is not in the catalog (the plugin read
     /// it as this caller), `None`: may not view panels (403).
@@ -205,6 +212,7 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
                 owners: &["team-a"],
                 refresh_payments: 200,
                 admin: false,
+                create_task: 403,
                 panel_sees_system: Some(false),
             },
         ),
@@ -215,6 +223,7 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
                 owners: &["team-b"],
                 refresh_payments: 404,
                 admin: false,
+                create_task: 404,
                 panel_sees_system: Some(true),
             },
         ),
@@ -225,6 +234,7 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
                 owners: &["team-a", "team-b"],
                 refresh_payments: 200,
                 admin: true,
+                create_task: 201,
                 panel_sees_system: Some(true),
             },
         ),
@@ -235,6 +245,7 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
                 owners: &["team-a", "team-b"],
                 refresh_payments: 403,
                 admin: false,
+                create_task: 403,
                 panel_sees_system: None,
             },
         ),
@@ -347,6 +358,18 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
         );
         let (status, _) = caller.send(&portal, "GET", "/api/audit", None);
         assert_eq!(status == 200, expected.admin, "{}", what("audit"));
+        let (status, body) = caller.send(
+            &portal,
+            "POST",
+            "/api/scaffolder/v2/tasks",
+            Some(json!({"templateRef": "template:default/hello", "values": {}})),
+        );
+        assert_eq!(
+            status,
+            expected.create_task,
+            "{}",
+            what(&format!("create a task: {body}"))
+        );
 
         // A plugin reading the catalog for this caller sees what they see.
         let (status, body) = caller.send(
@@ -403,6 +426,25 @@ fn owner_other_team_admin_and_token_see_and_do_what_the_policy_says() {
             } else {
                 assert_eq!(status, 403, "{}", what("the audit page"));
                 assert!(audit.contains("You may not read the audit log"));
+            }
+            // "What you own": the catalog filtered by them and their groups.
+            let owned = html
+                .find(r#"class="viewer-owned""#)
+                .and_then(|at| {
+                    let tag = &html[html[..at].rfind("<a ")?..at];
+                    let href = &tag[tag.find(r#"href=""#)? + 6..];
+                    Some(href[..href.find('"')?].replace("&amp;", "&"))
+                })
+                .unwrap_or_else(|| panic!("{}", what("no `What you own` link")));
+            let (status, mine) = caller.send(&portal, "GET", &owned, None);
+            assert_eq!(status, 200);
+            for (name, owner) in [("payments", "jane"), ("ledger", "bob")] {
+                assert_eq!(
+                    mine.contains(&format!("/catalog/default/component/{name}\"")),
+                    *who == owner,
+                    "{}",
+                    what(&format!("{name} under {owned}"))
+                );
             }
             for name in ["payments", "ledger"] {
                 assert_eq!(

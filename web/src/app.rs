@@ -166,6 +166,9 @@ fn Sidebar(branding: Branding) -> impl IntoView {
                             <Icon name="user"/>
                             <a href=viewer.href.clone() title="Your page">{viewer.name.clone()}</a>
                             {viewer.guest.then(|| view! { <span class="viewer-note">"(local only)"</span> })}
+                            {viewer.owned_href.clone().map(|href| view! {
+                                <a class="viewer-owned" href=href>"What you own"</a>
+                            })}
                             {viewer.may("audit.read").then(|| view! {
                                 <a class="viewer-audit" href="/audit">"Audit log"</a>
                             })}

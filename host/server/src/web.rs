@@ -217,6 +217,21 @@ impl PortalData for WebData {
     fn viewer(&self) -> Option<portal_web::model::Viewer> {
         let context = self.context();
         let identity = context.principal.identity()?;
+        // What they own, directly or through their groups (resolved here
+        // when no policy made the request resolve them).
+        let ownership = if identity.ownership_refs.len() > 1 {
+            identity.ownership_refs.clone()
+        } else {
+            crate::request::with_ownership(&self.state.catalog, identity.clone()).ownership_refs
+        };
+        let owned_href = format!(
+            "/catalog?{}",
+            ownership
+                .iter()
+                .map(|r| format!("owner={}", portal_web::model::encode_component(r)))
+                .collect::<Vec<_>>()
+                .join("&")
+        );
         let (kind, rest) = identity.user_ref.split_once(':')?;
         let (namespace, name) = rest.split_once('/')?;
         Some(portal_web::model::Viewer {
@@ -224,6 +239,7 @@ impl PortalData for WebData {
             href: format!("/catalog/{namespace}/{kind}/{name}"),
             guest: matches!(context.principal, portal_auth::Principal::Guest(_)),
             signed_in: matches!(context.principal, portal_auth::Principal::User(_)),
+            owned_href: Some(owned_href),
             may: portal_web::model::UI_PERMISSIONS
                 .iter()
                 .filter(|name| {

@@ -41,6 +41,9 @@ pub struct Viewer {
     /// what they may not do (the server refuses it anyway).
     #[serde(default)]
     pub may: Vec<String>,
+    /// The catalog filtered to what they and their groups own.
+    #[serde(default)]
+    pub owned_href: Option<String>,
 }
 
 impl Viewer {
