@@ -269,18 +269,6 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
         }
         r.send().unwrap().status().as_u16()
     };
-    assert_eq!(refresh(None, "component:default/payments"), 200);
-    assert_eq!(
-        refresh(None, "group:default/team-b"),
-        403,
-        "visible, not owned"
-    );
-    assert_eq!(
-        refresh(None, "component:default/ledger"),
-        404,
-        "hidden: answered like a missing entity"
-    );
-    assert_eq!(refresh(None, "component:default/nothing"), 404);
     let payments = uid("payments");
     let status = portal
         .delete(&format!("/api/catalog/entities/by-uid/{payments}"))
@@ -330,6 +318,20 @@ fn each_caller_sees_and_does_exactly_what_the_policy_says() {
         404,
         "deleted"
     );
+    // Refreshes come after the deletes: a refresh re-reads the source file,
+    // which would put a deleted entity back (as in Backstage).
+    assert_eq!(refresh(None, "component:default/payments"), 200);
+    assert_eq!(
+        refresh(None, "group:default/team-b"),
+        403,
+        "visible, not owned"
+    );
+    assert_eq!(
+        refresh(None, "component:default/ledger"),
+        404,
+        "hidden: answered like a missing entity"
+    );
+    assert_eq!(refresh(None, "component:default/nothing"), 404);
     let location = json!({ "type": "file", "target": root.path().join("extra/catalog-info.yaml").display().to_string() });
     let status = portal
         .post("/api/catalog/locations")

@@ -46,6 +46,8 @@ pub enum AuthError {
     Audit(#[from] audit::AuditError),
     #[error(transparent)]
     Sessions(#[from] SessionError),
+    #[error("invalid auth configuration: {0}")]
+    SignIn(#[from] oidc::ConfigError),
 }
 
 /// Why a request has no principal.

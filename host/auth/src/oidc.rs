@@ -14,7 +14,6 @@
 //! Which catalog User a verified sign-in is, is the server's business (it
 //! has the catalog): this module answers with the claims.
 
-use crate::AuthError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use openidconnect::core::{
@@ -22,9 +21,9 @@ use openidconnect::core::{
     CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
-    TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use portal_config::{ProviderConfig, SignInRule};
 use serde_json::Value;
@@ -55,6 +54,22 @@ const ALGORITHMS: [CoreJwsSigningAlgorithm; 9] = [
     CoreJwsSigningAlgorithm::EcdsaP384Sha384,
     CoreJwsSigningAlgorithm::EdDsa,
 ];
+
+/// A provider's configuration that cannot be used (the message names it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// A client as discovery makes it: an authorization endpoint, a token
+/// endpoint if the provider has one.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// Why a sign-in failed. The messages are shown to the person signing in:
 /// they name the cause and never carry a token or a secret.
@@ -170,7 +185,7 @@ pub fn callback_path(provider: &str) -> String {
 impl SignIn {
     /// The configured providers (their secrets read now). `base_url` is the
     /// portal's public URL, for the callback address.
-    pub fn new(configs: &[ProviderConfig], base_url: &str) -> Result<SignIn, AuthError> {
+    pub fn new(configs: &[ProviderConfig], base_url: &str) -> Result<SignIn, ConfigError> {
         let base = base_url.trim_end_matches('/');
         let providers = configs
             .iter()
@@ -178,12 +193,11 @@ impl SignIn {
                 let secret = c
                     .client_secret
                     .read()
-                    .map_err(|e| AuthError::Config(format!("auth.providers `{}`: {e}", c.id)))?;
+                    .map_err(|e| ConfigError(format!("auth.providers `{}`: {e}", c.id)))?;
                 let redirect = RedirectUrl::new(format!("{base}{}", callback_path(&c.id)))
-                    .map_err(|e| AuthError::Config(format!("server.base_url: {e}")))?;
-                IssuerUrl::new(c.issuer.clone()).map_err(|e| {
-                    AuthError::Config(format!("auth.providers `{}`: issuer: {e}", c.id))
-                })?;
+                    .map_err(|e| ConfigError(format!("server.base_url: {e}")))?;
+                IssuerUrl::new(c.issuer.clone())
+                    .map_err(|e| ConfigError(format!("auth.providers `{}`: issuer: {e}", c.id)))?;
                 Ok(Provider {
                     id: c.id.clone(),
                     title: c.title.clone().unwrap_or_else(|| c.id.clone()),
@@ -196,13 +210,13 @@ impl SignIn {
                     metadata: tokio::sync::Mutex::new(Discovered::default()),
                 })
             })
-            .collect::<Result<Vec<_>, AuthError>>()?;
+            .collect::<Result<Vec<_>, ConfigError>>()?;
         let http = reqwest::Client::builder()
             // A provider's redirect is not followed (SSRF).
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| AuthError::Config(format!("cannot make an HTTP client: {e}")))?;
+            .map_err(|e| ConfigError(format!("cannot make an HTTP client: {e}")))?;
         Ok(SignIn {
             providers,
             pending: Mutex::new(HashMap::new()),
@@ -218,14 +232,14 @@ impl SignIn {
         self.providers.iter().find(|p| p.id == id)
     }
 
-    /// Starts a sign-in with `provider` that lands on `redirect` (a local
-    /// path: anything else is refused, so the portal cannot be made to send
-    /// a signed-in user to another site).
-    pub async fn begin(&self, provider: &str, redirect: &str) -> Result<Started, SignInError> {
-        let redirect = local_redirect(redirect)?;
+    /// A provider by id, discovered, with its client.
+    async fn ready(
+        &self,
+        id: &str,
+    ) -> Result<(&Provider, Arc<CoreProviderMetadata>, Client), SignInError> {
         let provider = self
-            .provider(provider)
-            .ok_or_else(|| SignInError::UnknownProvider(provider.to_owned()))?;
+            .provider(id)
+            .ok_or_else(|| SignInError::UnknownProvider(id.to_owned()))?;
         let metadata = provider.discover(&self.http).await?;
         let client = CoreClient::from_provider_metadata(
             (*metadata).clone(),
@@ -233,6 +247,15 @@ impl SignIn {
             Some(provider.client_secret.clone()),
         )
         .set_redirect_uri(provider.redirect.clone());
+        Ok((provider, metadata, client))
+    }
+
+    /// Starts a sign-in with `provider` that lands on `redirect` (a local
+    /// path: anything else is refused, so the portal cannot be made to send
+    /// a signed-in user to another site).
+    pub async fn begin(&self, provider: &str, redirect: &str) -> Result<Started, SignInError> {
+        let redirect = local_redirect(redirect)?;
+        let (provider, _, client) = self.ready(provider).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -301,16 +324,7 @@ impl SignIn {
             return Err(SignInError::Provider(clip(error)));
         }
         let code = code.ok_or_else(|| SignInError::Provider("no code in the callback".into()))?;
-        let provider = self
-            .provider(provider)
-            .ok_or_else(|| SignInError::UnknownProvider(provider.to_owned()))?;
-        let metadata = provider.discover(&self.http).await?;
-        let client = CoreClient::from_provider_metadata(
-            (*metadata).clone(),
-            provider.client_id.clone(),
-            Some(provider.client_secret.clone()),
-        )
-        .set_redirect_uri(provider.redirect.clone());
+        let (provider, metadata, client) = self.ready(provider).await?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| SignInError::TokenExchange(e.to_string()))?

@@ -54,8 +54,21 @@ pub fn router(state: AppState, ui: Ui<AppState>) -> Router {
             crate::request::identify,
         ))
         .layer(axum::middleware::from_fn(error::describe_request))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span every request runs in. Sign-in URLs carry an authorization
+/// code and state in their query: for them only the path is recorded, so
+/// no log level ever writes a code.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let path = request.uri().path();
+    let uri: &str = if path.starts_with("/api/auth/") {
+        path
+    } else {
+        request.uri().path_and_query().map_or(path, |p| p.as_str())
+    };
+    tracing::debug_span!("request", method = %request.method(), uri = %uri)
 }
 
 /// Backstage's health endpoint shape.
