@@ -62,22 +62,17 @@ fn default_scopes() -> Vec<String> {
 
 /// How a verified sign-in is matched to a catalog User. A sign-in that
 /// matches no User is refused (Backstage's resolvers behave the same).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(tag = "resolver", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SignInRule {
     /// The User whose `spec.profile.email` is the token's `email` claim
     /// (Backstage's `emailMatchingUserEntityProfileEmail`).
+    #[default]
     #[serde(alias = "emailMatchingUserEntityProfileEmail")]
     Email,
     /// The User in the default namespace whose `metadata.name` is the
     /// value of `claim` (for example `preferred_username`).
     Claim { claim: String },
-}
-
-impl Default for SignInRule {
-    fn default() -> Self {
-        SignInRule::Email
-    }
 }
 
 /// The `auth.session` section.

@@ -452,9 +452,10 @@ mod tests {
             ("host", "127.0.0.1:7007"),
             ("origin", "https://Portal.Example.com"),
         ]);
-        let public = Some("https://portal.example.com:443/some/path");
+        let public_url = "https://portal.example.com:443/some/path";
+        let public = Some(public_url);
         assert_eq!(
-            origin_of(public.unwrap()).as_deref(),
+            origin_of(public_url).as_deref(),
             Some("https://portal.example.com")
         );
         assert!(!is_cross_site_write(&post, &proxied, public));
