@@ -262,8 +262,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
             return unauthenticated(&state.auth, &source, &path, message);
         }
     };
-    let session =
-        crate::api::sign_in::cookie_value(request.headers(), crate::api::sign_in::SESSION_COOKIE);
+    let session = cookie_value(request.headers(), SESSION_COOKIE);
     let principal = match state.auth.authenticate(bearer, session) {
         Ok(principal) => resolved(&state, principal),
         Err(Unauthenticated::InvalidToken) => {
@@ -283,11 +282,8 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/");
-                return Redirect::to(&format!(
-                    "/sign-in?redirect={}",
-                    crate::api::sign_in::url_encode(back)
-                ))
-                .into_response();
+                return Redirect::to(&format!("/sign-in?redirect={}", url_encode(back)))
+                    .into_response();
             }
             let message = match reason {
                 Unauthenticated::InvalidSession => "the session has ended: sign in again",
@@ -318,6 +314,35 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     let context = RequestContext::new(state.auth.clone(), principal, source);
     request.extensions_mut().insert(context);
     next.run(request).await
+}
+
+/// The session cookie's name (set by `api/sign_in.rs`).
+pub const SESSION_COOKIE: &str = "portal_session";
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
@@ -469,6 +494,22 @@ mod tests {
         assert!(is_cross_site_write(&post, &http, public));
         assert_eq!(origin_of("javascript:alert(1)"), None);
         assert_eq!(origin_of("https://user@evil.example"), None);
+    }
+
+    #[test]
+    fn cookies_are_read_from_every_header() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, "a=1; portal_session=xyz".parse().unwrap());
+        headers.append(header::COOKIE, "b=2".parse().unwrap());
+        assert_eq!(cookie_value(&headers, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie_value(&headers, "b"), Some("2"));
+        assert_eq!(cookie_value(&headers, "portal"), None);
+        headers.append(header::COOKIE, "empty=".parse().unwrap());
+        assert_eq!(cookie_value(&headers, "empty"), None);
+        assert_eq!(
+            url_encode("/catalog?kind=api&x=1"),
+            "/catalog%3Fkind%3Dapi%26x%3D1"
+        );
     }
 
     #[test]

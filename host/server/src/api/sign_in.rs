@@ -9,7 +9,7 @@
 //! /api/auth/sign-out` ends the session.
 
 use crate::AppState;
-use crate::request::RequestContext;
+use crate::request::{RequestContext, SESSION_COOKIE, cookie_value, url_encode};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,8 +23,6 @@ use portal_config::SignInRule;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "portal_session";
 /// The cookie binding a started sign-in to the browser that started it.
 const BINDING_COOKIE: &str = "portal_sign_in";
 
@@ -300,19 +298,6 @@ fn kept_claims(
     claims
 }
 
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
-}
-
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax (the provider's redirect
 /// back is a cross-site navigation; Strict would drop the cookie there),
 /// Secure when the portal is served over https. `max_age` 0 clears it.
@@ -367,19 +352,6 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Percent-encodes everything but unreserved characters and `/`.
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn clip(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(100).collect()
 }
@@ -389,23 +361,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_read_from_every_header() {
-        let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, "a=1; portal_session=xyz".parse().unwrap());
-        headers.append(header::COOKIE, "b=2".parse().unwrap());
-        assert_eq!(cookie_value(&headers, SESSION_COOKIE), Some("xyz"));
-        assert_eq!(cookie_value(&headers, "b"), Some("2"));
-        assert_eq!(cookie_value(&headers, "portal"), None);
-        headers.append(header::COOKIE, "empty=".parse().unwrap());
-        assert_eq!(cookie_value(&headers, "empty"), None);
-    }
-
-    #[test]
-    fn redirects_are_encoded() {
-        assert_eq!(
-            url_encode("/catalog?kind=api&x=1"),
-            "/catalog%3Fkind%3Dapi%26x%3D1"
-        );
+    fn text_is_escaped() {
         assert_eq!(escape(r#"<a href="x">"#), "&lt;a href=&quot;x&quot;&gt;");
     }
 }
