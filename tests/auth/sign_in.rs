@@ -201,6 +201,48 @@ fn sign_in_with_a_real_provider_and_everything_it_refuses() {
         );
     }
 
+    // Paths that start like a public one but lead elsewhere, sent raw (an
+    // HTTP client would normalise the dots away): no data without a session.
+    for path in [
+        "/api/auth/../catalog/entities",
+        "/api/auth/%2e%2e/catalog/entities",
+        "/pkg/../api/catalog/entities",
+        "/_portal/style.x/../fn/catalog",
+        "/sign-in/../api/catalog/entities",
+        "/healthcheck/../api/catalog/entities",
+    ] {
+        let (status, body) = raw_get(&portal, path);
+        assert_ne!(status, 200, "{path}: {body}");
+        assert!(!body.contains("payments"), "{path}: {body}");
+    }
+
+    // A provider's error, or someone posing as one, is shown as text: the
+    // callback's `error` reaches the page (and the audit log) escaped.
+    let started = agent.get(&setup.start_url("/")).unwrap();
+    let state = started
+        .location
+        .as_deref()
+        .and_then(|l| l.split(['?', '&']).find_map(|p| p.strip_prefix("state=")))
+        .expect("a state in the authorization URL")
+        .to_owned();
+    // A closing script tag too: the audit page carries its data into
+    // hydration inside a <script>.
+    let evil = "</script><img src=x onerror=alert(1)>";
+    let answer = agent
+        .get(&format!(
+            "{portal}/api/auth/acme/callback?state={state}&error={}",
+            urlencode(evil)
+        ))
+        .unwrap();
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(
+        answer.body.contains(
+            "the sign-in provider refused: &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+        ) && !answer.body.contains("<img"),
+        "{}",
+        answer.body
+    );
+
     // A callback carried to another browser (login CSRF) is refused.
     let callback = agent
         .walk_provider(&setup.start_url("/catalog"), &portal, "jane")
@@ -361,6 +403,16 @@ fn sign_in_with_a_real_provider_and_everything_it_refuses() {
     ] {
         assert!(audit.body.contains(wanted), "{wanted} in {}", audit.body);
     }
+    let page = admin
+        .get(&format!(
+            "{portal}/audit?action=auth.sign-in&outcome=denied"
+        ))
+        .unwrap();
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.body.contains(evil),
+        "the audit page shows a hostile callback's error as text"
+    );
     let log = setup.portal.log();
     for secret in [CLIENT_SECRET, session.as_str()] {
         assert!(!log.contains(secret), "a secret is in the log");
@@ -371,6 +423,26 @@ fn sign_in_with_a_real_provider_and_everything_it_refuses() {
         .find_map(|p| p.strip_prefix("code="))
         .unwrap();
     assert!(!log.contains(code), "an authorization code is in the log");
+}
+
+/// A GET with the path sent exactly as given (no client normalises it).
+fn raw_get(portal: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let authority = portal.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
 }
 
 fn loopback_post_sign_out(portal: &str, session: &str, origin: &str) -> u16 {

@@ -137,18 +137,9 @@ impl PortalProcess {
             .stderr(log)
             .spawn()
             .context("starting portal")?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("portal listening on ") {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        let url = match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
+        let url = match ready_line(&mut child, "portal listening on ", Duration::from_secs(60)) {
+            Some(url) => url,
+            None => {
                 let _ = child.kill();
                 let log = std::fs::read_to_string(&stderr_log).unwrap_or_default();
                 bail!("portal did not start within 60 s; its log:\n{log}");
@@ -219,6 +210,22 @@ impl Drop for PortalProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits for the first line of `child`'s (piped) stdout that starts with
+/// `prefix`, and answers the rest of it, trimmed; `None` after `timeout`.
+/// The rest of the output is read and dropped, so the child never blocks.
+pub fn ready_line(child: &mut Child, prefix: &'static str, timeout: Duration) -> Option<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                let _ = tx.send(rest.trim().to_owned());
+            }
+        }
+    });
+    rx.recv_timeout(timeout).ok()
 }
 
 /// Writes `text` to `root/rel` (creating folders) beside and renamed, so a

@@ -6,7 +6,6 @@
 use crate::workspace_root;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -61,18 +60,9 @@ impl OidcProvider {
         let mut child = command
             .spawn()
             .context("node is needed to run the OpenID provider")?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(issuer) = line.strip_prefix("ready ") {
-                    let _ = tx.send(issuer.trim().to_owned());
-                }
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(issuer) => Ok(OidcProvider { child, issuer }),
-            Err(_) => {
+        match crate::ready_line(&mut child, "ready ", Duration::from_secs(30)) {
+            Some(issuer) => Ok(OidcProvider { child, issuer }),
+            None => {
                 let _ = child.kill();
                 bail!(
                     "the OpenID provider did not start within 30 s (are tests/js's npm packages installed?)"

@@ -28,6 +28,24 @@ pub enum Outcome {
     Denied,
 }
 
+impl Outcome {
+    /// The name the API, the audit page and the export use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Denied => "denied",
+        }
+    }
+
+    /// An outcome by that name.
+    pub fn parse(name: &str) -> Option<Outcome> {
+        [Outcome::Succeeded, Outcome::Failed, Outcome::Denied]
+            .into_iter()
+            .find(|o| o.as_str() == name)
+    }
+}
+
 /// One entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {

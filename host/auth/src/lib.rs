@@ -88,7 +88,8 @@ struct Inner {
     audit: AuditLog,
     /// The sign-in providers (`Mode::SignIn`).
     sign_in: Option<SignIn>,
-    sessions: Sessions,
+    /// Signed-in sessions (`Mode::SignIn`; guest mode keeps none).
+    sessions: Option<Sessions>,
     /// Session cookies are `Secure` (the portal is served over https).
     secure_cookies: bool,
     config_file: Option<PathBuf>,
@@ -123,14 +124,16 @@ impl Auth {
             });
         }
         let public_url = public_url(config)?;
-        let sign_in = match mode {
-            Mode::Guest => None,
-            Mode::SignIn => Some(SignIn::new(&config.auth.providers, &public_url)?),
+        let (sign_in, sessions) = match mode {
+            Mode::Guest => (None, None),
+            Mode::SignIn => (
+                Some(SignIn::new(&config.auth.providers, &public_url)?),
+                Some(Sessions::open(
+                    data_dir,
+                    Duration::from_secs(config.auth.session.max_age_hours.saturating_mul(3600)),
+                )?),
+            ),
         };
-        let sessions = Sessions::open(
-            data_dir,
-            Duration::from_secs(config.auth.session.max_age_hours.saturating_mul(3600)),
-        )?;
         let policy_file = config.auth.policy.as_ref().map(|p| config.resolve(p));
         let settings = load_settings(&config.auth, policy_file.as_deref())?;
         let audit = AuditLog::open(&data_dir.join("audit"))?;
@@ -165,8 +168,9 @@ impl Auth {
         self.0.sign_in.as_ref()
     }
 
-    pub fn sessions(&self) -> &Sessions {
-        &self.0.sessions
+    /// The session store (none in guest mode).
+    pub fn sessions(&self) -> Option<&Sessions> {
+        self.0.sessions.as_ref()
     }
 
     /// Whether cookies must be `Secure` (the portal's URL is https).
@@ -182,12 +186,10 @@ impl Auth {
         session: Option<&str>,
     ) -> Result<Principal, Unauthenticated> {
         if bearer.is_none()
-            && self.0.mode == Mode::SignIn
+            && let Some(sessions) = &self.0.sessions
             && let Some(cookie) = session
         {
-            let session = self
-                .0
-                .sessions
+            let session = sessions
                 .get(cookie)
                 .ok_or(Unauthenticated::InvalidSession)?;
             let mut identity = Identity::user(session.user_ref);

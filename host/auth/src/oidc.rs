@@ -106,8 +106,6 @@ pub enum SignInError {
 /// A verified sign-in: who the provider says this is.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    /// The provider's configured id.
-    pub provider: String,
     /// Every claim of the ID token (verified), for the sign-in rule and the
     /// policy's `claim` conditions.
     pub claims: BTreeMap<String, Value>,
@@ -144,7 +142,7 @@ pub struct Provider {
     pub id: String,
     pub title: String,
     pub sign_in: SignInRule,
-    issuer: String,
+    issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: ClientSecret,
     scopes: Vec<String>,
@@ -165,7 +163,7 @@ impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Provider")
             .field("id", &self.id)
-            .field("issuer", &self.issuer)
+            .field("issuer", &self.issuer.as_str())
             .finish_non_exhaustive()
     }
 }
@@ -196,13 +194,13 @@ impl SignIn {
                     .map_err(|e| ConfigError(format!("auth.providers `{}`: {e}", c.id)))?;
                 let redirect = RedirectUrl::new(format!("{base}{}", callback_path(&c.id)))
                     .map_err(|e| ConfigError(format!("server.base_url: {e}")))?;
-                IssuerUrl::new(c.issuer.clone())
+                let issuer = IssuerUrl::new(c.issuer.clone())
                     .map_err(|e| ConfigError(format!("auth.providers `{}`: issuer: {e}", c.id)))?;
                 Ok(Provider {
                     id: c.id.clone(),
                     title: c.title.clone().unwrap_or_else(|| c.id.clone()),
                     sign_in: c.sign_in.clone(),
-                    issuer: c.issuer.clone(),
+                    issuer,
                     client_id: ClientId::new(c.client_id.clone()),
                     client_secret: ClientSecret::new(secret),
                     scopes: c.scopes.clone(),
@@ -337,7 +335,6 @@ impl SignIn {
             .verify(&self.http, metadata, &id_token, &pending.nonce)
             .await?;
         Ok(Verified {
-            provider: provider.id.clone(),
             claims,
             redirect: pending.redirect,
         })
@@ -359,20 +356,18 @@ impl Provider {
         {
             return Err(self.discovery_error(reason.clone()));
         }
-        let issuer =
-            IssuerUrl::new(self.issuer.clone()).map_err(|e| self.discovery_error(e.to_string()))?;
-        match CoreProviderMetadata::discover_async(issuer, http).await {
+        match CoreProviderMetadata::discover_async(self.issuer.clone(), http).await {
             Ok(metadata) => {
                 let metadata = Arc::new(metadata);
                 discovered.metadata = Some(metadata.clone());
                 discovered.jwks_fetched = Some(Instant::now());
                 discovered.failed = None;
-                tracing::info!(provider = %self.id, issuer = %self.issuer, "sign-in provider discovered");
+                tracing::info!(provider = %self.id, issuer = %self.issuer.as_str(), "sign-in provider discovered");
                 Ok(metadata)
             }
             Err(e) => {
                 let reason = error_chain(&e);
-                tracing::warn!(provider = %self.id, issuer = %self.issuer, "sign-in provider discovery failed: {reason}");
+                tracing::warn!(provider = %self.id, issuer = %self.issuer.as_str(), "sign-in provider discovery failed: {reason}");
                 discovered.failed = Some((Instant::now(), reason.clone()));
                 Err(self.discovery_error(reason))
             }
@@ -382,7 +377,7 @@ impl Provider {
     fn discovery_error(&self, reason: String) -> SignInError {
         SignInError::Discovery {
             provider: self.id.clone(),
-            issuer: self.issuer.clone(),
+            issuer: self.issuer.to_string(),
             reason,
         }
     }

@@ -282,8 +282,11 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/");
-                return Redirect::to(&format!("/sign-in?redirect={}", url_encode(back)))
-                    .into_response();
+                return Redirect::to(&format!(
+                    "/sign-in?redirect={}",
+                    portal_web::model::encode_component(back)
+                ))
+                .into_response();
             }
             let message = match reason {
                 Unauthenticated::InvalidSession => "the session has ended: sign in again",
@@ -330,19 +333,6 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
         .filter(|v| !v.is_empty())
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
@@ -506,10 +496,6 @@ mod tests {
         assert_eq!(cookie_value(&headers, "portal"), None);
         headers.append(header::COOKIE, "empty=".parse().unwrap());
         assert_eq!(cookie_value(&headers, "empty"), None);
-        assert_eq!(
-            url_encode("/catalog?kind=api&x=1"),
-            "/catalog%3Fkind%3Dapi%26x%3D1"
-        );
     }
 
     #[test]

@@ -200,9 +200,10 @@ pub async fn suggest(
     let search = state.search.clone();
     let term = term.to_owned();
     let hidden = crate::search_wiring::hidden_entities(state, context);
-    let found =
-        tokio::task::spawn_blocking(move || search.suggest_excluding(&term, SUGGESTIONS, &hidden))
-            .await;
+    let found = crate::search_wiring::run_search(move || {
+        search.suggest_excluding(&term, SUGGESTIONS, &hidden)
+    })
+    .await;
     let Ok(Ok(found)) = found else {
         return Vec::new();
     };

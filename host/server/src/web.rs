@@ -217,13 +217,9 @@ impl PortalData for WebData {
     fn viewer(&self) -> Option<portal_web::model::Viewer> {
         let context = self.context();
         let identity = context.principal.identity()?;
-        // What they own, directly or through their groups (resolved here
-        // when no policy made the request resolve them).
-        let ownership = if identity.ownership_refs.len() > 1 {
-            identity.ownership_refs.clone()
-        } else {
-            crate::request::with_ownership(&self.state.catalog, identity.clone()).ownership_refs
-        };
+        // What they own, directly or through their groups.
+        let ownership =
+            crate::request::with_ownership(&self.state.catalog, identity.clone()).ownership_refs;
         let owned_href = format!(
             "/catalog?{}",
             ownership
@@ -263,12 +259,7 @@ impl PortalData for WebData {
         let filter = portal_auth::AuditFilter {
             actor: Some(request.actor).filter(|a| !a.is_empty()),
             action: Some(request.action).filter(|a| !a.is_empty()),
-            outcome: match request.outcome.as_str() {
-                "succeeded" => Some(portal_auth::Outcome::Succeeded),
-                "failed" => Some(portal_auth::Outcome::Failed),
-                "denied" => Some(portal_auth::Outcome::Denied),
-                _ => None,
-            },
+            outcome: portal_auth::Outcome::parse(&request.outcome),
             before: request.before,
             limit: PAGE,
         };
@@ -290,12 +281,7 @@ impl PortalData for WebData {
                     actor: e.actor,
                     action: e.action,
                     resource: e.resource,
-                    outcome: match e.outcome {
-                        portal_auth::Outcome::Succeeded => "succeeded",
-                        portal_auth::Outcome::Failed => "failed",
-                        portal_auth::Outcome::Denied => "denied",
-                    }
-                    .to_owned(),
+                    outcome: e.outcome.as_str().to_owned(),
                     source: e.source,
                     detail: e.detail,
                 })

@@ -37,14 +37,11 @@ impl FilterQuery {
     fn filter(self) -> Result<AuditFilter, ApiError> {
         let outcome = match self.outcome.as_deref().filter(|o| !o.is_empty()) {
             None => None,
-            Some("succeeded") => Some(Outcome::Succeeded),
-            Some("failed") => Some(Outcome::Failed),
-            Some("denied") => Some(Outcome::Denied),
-            Some(other) => {
-                return Err(ApiError::input(format!(
-                    "unknown outcome `{other}`: expected succeeded, failed or denied"
-                )));
-            }
+            Some(name) => Some(Outcome::parse(name).ok_or_else(|| {
+                ApiError::input(format!(
+                    "unknown outcome `{name}`: expected succeeded, failed or denied"
+                ))
+            })?),
         };
         let limit = self.limit.unwrap_or(100);
         if !(1..=MAX_PAGE).contains(&limit) {

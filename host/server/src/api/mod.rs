@@ -71,6 +71,16 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     tracing::debug_span!("request", method = %request.method(), uri = %uri)
 }
 
+/// Text made safe inside HTML (elements and quoted attributes), for the
+/// few pages the server writes itself (sign-in, TechDocs' frame).
+pub(crate) fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// Backstage's health endpoint shape.
 async fn healthcheck() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))

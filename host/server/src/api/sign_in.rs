@@ -8,8 +8,9 @@
 //! User by the provider's rule, and given a session cookie. `POST
 //! /api/auth/sign-out` ends the session.
 
+use super::escape_html;
 use crate::AppState;
-use crate::request::{RequestContext, SESSION_COOKIE, cookie_value, url_encode};
+use crate::request::{RequestContext, SESSION_COOKIE, cookie_value};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,6 +21,7 @@ use portal_auth::{Outcome, Verified};
 use portal_catalog::{Access, EntityQuery, Page};
 use portal_catalog_model::Predicate;
 use portal_config::SignInRule;
+use portal_web::model::encode_component;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -54,8 +56,8 @@ pub async fn page(State(state): State<AppState>, Query(q): Query<RedirectQuery>)
             format!(
                 r#"<li><a class="button primary" href="/api/auth/{}/start?redirect={}">Sign in with {}</a></li>"#,
                 p.id,
-                url_encode(&redirect),
-                escape(&p.title)
+                encode_component(&redirect),
+                escape_html(&p.title)
             )
         })
         .collect();
@@ -91,14 +93,7 @@ async fn start(
             );
             response
         }
-        Err(e) => {
-            let status = match e {
-                SignInError::BadRedirect(_) => StatusCode::BAD_REQUEST,
-                SignInError::UnknownProvider(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::BAD_GATEWAY,
-            };
-            failure(&state, status, &e.to_string())
-        }
+        Err(e) => failure(&state, status_of(&e), &e.to_string()),
     }
 }
 
@@ -119,7 +114,7 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(sign_in) = state.auth.sign_in() else {
+    let (Some(sign_in), Some(sessions)) = (state.auth.sign_in(), state.auth.sessions()) else {
         return failure(&state, StatusCode::NOT_FOUND, "sign-in is not configured");
     };
     let error = q.error.as_ref().map(|e| match &q.error_description {
@@ -140,13 +135,7 @@ async fn callback(
         Ok(v) => v,
         Err(e) => {
             ctx.record("auth.sign-in", &provider, Outcome::Denied, &e.to_string());
-            let status = match e {
-                SignInError::Discovery { .. } | SignInError::TokenExchange(_) => {
-                    StatusCode::BAD_GATEWAY
-                }
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return failure(&state, status, &e.to_string());
+            return failure(&state, status_of(&e), &e.to_string());
         }
     };
     let rule = sign_in
@@ -160,22 +149,17 @@ async fn callback(
             return failure(&state, StatusCode::FORBIDDEN, &reason);
         }
     };
-    let session =
-        match state
-            .auth
-            .sessions()
-            .create(&user_ref, &provider, kept_claims(verified.claims))
-        {
-            Ok(cookie) => cookie,
-            Err(e) => {
-                tracing::error!("sign-in: cannot store the session: {e}");
-                return failure(
-                    &state,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the session could not be stored; try again",
-                );
-            }
-        };
+    let session = match sessions.create(&user_ref, &provider, kept_claims(verified.claims)) {
+        Ok(cookie) => cookie,
+        Err(e) => {
+            tracing::error!("sign-in: cannot store the session: {e}");
+            return failure(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the session could not be stored; try again",
+            );
+        }
+    };
     RequestContext::new(
         state.auth.clone(),
         portal_auth::Principal::User(portal_auth::Identity::user(user_ref.clone())),
@@ -184,7 +168,7 @@ async fn callback(
     .record("auth.sign-in", &provider, Outcome::Succeeded, "");
     tracing::info!(user = %user_ref, provider = %provider, "signed in");
     let mut response = Redirect::to(&verified.redirect).into_response();
-    let max_age = state.auth.sessions().max_age().as_secs();
+    let max_age = sessions.max_age().as_secs();
     set_cookie(
         &mut response,
         &cookie(&state, SESSION_COOKIE, &session, "/", max_age),
@@ -202,8 +186,10 @@ async fn sign_out(
     ctx: RequestContext,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(session) = cookie_value(&headers, SESSION_COOKIE)
-        && state.auth.sessions().remove(session)
+    if let (Some(session), Some(sessions)) = (
+        cookie_value(&headers, SESSION_COOKIE),
+        state.auth.sessions(),
+    ) && sessions.remove(session)
     {
         ctx.record("auth.sign-out", "", Outcome::Succeeded, "");
     }
@@ -316,6 +302,16 @@ fn set_cookie(response: &mut Response, value: &str) {
     }
 }
 
+/// The status of a sign-in that failed: the provider's fault (502), no
+/// such provider (404), or the request's (400).
+fn status_of(e: &SignInError) -> StatusCode {
+    match e {
+        SignInError::Discovery { .. } | SignInError::TokenExchange(_) => StatusCode::BAD_GATEWAY,
+        SignInError::UnknownProvider(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 /// A sign-in failure, as a page that says why and offers to start again.
 fn failure(state: &AppState, status: StatusCode, message: &str) -> Response {
     frame(
@@ -324,7 +320,7 @@ fn failure(state: &AppState, status: StatusCode, message: &str) -> Response {
         "Sign-in failed",
         &format!(
             r#"<p class="sign-in-error" role="alert">{}</p><p><a href="/sign-in">Sign in again</a></p>"#,
-            escape(message)
+            escape_html(message)
         ),
     )
 }
@@ -332,7 +328,7 @@ fn failure(state: &AppState, status: StatusCode, message: &str) -> Response {
 /// A small page in the portal's style, outside the app frame (nothing of
 /// the portal is shown before sign-in).
 fn frame(state: &AppState, status: StatusCode, heading: &str, body: &str) -> Response {
-    let title = escape(&state.config.app.title);
+    let title = escape_html(&state.config.app.title);
     let html = format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading} · {title}</title><link rel="stylesheet" href="{style}"><link rel="icon" href="/favicon.svg"></head><body><main class="sign-in"><h1>{heading}</h1><p class="sign-in-portal">{title}</p>{body}</main></body></html>"#,
         style = portal_web::ssr::style_href(),
@@ -342,14 +338,6 @@ fn frame(state: &AppState, status: StatusCode, heading: &str, body: &str) -> Res
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn clip(text: &str) -> String {
@@ -362,6 +350,6 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(escape(r#"<a href="x">"#), "&lt;a href=&quot;x&quot;&gt;");
+        assert_eq!(escape_html(r#"<a href='x'>"#), "&lt;a href=&#39;x&#39;&gt;");
     }
 }

@@ -262,13 +262,6 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `to` (a site path) relative to the page at `from`.
 fn relative(from: &str, to: &str) -> String {
     let depth = from.split('/').filter(|s| !s.is_empty()).count();
@@ -285,16 +278,16 @@ fn page_document(site: &DocsSite, title: &str, path: &str, body: &str) -> String
             match item {
                 DocsNavItem::Page { title, path } => out.push_str(&format!(
                     "<li><a href=\"{}\">{}</a></li>",
-                    escape(&relative(from, path)),
-                    escape(title)
+                    super::escape_html(&relative(from, path)),
+                    super::escape_html(title)
                 )),
                 DocsNavItem::Link { title, url } => out.push_str(&format!(
                     "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>",
-                    escape(url),
-                    escape(title)
+                    super::escape_html(url),
+                    super::escape_html(title)
                 )),
                 DocsNavItem::Section { title, children } => {
-                    out.push_str(&format!("<li>{}", escape(title)));
+                    out.push_str(&format!("<li>{}", super::escape_html(title)));
                     nav(children, from, out);
                     out.push_str("</li>");
                 }
@@ -304,9 +297,9 @@ fn page_document(site: &DocsSite, title: &str, path: &str, body: &str) -> String
     }
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} - {}</title></head><body><nav class=\"md-nav\" aria-label=\"{}\">",
-        escape(title),
-        escape(&site.site_name),
-        escape(&site.site_name),
+        super::escape_html(title),
+        super::escape_html(&site.site_name),
+        super::escape_html(&site.site_name),
     );
     nav(&site.nav, path, &mut out);
     out.push_str("</nav><article class=\"md-content\">");
