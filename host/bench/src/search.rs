@@ -387,10 +387,15 @@ async fn settle_catalog(client: &reqwest::Client, url: &str) -> anyhow::Result<D
             .json()
             .await?;
         let reads = v["stats"]["reads"].as_u64().unwrap_or(0) as usize;
+        let planned = v["stats"]["readsPlanned"].as_u64().unwrap_or(u64::MAX) as usize;
         let processing = v["stats"]["processing"].as_u64().unwrap_or(1);
         if reads != last.0 {
             last = (reads, Instant::now());
-        } else if reads > 0 && processing == 0 && last.1.elapsed() >= Duration::from_secs(1) {
+        } else if reads > 0
+            && reads >= planned
+            && processing == 0
+            && last.1.elapsed() >= Duration::from_secs(1)
+        {
             return Ok(started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -216,6 +216,7 @@ impl Catalog {
             locations: state.locations.len(),
             processing: self.inner.busy.load(Ordering::SeqCst),
             reads: self.inner.reads_done.load(Ordering::SeqCst),
+            reads_planned: self.inner.reads_planned.load(Ordering::SeqCst),
         }
     }
 

@@ -162,6 +162,9 @@ pub struct CatalogStats {
     /// Files and URLs read since the catalog opened (a number that stops
     /// moving when nothing changes).
     pub reads: usize,
+    /// Reads planned since the catalog opened: `reads` reaches it when
+    /// every planned read is done.
+    pub reads_planned: usize,
 }
 
 /// A change notification.

@@ -39,9 +39,12 @@ const MAX_TEXT_BYTES: usize = 64 * 1024;
 pub const ANSWER_TEXT_CHARS: usize = 500;
 
 /// Stores what an answer shows: the result document as JSON without its
-/// text, and the text apart (answering parses a small JSON, not every
-/// text, and cuts the text with [`answer_text`]).
-fn store(doc: &mut TantivyDocument, f: &Fields, stored: Map<String, Value>, text: &str) {
+/// type and text, the type apart, and the text apart (answering splices the
+/// small JSON in unparsed, and cuts the text with [`answer_text`]).
+fn store(doc: &mut TantivyDocument, f: &Fields, mut stored: Map<String, Value>, text: &str) {
+    if let Some(Value::String(doctype)) = stored.remove("doctype") {
+        doc.add_text(f.doctype, doctype);
+    }
     doc.add_text(f.doc, Value::Object(stored).to_string());
     doc.add_text(f.full_text, text);
 }

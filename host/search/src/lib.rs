@@ -71,7 +71,9 @@ use indexer::{Change, Indexer, Shared};
 use portal_types::docs::{DocsPage, DocsSite};
 use query::Scope;
 use schema::Fields;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -162,11 +164,20 @@ pub struct SearchResult {
     /// `title`, `text` (plain, cut to 500 characters), `location` (a path
     /// in the portal), and per type: `kind`, `namespace`, `name`, `type`,
     /// `lifecycle`, `owner`, `tags`… (entities and templates); `path`,
-    /// `pageTitle`, `entityTitle`… (docs).
-    pub document: serde_json::Map<String, serde_json::Value>,
+    /// `pageTitle`, `entityTitle`… (docs). Kept as JSON text, as the
+    /// index stores it: an answer copies it instead of parsing and writing
+    /// it again ([`SearchResult::document_fields`] parses it).
+    pub document: Box<RawValue>,
     pub highlight: Highlight,
     /// 1-based position in the whole result list.
     pub rank: usize,
+}
+
+impl SearchResult {
+    /// The document's fields, parsed (for views that read them).
+    pub fn document_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(self.document.get()).unwrap_or_default()
+    }
 }
 
 /// Backstage's highlight: `fields.title` (whole) and `fields.text` (a
@@ -507,22 +518,23 @@ impl Search {
         let mut results = Vec::with_capacity(found.page.len());
         for (i, (_, address)) in found.page.into_iter().enumerate() {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let Some(mut document) = stored_document(&doc, f) else {
+            let Some(stored) = StoredDocument::of(&doc, f) else {
                 continue;
             };
-            let doc_type = match document.remove("doctype") {
-                Some(serde_json::Value::String(t)) => t,
-                _ => String::new(),
-            };
-            let title = document.get("title").and_then(|t| t.as_str()).unwrap_or("");
             let text = doc
                 .get_first(f.full_text)
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
             let mut fields = BTreeMap::new();
-            fields.insert("title".into(), matcher.mark_all(&mut analyzer, title));
+            fields.insert(
+                "title".into(),
+                matcher.mark_all(&mut analyzer, &stored.shown.title),
+            );
             fields.insert("text".into(), matcher.snippet(&mut analyzer, text));
-            document.insert("text".into(), documents::answer_text(text).into());
+            let Some(document) = stored.with_text(&documents::answer_text(text)) else {
+                continue;
+            };
+            let doc_type = stored.doc_type.to_owned();
             results.push(SearchResult {
                 doc_type,
                 document,
@@ -597,31 +609,72 @@ impl Search {
         let mut out = Vec::with_capacity(found.page.len());
         for (_, address) in found.page {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let Some(document) = stored_document(&doc, f) else {
+            let Some(stored) = StoredDocument::of(&doc, f) else {
                 continue;
             };
-            let get = |k: &str| document.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-            let title = get("title").unwrap_or_default();
-            out.push(Suggestion {
-                doc_type: get("doctype").unwrap_or_default(),
-                highlight: matcher.mark_all(&mut analyzer, &title),
+            let Shown {
                 title,
-                location: get("location").unwrap_or_default(),
-                kind: get("kind"),
+                location,
+                kind,
+            } = stored.shown;
+            out.push(Suggestion {
+                doc_type: stored.doc_type.to_owned(),
+                highlight: matcher.mark_all(&mut analyzer, &title),
+                title: title.into_owned(),
+                location: location.into_owned(),
+                kind: kind.map(Cow::into_owned),
             });
         }
         Ok(out)
     }
 }
 
-fn stored_document(
-    doc: &TantivyDocument,
-    f: &Fields,
-) -> Option<serde_json::Map<String, serde_json::Value>> {
-    let json = doc.get_first(f.doc).and_then(|v| v.as_str())?;
-    match serde_json::from_str(json) {
-        Ok(serde_json::Value::Object(map)) => Some(map),
-        _ => None,
+/// What the index stores of a result (see `documents::store`), read
+/// without copying: the JSON stays text, and only the few fields the
+/// answer needs are picked out of it.
+struct StoredDocument<'a> {
+    doc_type: &'a str,
+    json: &'a str,
+    shown: Shown<'a>,
+}
+
+/// The stored fields a result or suggestion shows (borrowed unless a
+/// string holds escapes).
+#[derive(Deserialize)]
+struct Shown<'a> {
+    #[serde(borrow, default)]
+    title: Cow<'a, str>,
+    #[serde(borrow, default)]
+    location: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+}
+
+impl<'a> StoredDocument<'a> {
+    fn of(doc: &'a TantivyDocument, f: &Fields) -> Option<Self> {
+        let json = doc.get_first(f.doc).and_then(|v| v.as_str())?;
+        let doc_type = doc.get_first(f.doctype).and_then(|v| v.as_str())?;
+        let shown = serde_json::from_str(json).ok()?;
+        Some(StoredDocument {
+            doc_type,
+            json,
+            shown,
+        })
+    }
+
+    /// The answer's document: `text` first, then the stored fields as
+    /// they are (the stored JSON is an object without `text`).
+    fn with_text(&self, text: &str) -> Option<Box<RawValue>> {
+        let rest = self.json.trim_start().strip_prefix('{')?;
+        let text = serde_json::to_string(text).ok()?;
+        let mut out = String::with_capacity(self.json.len() + text.len() + 10);
+        out.push_str("{\"text\":");
+        out.push_str(&text);
+        if !rest.trim_start().starts_with('}') {
+            out.push(',');
+        }
+        out.push_str(rest);
+        RawValue::from_string(out).ok()
     }
 }
 

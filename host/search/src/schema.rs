@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 
 /// The version of the schema and of how documents are made from the
 /// catalog and the docs. An index of another version is deleted and rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The analyzer of every searchable text field, and of queries.
 pub const WORDS: &str = "portal_words";
@@ -49,9 +49,11 @@ pub struct Fields {
     /// `/doctype/…`, `/kind/…`, `/type/…`, `/owner/…`, `/lifecycle/…`,
     /// `/tags/…`, `/namespace/…`: filters and counts.
     pub facets: Field,
-    /// The result document as JSON (type, title, location, extras), without
-    /// its text.
+    /// The result document as JSON (title, location, extras), without its
+    /// type and text: answers splice it in as it is, unparsed.
     pub doc: Field,
+    /// The result's type (`software-catalog`, `techdocs`, a plugin's).
+    pub doctype: Field,
     /// The document's text, apart: the snippet is taken from it and the
     /// answer's `text` cut from it.
     pub full_text: Field,
@@ -91,6 +93,7 @@ pub fn schema() -> (Schema, Fields) {
         prefix: b.add_text_field("prefix", raw),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         doc: b.add_text_field("doc", STORED),
+        doctype: b.add_text_field("doctype", STORED),
         full_text: b.add_text_field("full_text", STORED),
         length: b.add_u64_field("length", FAST),
     };

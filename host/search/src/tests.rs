@@ -191,7 +191,7 @@ fn q(term: &str) -> SearchQuery {
 fn titles(r: &SearchResults) -> Vec<String> {
     r.results
         .iter()
-        .map(|r| r.document["title"].as_str().unwrap().to_owned())
+        .map(|r| r.document_fields()["title"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -334,7 +334,7 @@ fn filters_types_and_facets() {
     let r = s.query(&templates).unwrap();
     assert_eq!(titles(&r), ["Rust service"]);
     assert_eq!(
-        r.results[0].document["location"],
+        r.results[0].document_fields()["location"],
         "/create/templates/default/rust-service"
     );
 }
@@ -347,11 +347,11 @@ fn documents_highlights_and_locations() {
     let hit = &r.results[0];
     assert_eq!(hit.doc_type, TECHDOCS);
     assert_eq!(
-        hit.document["location"],
+        hit.document_fields()["location"],
         "/docs/default/component/payments#refunds"
     );
-    assert_eq!(hit.document["entityTitle"], "payments");
-    assert_eq!(hit.document["owner"], "group:default/team-a");
+    assert_eq!(hit.document_fields()["entityTitle"], "payments");
+    assert_eq!(hit.document_fields()["owner"], "group:default/team-a");
     // Two edits from `refnd`: the text's `refund` is marked, not the title.
     assert_eq!(hit.highlight.fields["title"], "Refunds");
     assert_eq!(
@@ -361,7 +361,7 @@ fn documents_highlights_and_locations() {
     // The page's first heading leads to the page itself.
     let r = s.query(&q("reconciliation")).unwrap();
     assert_eq!(
-        r.results[0].document["location"],
+        r.results[0].document_fields()["location"],
         "/docs/default/component/payments/guide/setup/"
     );
     let r = s.query(&q("payments")).unwrap();
@@ -369,18 +369,45 @@ fn documents_highlights_and_locations() {
     assert_eq!(first.doc_type, SOFTWARE_CATALOG);
     assert_eq!(first.rank, 1);
     assert_eq!(
-        first.document["location"],
+        first.document_fields()["location"],
         "/catalog/default/component/payments"
     );
-    assert_eq!(first.document["kind"], "Component");
-    assert_eq!(first.document["type"], "service");
-    assert_eq!(first.document["lifecycle"], "production");
+    assert_eq!(first.document_fields()["kind"], "Component");
+    assert_eq!(first.document_fields()["type"], "service");
+    assert_eq!(first.document_fields()["lifecycle"], "production");
     let json = serde_json::to_value(&r).unwrap();
     for key in ["results", "numberOfResults", "facets", "ready"] {
         assert!(json.get(key).is_some(), "{key}");
     }
     assert_eq!(json["results"][0]["highlight"]["preTag"], "<mark>");
     assert_eq!(json["results"][0]["type"], "software-catalog");
+}
+
+/// The answer's document is the stored JSON spliced with its text, not
+/// parsed and written again: quotes, backslashes, control characters and
+/// non-ASCII in either survive as valid JSON.
+#[test]
+fn answer_documents_are_valid_json_whatever_they_hold() {
+    let m = Arc::new(Memory::default());
+    let awkward = "Say \"hi\" \\ to\tthe café\n{\"text\":1} \u{1F600}";
+    m.put(component("quoted", Some(awkward), awkward, "team-a"));
+    m.put(component("bare", None, "", "team-a"));
+    let (_dir, s) = open(&m);
+    let r = s.query(&q("quoted")).unwrap();
+    let json: Value = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    let document = &json["results"][0]["document"];
+    assert_eq!(document["title"], awkward);
+    assert_eq!(document["text"], awkward);
+    assert_eq!(document["name"], "quoted");
+    assert!(document.get("doctype").is_none(), "{document}");
+    assert_eq!(json["results"][0]["type"], SOFTWARE_CATALOG);
+    let r = s.query(&q("bare")).unwrap();
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["results"][0]["document"]["text"], "");
+    assert_eq!(json["results"][0]["document"]["title"], "bare");
+    let suggestion = &s.suggest("quot", 5).unwrap()[0];
+    assert_eq!(suggestion.title, awkward);
+    assert_eq!(suggestion.kind.as_deref(), Some("Component"));
 }
 
 #[test]
@@ -679,7 +706,7 @@ fn collated_documents_are_found_filtered_replaced_and_kept_across_a_reopen() {
         let found = s.query(&typo).unwrap();
         assert_eq!(titles(&found), ["Checkout latency spike"]);
         assert_eq!(found.results[0].doc_type, "incidents");
-        assert_eq!(found.results[0].document["status"], "triggered");
+        assert_eq!(found.results[0].document_fields()["status"], "triggered");
         let mut resolved = q("checkout");
         resolved
             .filters

@@ -106,7 +106,7 @@ fn view(state: &AppState, request: SearchRequest, results: SearchResults) -> Sea
         .results
         .into_iter()
         .map(|r| {
-            let doc = &r.document;
+            let doc = &r.document_fields();
             let text_of = |key: &str| doc.get(key).and_then(Value::as_str).unwrap_or("");
             let highlighted = |key: &str| match r.highlight.fields.get(key) {
                 Some(h) => segments(h),
