@@ -6,6 +6,7 @@ mod auth;
 mod plugins;
 mod secrets;
 mod server;
+mod store;
 mod targets;
 
 pub use auth::{
@@ -17,6 +18,7 @@ pub use plugins::{
 };
 pub use secrets::{SecretSource, Secrets};
 pub use server::{AppConfig, ServerConfig};
+pub use store::{PostgresConfig, StoreConfig, redact_url};
 pub use targets::{Target, TargetPrefixes, UrlTarget};
 
 use serde::Deserialize;
@@ -46,6 +48,10 @@ pub struct Config {
     pub catalog: serde_json::Value,
     #[serde(default)]
     pub search: SearchConfig,
+    /// Where the catalog keeps its data: the embedded store under
+    /// `data_dir` (the default) or PostgreSQL.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// Sign-in, service tokens and the permission policy.
     #[serde(default)]
     pub auth: AuthConfig,

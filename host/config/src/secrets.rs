@@ -10,7 +10,7 @@ pub struct Secrets(BTreeMap<String, SecretSource>);
 
 /// Where a secret's value comes from. Values are read when used, so a rotated
 /// environment variable or file takes effect without a restart of the plugin.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SecretSource {
     /// An environment variable of the portal process.

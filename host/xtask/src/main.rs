@@ -133,6 +133,10 @@ fn test(args: &[String]) -> Result<()> {
     // give shared dependencies (wasmtime above all) other features than the
     // test build, compiling them twice.
     build_with(&["build", "--all-targets"])?;
+    let postgres = match std::env::var("PORTAL_TEST_POSTGRES") {
+        Ok(url) => url,
+        Err(_) => tools::postgres()?,
+    };
     util::step("running the test suite");
     // The default members: every host crate and the end-to-end tests. Plugins are
     // guests (wasm32-wasip2) and are exercised through those tests.
@@ -141,7 +145,8 @@ fn test(args: &[String]) -> Result<()> {
     command
         .env("PORTAL_TEST_CHROMEDRIVER", tools::CHROMEDRIVER)
         .env("PORTAL_BIN", target_dir().join("debug").join("portal"))
-        .env("PORTAL_TEST_PLUGINS", plugins::out_dir());
+        .env("PORTAL_TEST_PLUGINS", plugins::out_dir())
+        .env("PORTAL_TEST_POSTGRES", postgres);
     util::run(&mut command)?;
     if args.is_empty() {
         // Guests whose logic is plain Rust also have unit tests, run natively.

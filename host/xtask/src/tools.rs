@@ -67,14 +67,21 @@ fn browser() -> Result<()> {
             "the web UI tests need {CHROMIUM} and {CHROMEDRIVER}; install Chromium and its WebDriver (Debian: chromium, chromium-driver)"
         );
     }
-    // As root directly, otherwise through sudo.
-    let is_root = Command::new("id")
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+fn is_root() -> bool {
+    Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
+        .unwrap_or(false)
+}
+
+/// `apt-get install` as root directly, otherwise through sudo.
+fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| -> Result<()> {
-        let mut command = if is_root {
+        let mut command = if is_root() {
             Command::new("apt-get")
         } else {
             let mut c = Command::new("sudo");
@@ -85,14 +92,115 @@ fn browser() -> Result<()> {
         run(&mut command)
     };
     apt(&["update"])?;
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])?;
-    Ok(())
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    apt(&args)
+}
+
+/// The role and database the tests create their databases with.
+const TEST_ROLE: &str = "portal_test";
+
+/// Debian's PostgreSQL for the store tests, as a user would set it up: the
+/// packages, a running cluster on 127.0.0.1, a role that may create
+/// databases. Returns that role's URL (the tests make a database each).
+pub fn postgres() -> Result<String> {
+    if !on_path("pg_lsclusters") {
+        step("installing PostgreSQL (apt-get) for the store tests");
+        if !on_path("apt-get") {
+            bail!(
+                "the store tests need a PostgreSQL server; install Debian's postgresql package, or set PORTAL_TEST_POSTGRES to a postgres:// URL of a role that may create databases"
+            );
+        }
+        apt_install(&["postgresql"])?;
+    }
+    let mut found = pg_clusters()?;
+    if found.is_empty() {
+        step("creating a PostgreSQL cluster");
+        let version = std::fs::read_dir("/usr/lib/postgresql")
+            .context("/usr/lib/postgresql")?
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .max()
+            .context("no PostgreSQL version under /usr/lib/postgresql")?;
+        as_postgres_user("pg_createcluster", &[&version.to_string(), "main"])?;
+        found = pg_clusters()?;
+    }
+    let cluster = found.first().context("pg_lsclusters lists no cluster")?;
+    let (version, name, port, status) = (&cluster[0], &cluster[1], &cluster[2], &cluster[3]);
+    if status != "online" {
+        step(&format!(
+            "starting PostgreSQL {version}/{name} on port {port}"
+        ));
+        run(Command::new("pg_ctlcluster").args([version, name, "start"]))?;
+    }
+    let psql = |sql: &str| -> Result<String> {
+        let out = postgres_user_command("psql")
+            .args(["-p", port, "-tAc", sql])
+            .output()
+            .context("psql")?;
+        if !out.status.success() {
+            bail!("psql: {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if psql(&format!(
+        "SELECT 1 FROM pg_roles WHERE rolname = '{TEST_ROLE}'"
+    ))? != "1"
+    {
+        step(&format!("creating the role {TEST_ROLE} and its database"));
+        psql(&format!(
+            "CREATE ROLE {TEST_ROLE} LOGIN CREATEDB PASSWORD '{TEST_ROLE}'"
+        ))?;
+    }
+    if psql(&format!(
+        "SELECT 1 FROM pg_database WHERE datname = '{TEST_ROLE}'"
+    ))? != "1"
+    {
+        psql(&format!("CREATE DATABASE {TEST_ROLE} OWNER {TEST_ROLE}"))?;
+    }
+    Ok(format!(
+        "postgres://{TEST_ROLE}:{TEST_ROLE}@127.0.0.1:{port}/{TEST_ROLE}"
+    ))
+}
+
+/// `pg_lsclusters`' rows: version, name, port, status, ...
+fn pg_clusters() -> Result<Vec<Vec<String>>> {
+    let out = Command::new("pg_lsclusters")
+        .arg("--no-header")
+        .output()
+        .context("pg_lsclusters")?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|f| f.len() >= 4)
+        .collect())
+}
+
+/// A command run as the `postgres` user (the cluster's owner).
+fn postgres_user_command(program: &str) -> Command {
+    let mut c = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]);
+        c
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-u", "postgres"]);
+        c
+    };
+    // The cluster owner cannot read the caller's directory, and need not.
+    c.arg(program).current_dir("/");
+    c
+}
+
+fn as_postgres_user(program: &str, args: &[&str]) -> Result<()> {
+    let mut command = if is_root() {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg(program);
+        c
+    };
+    run(command.args(args))
 }
 
 fn wasm_targets() -> Result<()> {

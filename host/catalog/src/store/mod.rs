@@ -9,6 +9,7 @@
 //! with one batch on one tree; a PostgreSQL backend would use one transaction.
 
 mod codec;
+pub mod conformance;
 mod sled_store;
 mod write_behind;
 

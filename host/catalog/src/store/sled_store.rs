@@ -144,58 +144,15 @@ impl CatalogStore for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Body, StoredEntity};
-
-    fn entity(name: &str, source: &str) -> StoredEntity {
-        StoredEntity {
-            entity_ref: format!("component:default/{name}"),
-            uid: format!("uid-{name}"),
-            source: source.into(),
-            body: Body::pack(format!("{{\"name\":\"{name}\"}}").as_bytes()),
-            errors: Vec::new(),
-        }
-    }
+    use crate::store::conformance;
 
     #[test]
-    fn commits_and_loads() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let store = SledStore::open(dir.path()).unwrap();
-            let mut cs = ChangeSet::default();
-            cs.put_entities.push(entity("a", "s1"));
-            cs.put_entities.push(entity("b", "s1"));
-            cs.put_sources.push(StoredSource {
-                key: "s1".into(),
-                parent: None,
-                location_type: "file".into(),
-                location_target: "/x".into(),
-                confirmed_at: 5,
-                errors: vec![],
-                deps: vec![],
-            });
-            cs.put_locations.push(StoredLocation {
-                id: "l1".into(),
-                type_: "file".into(),
-                target: "/x".into(),
-            });
-            store.commit(&cs).unwrap();
-            let mut cs = ChangeSet::default();
-            cs.delete_entities.push("component:default/a".into());
-            store.commit(&cs).unwrap();
-            store.flush().unwrap();
-        }
-        let store = SledStore::open(dir.path()).unwrap();
-        let mut entities = Vec::new();
-        let mut sources = 0;
-        let mut locations = 0;
-        store
-            .load(&mut |item| match item {
-                StoredItem::Entity(e) => entities.push(e),
-                StoredItem::Source(_) => sources += 1,
-                StoredItem::Location(_) => locations += 1,
+    fn passes_the_store_checks() {
+        conformance::all(&|| {
+            let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+            Box::new(move || {
+                Box::new(SledStore::open(dir.path()).unwrap()) as Box<dyn CatalogStore>
             })
-            .unwrap();
-        assert_eq!(entities, vec![entity("b", "s1")]);
-        assert_eq!((sources, locations), (1, 1));
+        });
     }
 }
