@@ -1,7 +1,7 @@
 //! Every endpoint and filter form over HTTP, error bodies included, and the
 //! relations the fixture's spec fields generate.
 
-use crate::{assert_error, fixture_portal, get, names, post};
+use crate::{Store, assert_error, fixture_portal_on, get, names, on_each_store, post};
 use serde_json::{Value, json};
 
 fn relations(entity: &Value) -> Vec<(String, String)> {
@@ -29,9 +29,15 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     v
 }
 
-#[test]
-fn entities_filters_fields_order_pagination_and_errors() {
-    let (_dir, portal) = fixture_portal();
+on_each_store!(
+    entities_filters_fields_order_pagination_and_errors,
+    by_name_uid_refs_ancestry_and_relations,
+    by_query_predicates_cursors_facets,
+    locations_refresh_validate_analyze,
+);
+
+fn entities_filters_fields_order_pagination_and_errors(store: Store) {
+    let (_dir, portal) = fixture_portal_on(&store);
     let list = |q: &str| {
         let (status, body) = get(&portal, &format!("/api/catalog/entities{q}"));
         assert_eq!(status, 200, "{q}: {body}");
@@ -153,9 +159,8 @@ fn entities_filters_fields_order_pagination_and_errors() {
     assert_error(s, &b, 400, "InputError");
 }
 
-#[test]
-fn by_name_uid_refs_ancestry_and_relations() {
-    let (_dir, portal) = fixture_portal();
+fn by_name_uid_refs_ancestry_and_relations(store: Store) {
+    let (_dir, portal) = fixture_portal_on(&store);
     let (s, payments) = get(
         &portal,
         "/api/catalog/entities/by-name/component/default/payments",
@@ -326,9 +331,8 @@ fn by_name_uid_refs_ancestry_and_relations() {
     assert_error(s, &b, 404, "NotFoundError");
 }
 
-#[test]
-fn by_query_predicates_cursors_facets() {
-    let (_dir, portal) = fixture_portal();
+fn by_query_predicates_cursors_facets(store: Store) {
+    let (_dir, portal) = fixture_portal_on(&store);
     let (s, first) = get(
         &portal,
         "/api/catalog/entities/by-query?filter=kind=component&orderField=metadata.name,desc&limit=3&fields=metadata.name",
@@ -515,9 +519,8 @@ fn by_query_predicates_cursors_facets() {
     assert_error(s, &b, 400, "InputError");
 }
 
-#[test]
-fn locations_refresh_validate_analyze() {
-    let (dir, portal) = fixture_portal();
+fn locations_refresh_validate_analyze(store: Store) {
+    let (dir, portal) = fixture_portal_on(&store);
     let target = dir
         .path()
         .join("extra/catalog-info.yaml")

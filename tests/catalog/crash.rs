@@ -1,7 +1,7 @@
 //! Crash safety: SIGKILL in the middle of a large ingest, restart, and every
 //! file is either fully in the store or not at all.
 
-use crate::{config_for, get};
+use crate::{Store, config_for, get, on_each_store};
 use portal_tests::{PortalProcess, wait_for};
 use serde_json::Value;
 use std::fmt::Write;
@@ -32,8 +32,9 @@ fn total(portal: &PortalProcess) -> u64 {
     b["totalItems"].as_u64().unwrap_or(0)
 }
 
-#[test]
-fn killed_during_a_large_ingest_nothing_is_half_written() {
+on_each_store!(killed_during_a_large_ingest_nothing_is_half_written);
+
+fn killed_during_a_large_ingest_nothing_is_half_written(store: Store) {
     let dir = tempfile::tempdir().unwrap();
     for f in 0..FILES {
         let mut text = String::new();
@@ -49,7 +50,7 @@ fn killed_during_a_large_ingest_nothing_is_half_written() {
         std::fs::write(dir.path().join(format!("f{f:04}.yaml")), text).unwrap();
     }
     let glob = dir.path().join("*.yaml");
-    let mut portal = PortalProcess::start(&config_for(&glob, "")).unwrap();
+    let mut portal = PortalProcess::start(&config_for(&glob, &store.yaml())).unwrap();
     // Kill while some, not all, files are in.
     wait_for(Duration::from_secs(120), || {
         let n = total(&portal);

@@ -1,5 +1,6 @@
 //! The software catalog, end to end: real `portal` processes on 127.0.0.1,
-//! real sled stores, real files, real HTTP; Backstage's own npm client.
+//! real sled stores and a real PostgreSQL server, real files, real HTTP;
+//! Backstage's own npm client.
 
 mod api;
 mod bad_input;
@@ -7,8 +8,10 @@ mod cli;
 mod client;
 mod crash;
 mod freshness;
+mod postgres;
 mod providers;
 
+use portal_store_postgres::testing::TestDatabase;
 use portal_tests::{PortalProcess, wait_for};
 use serde_json::Value;
 use std::path::Path;
@@ -118,12 +121,61 @@ pub fn config_for(target: &Path, extra: &str) -> String {
     )
 }
 
+/// The store a test's portal keeps its catalog in: the API and crash tests
+/// run on each.
+pub enum Store {
+    Sled,
+    /// A database of the test's own on the test server.
+    Postgres(TestDatabase),
+}
+
+impl Store {
+    pub fn postgres() -> Store {
+        Store::Postgres(TestDatabase::create())
+    }
+
+    /// The configuration that selects it.
+    pub fn yaml(&self) -> String {
+        match self {
+            Store::Sled => String::new(),
+            Store::Postgres(db) => format!("store: {}\n", db.config.url),
+        }
+    }
+}
+
+/// Runs each named test (a `fn(Store)`) once per store.
+macro_rules! on_each_store {
+    ($($test:ident),* $(,)?) => {
+        mod on_sled {
+            $(#[test]
+            fn $test() {
+                super::$test(crate::Store::Sled)
+            })*
+        }
+        mod on_postgres {
+            $(#[test]
+            fn $test() {
+                super::$test(crate::Store::postgres())
+            })*
+        }
+    };
+}
+pub(crate) use on_each_store;
+
 /// Starts a portal on the fixture and waits until it is ingested.
 pub fn fixture_portal() -> (tempfile::TempDir, PortalProcess) {
+    fixture_portal_on(&Store::Sled)
+}
+
+/// [`fixture_portal`] with its catalog in `store`.
+pub fn fixture_portal_on(store: &Store) -> (tempfile::TempDir, PortalProcess) {
     let dir = tempfile::tempdir().unwrap();
     write_fixture(dir.path());
-    let portal =
-        PortalProcess::start(&config_for(&dir.path().join("catalog-info.yaml"), "")).unwrap();
+    let portal = PortalProcess::start(&config_for(
+        &dir.path().join("catalog-info.yaml"),
+        &store.yaml(),
+    ))
+    .unwrap();
     wait_entity(&portal, "component/default/web");
     wait_entity(&portal, "api/default/payments-api");
     wait_entity(&portal, "user/default/joe");

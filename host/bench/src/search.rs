@@ -295,7 +295,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
     // 3. The full build, in this process, over the stores the portals left.
     {
         let portal_config = portal_config::Config::load(&config)?;
-        let catalog = portal_catalog::Catalog::open(&portal_config)?;
+        let catalog = portal_server::stores::open_catalog(&portal_config)?;
         let techdocs = portal_techdocs::TechDocs::start(
             &data.join("techdocs"),
             portal_techdocs::BuildLimits::default(),

@@ -13,6 +13,7 @@ pub mod scaffolder_wiring;
 pub mod search_view;
 pub mod search_wiring;
 mod state;
+pub mod stores;
 pub mod techdocs_wiring;
 pub mod template_editor;
 pub mod web;
@@ -49,7 +50,7 @@ impl Portal {
         // address, a broken policy) says so before any other work.
         let auth = portal_auth::Auth::start(&config, &data_dir)?;
         let kv = PluginStore::open_in(&data_dir)?;
-        let catalog = portal_catalog::Catalog::open(&config).context("cannot open the catalog")?;
+        let catalog = stores::open_catalog(&config)?;
         let catalog_service = Arc::new(catalog_wiring::CatalogService::new(catalog.clone()));
         let services = Services {
             catalog: catalog_service.clone(),

@@ -41,15 +41,25 @@ pub struct Postgres {
 }
 
 struct Inner {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: OwnRuntime,
     pool: Pool,
     server: String,
 }
 
-impl Drop for Inner {
+/// The store's runtime, shut down without waiting when dropped: dropping
+/// a runtime otherwise blocks, and the last handle (or a failed connect)
+/// may be on an async thread.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("the runtime lives until drop")
+    }
+}
+
+impl Drop for OwnRuntime {
     fn drop(&mut self) {
-        // Dropping a runtime blocks; the last handle may go on an async thread.
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.0.take() {
             runtime.shutdown_background();
         }
     }
@@ -78,10 +88,11 @@ impl Postgres {
             .thread_name("portal-postgres")
             .enable_all()
             .build()
+            .map(|r| OwnRuntime(Some(r)))
             .map_err(|e| PostgresError::Config(format!("cannot start the store's runtime: {e}")))?;
         // A connection of its own for the migrations: the advisory lock
         // they hold goes with it.
-        let applied = block(&runtime, async {
+        let applied = block(runtime.get(), async {
             let (mut client, connection) =
                 pg.connect(NoTls)
                     .await
@@ -112,7 +123,7 @@ impl Postgres {
             .map_err(|e| PostgresError::Config(format!("cannot make the connection pool: {e}")))?;
         Ok(Postgres {
             inner: Arc::new(Inner {
-                runtime: Some(runtime),
+                runtime,
                 pool,
                 server,
             }),
@@ -135,13 +146,7 @@ impl Postgres {
         F: Future + Send,
         F::Output: Send,
     {
-        block(
-            self.inner
-                .runtime
-                .as_ref()
-                .expect("the runtime lives until drop"),
-            work,
-        )
+        block(self.inner.runtime.get(), work)
     }
 
     /// A pooled connection.

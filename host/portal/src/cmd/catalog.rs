@@ -118,12 +118,7 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
 async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let config = args.config.load()?;
     let started = Instant::now();
-    let catalog = Catalog::open(&config).with_context(|| {
-        format!(
-            "cannot open the catalog in {} (stop `portal serve` using it first)",
-            config.data_dir().display()
-        )
-    })?;
+    let catalog = portal_server::stores::open_catalog(&config)?;
     let target = std::path::absolute(&args.dir)?;
     let target_text = target.display().to_string();
     let bar = indicatif::ProgressBar::new(0);
