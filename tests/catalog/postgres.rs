@@ -1,8 +1,11 @@
 //! What only the PostgreSQL store shows: the catalog lives in the database,
-//! not in the data directory, and a server that cannot be reached is named.
+//! not in the data directory, replicas on one database serve each other's
+//! writes, and a server that cannot be reached is named.
 
-use crate::{Store, config_for, fixture_portal_on, get, wait_entity};
+use crate::{Store, config_for, fixture_portal_on, get, post, wait_entity, wait_gone};
 use portal_tests::PortalProcess;
+use serde_json::json;
+use std::time::Instant;
 
 #[test]
 fn the_catalog_lives_in_the_database_not_the_data_directory() {
@@ -65,4 +68,61 @@ fn a_server_that_cannot_be_reached_is_named() {
         "{text}"
     );
     assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn two_portals_on_one_database_serve_each_others_writes() {
+    let store = Store::postgres();
+    let (dir, a) = fixture_portal_on(&store);
+    let b = PortalProcess::start(&config_for(
+        &dir.path().join("catalog-info.yaml"),
+        &store.yaml(),
+    ))
+    .unwrap();
+    wait_entity(&b, "component/default/payments");
+    // A location registered through one portal is served by the other.
+    let target = dir.path().join("extra/catalog-info.yaml");
+    let (status, body) = post(
+        &a,
+        "/api/catalog/locations",
+        &json!({"type": "file", "target": target.display().to_string()}),
+    );
+    assert_eq!(status, 201, "{body}");
+    let written = Instant::now();
+    let on_b = wait_entity(&b, "component/default/extra-service");
+    eprintln!("visible on the other portal after {:?}", written.elapsed());
+    let (_, on_a) = get(
+        &a,
+        "/api/catalog/entities/by-name/component/default/extra-service",
+    );
+    assert_eq!(on_b["metadata"]["uid"], on_a["metadata"]["uid"]);
+    let (status, locations) = get(&b, "/api/catalog/locations");
+    assert_eq!(status, 200);
+    assert!(
+        locations.to_string().contains("extra/catalog-info.yaml"),
+        "{locations}"
+    );
+    // A delete through the other one is gone from the first.
+    let uid = on_b["metadata"]["uid"].as_str().unwrap();
+    let r = b
+        .delete(&format!("/api/catalog/entities/by-uid/{uid}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    wait_gone(&a, "component/default/extra-service");
+    // Relations follow too: the entity's relations are the same on both.
+    let (_, pa) = get(
+        &a,
+        "/api/catalog/entities/by-name/component/default/payments",
+    );
+    let (_, pb) = get(
+        &b,
+        "/api/catalog/entities/by-name/component/default/payments",
+    );
+    assert_eq!(pa["relations"], pb["relations"]);
+    assert!(
+        b.log().contains("following the other replicas"),
+        "{}",
+        b.log()
+    );
 }

@@ -84,6 +84,14 @@ impl Catalog {
         loading::open_with(store, config, base_dir)
     }
 
+    /// Applies what another portal process sharing this catalog's store
+    /// committed: `changes` holds the records as the store has them now
+    /// (puts) and the keys it no longer has (deletes). Memory only: the
+    /// store already has them. Listeners (search) hear of the entities.
+    pub fn apply_external(&self, changes: crate::store::ChangeSet) {
+        writes::apply_external(self, changes)
+    }
+
     /// The catalog configuration.
     pub fn config(&self) -> &CatalogConfig {
         &self.inner.config

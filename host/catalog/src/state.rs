@@ -643,6 +643,48 @@ impl State {
         applied
     }
 
+    /// Applies what another process committed to the shared store: the
+    /// records as they are now (a put replaces, a delete removes), so
+    /// applying the same change twice changes nothing more. Returns the
+    /// entities (added, updated, removed).
+    pub fn apply_stored(&mut self, changes: ChangeSet) -> (usize, usize, usize) {
+        let (mut added, mut updated, mut removed) = (0, 0, 0);
+        for entity_ref in &changes.delete_entities {
+            if let Some(id) = self.index.id_of_ref(entity_ref) {
+                self.index.remove(id);
+                removed += 1;
+            }
+        }
+        for e in changes.put_entities {
+            let value: serde_json::Value =
+                serde_json::from_slice(&e.body.json()).unwrap_or_default();
+            let flat = FlatEntity::from_value(&value);
+            let edges = edges_of_body(&value);
+            match self.index.id_of_ref(&e.entity_ref) {
+                Some(id) => {
+                    self.index.remove(id);
+                    updated += 1;
+                }
+                None => added += 1,
+            }
+            self.index.insert(rec_from_stored(e), &flat, &edges);
+        }
+        for key in &changes.delete_sources {
+            self.remove_source(key);
+        }
+        for source in changes.put_sources {
+            self.remove_source(&source.key);
+            self.add_source(SourceState::new(source));
+        }
+        for id in &changes.delete_locations {
+            self.locations.remove(id);
+        }
+        for location in changes.put_locations {
+            self.locations.insert(location.id.clone(), location);
+        }
+        (added, updated, removed)
+    }
+
     /// Applies a committed plan to memory.
     pub fn apply(&mut self, applied: &mut Applied) {
         for key in std::mem::take(&mut applied.sources_removed) {

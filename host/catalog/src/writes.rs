@@ -81,6 +81,31 @@ pub(crate) fn commit_plan(
     Ok(applied)
 }
 
+/// Applies to memory what another portal process sharing the store
+/// committed (see [`Catalog::apply_external`]).
+pub(crate) fn apply_external(catalog: &Catalog, changes: ChangeSet) {
+    if changes.is_empty() {
+        return;
+    }
+    let _writer = catalog.inner.writer.lock().unwrap_or_else(lock_err);
+    let changed = changed_refs(&changes);
+    let (added, updated, removed) = catalog
+        .inner
+        .state
+        .write()
+        .unwrap_or_else(lock_err)
+        .apply_stored(changes);
+    if added + updated + removed > 0 {
+        let _ = catalog.inner.events.send(CatalogEvent {
+            source: String::new(),
+            added,
+            updated,
+            removed,
+            entities: changed,
+        });
+    }
+}
+
 /// The refs of the entities a change set writes or removes.
 fn changed_refs(changes: &ChangeSet) -> std::sync::Arc<[String]> {
     changes

@@ -1,6 +1,7 @@
 //! Which store each part runs on: `store:` in the configuration picks the
 //! catalog's (the embedded sled store under the data directory, or
-//! PostgreSQL); the other parts keep theirs under the data directory.
+//! PostgreSQL, where each replica follows the others' writes); the other
+//! parts keep theirs under the data directory.
 
 use anyhow::Context;
 use portal_catalog::{Catalog, CatalogConfig};
@@ -20,14 +21,21 @@ pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
         StoreConfig::Postgres(pg) => {
             let db = Postgres::connect(pg)?;
             tracing::info!(server = db.server(), "the catalog is on PostgreSQL");
+            let store = Arc::new(db.catalog_store());
             let catalog = Catalog::open_with(
-                Arc::new(db.catalog_store()),
+                store.clone(),
                 CatalogConfig::from_portal_config(config)?,
                 config.base_dir.clone(),
             )
             .with_context(|| {
                 format!("cannot load the catalog from PostgreSQL at {}", db.server())
             })?;
+            // Other replicas on the same database write too.
+            store.follow(catalog.clone());
+            tracing::info!(
+                replica = store.replica(),
+                "following the other replicas' catalog changes"
+            );
             Ok(catalog)
         }
     }

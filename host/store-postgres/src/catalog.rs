@@ -1,14 +1,19 @@
 //! The catalog's store: `catalog_entities`, `catalog_sources`,
 //! `catalog_locations`, and `catalog_changes` (one row per change set, in
-//! commit order, announced with `NOTIFY portal_catalog`), for replicas
-//! that follow the catalog's writes.
+//! commit order, announced with `NOTIFY portal_catalog`), which the other
+//! replicas follow ([`PostgresCatalogStore::follow`]).
 
 use crate::{Postgres, PostgresError};
+use portal_catalog::Catalog;
 use portal_catalog::store::{
     Body, CatalogStore, ChangeSet, StoreError, StoredEntity, StoredItem, StoredLocation,
     StoredSource,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tokio_postgres::{AsyncMessage, Client};
 
 /// The channel a commit's change row is announced on.
 pub const CHANGES_CHANNEL: &str = "portal_catalog";
@@ -16,15 +21,255 @@ pub const CHANGES_CHANNEL: &str = "portal_catalog";
 /// Rows fetched at a time when loading (bounds memory at start-up).
 const LOAD_BATCH: usize = 5_000;
 
+/// Changes read per catch-up query.
+const CATCH_UP_BATCH: i64 = 1_000;
+
+/// Commits take it (per transaction) before anything else, so change rows
+/// get their `seq` in commit order and a follower never skips one that
+/// commits late.
+const COMMIT_LOCK: i64 = 0x706f_7274_616d; // "portam"
+
+/// A follower reads the change log this often even without a NOTIFY (a
+/// safety net; notifications normally arrive within milliseconds).
+const POLL: Duration = Duration::from_secs(5);
+
 /// [`CatalogStore`] on PostgreSQL.
 pub struct PostgresCatalogStore {
     db: Postgres,
+    /// This process, in the change rows it writes.
+    replica: Arc<str>,
+    /// The last change row this process's memory reflects.
+    seen: Arc<AtomicI64>,
 }
 
 impl PostgresCatalogStore {
     pub(crate) fn new(db: Postgres) -> Self {
-        PostgresCatalogStore { db }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        PostgresCatalogStore {
+            db,
+            replica: format!("{}-{nanos:x}", std::process::id()).into(),
+            seen: Arc::new(AtomicI64::new(0)),
+        }
     }
+
+    /// This process's name in the change log.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Keeps `catalog` (loaded from this store) level with what other
+    /// portal processes commit to the database: it listens for their
+    /// change notifications and applies the changed records, and after a
+    /// lost connection reads every change it missed. Runs until the
+    /// process ends.
+    pub fn follow(&self, catalog: Catalog) {
+        let follower = Follower {
+            db: self.db.clone(),
+            replica: self.replica.clone(),
+            seen: self.seen.clone(),
+            catalog,
+        };
+        self.db.spawn(follower.run());
+    }
+}
+
+struct Follower {
+    db: Postgres,
+    replica: Arc<str>,
+    seen: Arc<AtomicI64>,
+    catalog: Catalog,
+}
+
+impl Follower {
+    async fn run(self) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.listen().await {
+                Ok(()) => backoff = Duration::from_millis(200),
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "following the catalog's changes: connection lost");
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// One connection's life: LISTEN, catch up, then catch up again on
+    /// every notification (or every [`POLL`]) until the connection drops.
+    async fn listen(&self) -> Result<(), PostgresError> {
+        let (client, mut connection) = self.db.connect_direct().await?;
+        let (notified, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+        let driver = tokio::spawn(async move {
+            loop {
+                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    Some(Ok(AsyncMessage::Notification(_))) => {
+                        let _ = notified.send(());
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Some(e),
+                    None => return None,
+                }
+            }
+        });
+        let q = |e: tokio_postgres::Error| self.db.query_error(&e);
+        client
+            .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+            .await
+            .map_err(q)?;
+        // Listening before reading: a change committed in between is read
+        // now or notified later, never lost.
+        self.catch_up(&client).await?;
+        loop {
+            tokio::select! {
+                got = notifications.recv() => {
+                    if got.is_none() {
+                        break;
+                    }
+                    while notifications.try_recv().is_ok() {}
+                }
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            self.catch_up(&client).await?;
+        }
+        match driver.await {
+            Ok(Some(e)) => Err(q(e)),
+            _ => Err(PostgresError::Connect {
+                server: self.db.server().to_owned(),
+                message: "the connection closed".into(),
+            }),
+        }
+    }
+
+    /// Applies every change row after `seen` that another replica wrote.
+    async fn catch_up(&self, client: &Client) -> Result<(), PostgresError> {
+        let q = |e: tokio_postgres::Error| self.db.query_error(&e);
+        loop {
+            let after = self.seen.load(Ordering::Acquire);
+            let rows = client
+                .query(
+                    "SELECT seq, replica, entity_refs, source_keys, location_ids
+                     FROM catalog_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&after, &CATCH_UP_BATCH],
+                )
+                .await
+                .map_err(q)?;
+            let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else {
+                return Ok(());
+            };
+            let mut refs = BTreeSet::new();
+            let mut keys = BTreeSet::new();
+            let mut ids = BTreeSet::new();
+            for row in &rows {
+                if row.get::<_, &str>(1) == &*self.replica {
+                    continue;
+                }
+                refs.extend(row.get::<_, Vec<String>>(2));
+                keys.extend(row.get::<_, Vec<String>>(3));
+                ids.extend(row.get::<_, Vec<String>>(4));
+            }
+            if !(refs.is_empty() && keys.is_empty() && ids.is_empty()) {
+                let changes = read_current(client, refs, keys, ids).await.map_err(q)?;
+                tracing::debug!(
+                    put = changes.put_entities.len(),
+                    deleted = changes.delete_entities.len(),
+                    seq = last,
+                    "applying another replica's catalog changes"
+                );
+                let catalog = self.catalog.clone();
+                // The catalog's writer lock may be held a while: not on
+                // this runtime's threads.
+                let _ = tokio::task::spawn_blocking(move || catalog.apply_external(changes)).await;
+            }
+            self.seen.store(last, Ordering::Release);
+            if (rows.len() as i64) < CATCH_UP_BATCH {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The records as the database has them now: found ones are puts, the
+/// rest deletes.
+async fn read_current(
+    client: &Client,
+    refs: BTreeSet<String>,
+    keys: BTreeSet<String>,
+    ids: BTreeSet<String>,
+) -> Result<ChangeSet, tokio_postgres::Error> {
+    let mut changes = ChangeSet::default();
+    if !refs.is_empty() {
+        let wanted: Vec<&str> = refs.iter().map(String::as_str).collect();
+        let rows = client
+            .query(
+                "SELECT entity_ref, uid, source, body, errors FROM catalog_entities
+                 WHERE entity_ref = ANY($1)",
+                &[&wanted],
+            )
+            .await?;
+        let mut missing = refs.clone();
+        for row in rows {
+            let entity_ref: String = row.get(0);
+            missing.remove(&entity_ref);
+            let Some(body) = Body::from_packed(row.get::<_, &[u8]>(3)) else {
+                tracing::warn!(
+                    entity_ref,
+                    "skipping an entity whose body this portal cannot read"
+                );
+                continue;
+            };
+            changes.put_entities.push(StoredEntity {
+                uid: row.get(1),
+                source: row.get(2),
+                body,
+                errors: row.get(4),
+                entity_ref,
+            });
+        }
+        changes.delete_entities = missing.into_iter().collect();
+    }
+    if !keys.is_empty() {
+        let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let rows = client
+            .query(
+                "SELECT key, record FROM catalog_sources WHERE key = ANY($1)",
+                &[&wanted],
+            )
+            .await?;
+        let mut missing = keys.clone();
+        for row in rows {
+            let key: String = row.get(0);
+            missing.remove(&key);
+            match serde_json::from_value::<StoredSource>(row.get(1)) {
+                Ok(source) => changes.put_sources.push(source),
+                Err(e) => tracing::warn!(key, error = %e, "skipping an unreadable source record"),
+            }
+        }
+        changes.delete_sources = missing.into_iter().collect();
+    }
+    if !ids.is_empty() {
+        let wanted: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let rows = client
+            .query(
+                "SELECT id, type, target FROM catalog_locations WHERE id = ANY($1)",
+                &[&wanted],
+            )
+            .await?;
+        let mut missing = ids.clone();
+        for row in rows {
+            let id: String = row.get(0);
+            missing.remove(&id);
+            changes.put_locations.push(StoredLocation {
+                type_: row.get(1),
+                target: row.get(2),
+                id,
+            });
+        }
+        changes.delete_locations = missing.into_iter().collect();
+    }
+    Ok(changes)
 }
 
 fn store_error(e: PostgresError) -> StoreError {
@@ -81,6 +326,12 @@ impl CatalogStore for PostgresCatalogStore {
                     })?;
                 visit(StoredItem::Source(source));
             }
+            // What this snapshot includes: following starts after it.
+            let seen: i64 = db
+                .block(client.query_one("SELECT coalesce(max(seq), 0) FROM catalog_changes", &[]))
+                .map_err(q)?
+                .get(0);
+            self.seen.store(seen, Ordering::Release);
             let rows = db
                 .block(client.query("SELECT id, type, target FROM catalog_locations", &[]))
                 .map_err(q)?;
@@ -104,7 +355,8 @@ impl CatalogStore for PostgresCatalogStore {
             return Ok(());
         }
         let db = &self.db;
-        db.block(commit(db, changes)).map_err(store_error)
+        db.block(commit(db, &self.replica, changes))
+            .map_err(store_error)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -129,10 +381,14 @@ fn last_by_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
     out
 }
 
-async fn commit(db: &Postgres, changes: &ChangeSet) -> Result<(), PostgresError> {
+async fn commit(db: &Postgres, replica: &str, changes: &ChangeSet) -> Result<(), PostgresError> {
     let q = |e: tokio_postgres::Error| db.query_error(&e);
     let mut client = db.client().await?;
     let tx = client.transaction().await.map_err(q)?;
+    // First, so commits queue here rather than deadlock on rows.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+        .await
+        .map_err(q)?;
     if !changes.delete_entities.is_empty() {
         tx.execute(
             "DELETE FROM catalog_entities WHERE entity_ref = ANY($1)",
@@ -229,9 +485,9 @@ async fn commit(db: &Postgres, changes: &ChangeSet) -> Result<(), PostgresError>
         .collect();
     let seq: i64 = tx
         .query_one(
-            "INSERT INTO catalog_changes (entity_refs, source_keys, location_ids)
-             VALUES ($1, $2, $3) RETURNING seq",
-            &[&entity_refs, &source_keys, &location_ids],
+            "INSERT INTO catalog_changes (replica, entity_refs, source_keys, location_ids)
+             VALUES ($1, $2, $3, $4) RETURNING seq",
+            &[&replica, &entity_refs, &source_keys, &location_ids],
         )
         .await
         .map_err(q)?

@@ -43,6 +43,7 @@ pub struct Postgres {
 struct Inner {
     runtime: OwnRuntime,
     pool: Pool,
+    config: tokio_postgres::Config,
     server: String,
 }
 
@@ -108,7 +109,7 @@ impl Postgres {
         })?;
         tracing::info!(server, applied = ?applied, schema = migrations::latest(), "PostgreSQL store ready");
         let manager = Manager::from_config(
-            pg,
+            pg.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -125,6 +126,7 @@ impl Postgres {
             inner: Arc::new(Inner {
                 runtime,
                 pool,
+                config: pg,
                 server,
             }),
         })
@@ -147,6 +149,32 @@ impl Postgres {
         F::Output: Send,
     {
         block(self.inner.runtime.get(), work)
+    }
+
+    /// Runs `work` on the store's runtime in the background.
+    pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.inner.runtime.get().spawn(work);
+    }
+
+    /// A connection of its own, outside the pool (for LISTEN), with its
+    /// driver to poll.
+    pub(crate) async fn connect_direct(
+        &self,
+    ) -> Result<
+        (
+            tokio_postgres::Client,
+            tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        ),
+        PostgresError,
+    > {
+        self.inner
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| PostgresError::Connect {
+                server: self.inner.server.clone(),
+                message: describe(&e),
+            })
     }
 
     /// A pooled connection.

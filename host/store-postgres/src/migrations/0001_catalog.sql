@@ -24,11 +24,14 @@ CREATE TABLE catalog_locations (
     target text NOT NULL
 );
 
--- One row per committed change set, in commit order: what another replica
--- reads to catch up (after a NOTIFY, or after a lost connection).
+-- One row per committed change set, in commit order (commits take an
+-- advisory lock first, so `seq` order is commit order): what another
+-- replica reads to catch up (after a NOTIFY, or after a lost connection).
 CREATE TABLE catalog_changes (
     seq          bigserial PRIMARY KEY,
     committed_at timestamptz NOT NULL DEFAULT now(),
+    -- The portal process that committed it (it skips its own).
+    replica      text NOT NULL,
     entity_refs  text[] NOT NULL,
     source_keys  text[] NOT NULL,
     location_ids text[] NOT NULL
