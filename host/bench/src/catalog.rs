@@ -30,6 +30,12 @@ pub struct CatalogArgs {
     /// plus groups and users (an owner rule, evaluated on every read).
     #[arg(long)]
     pub owner_policy: bool,
+    /// The catalog's store: `sled`, or the URL of a PostgreSQL role that
+    /// may create databases (each size gets a new database, dropped after).
+    /// With PostgreSQL, a second portal on the same database measures how
+    /// soon a write through one is served by the other.
+    #[arg(long, default_value = "sled")]
+    pub store: String,
 }
 
 /// The policy `--owner-policy` measures with.
@@ -137,6 +143,55 @@ pub fn generate(dir: &Path, total: usize) -> anyhow::Result<usize> {
     )?;
     // Plus the config's generated Location entity and this one.
     Ok(count + 2)
+}
+
+/// Starts a second portal on the same configuration (and so the same
+/// database), then registers small locations through the first one, one at
+/// a time, and times each until the second serves its entity.
+async fn replica_visibility(
+    client: &reqwest::Client,
+    config: &Path,
+    first: &str,
+    dir: &Path,
+) -> anyhow::Result<(Duration, Duration, usize)> {
+    const SAMPLES: usize = 100;
+    let second = crate::portal_process::PortalChild::start(config, Stdio::inherit())?;
+    let probes = dir.join("probes");
+    std::fs::create_dir_all(&probes)?;
+    let mut times = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let file = probes.join(format!("probe-{i}.yaml"));
+        std::fs::write(
+            &file,
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: replica-probe-{i}\nspec:\n  type: service\n  lifecycle: production\n  owner: group-0\n"),
+        )?;
+        let registered = client
+            .post(format!("{first}/api/catalog/locations"))
+            .json(&serde_json::json!({"type": "file", "target": file.display().to_string()}))
+            .send()
+            .await?;
+        if !registered.status().is_success() {
+            bail!("registering {}: {}", file.display(), registered.text().await?);
+        }
+        let written = Instant::now();
+        let on_second = format!(
+            "{}/api/catalog/entities/by-name/component/default/replica-probe-{i}",
+            second.url
+        );
+        loop {
+            if client.get(&on_second).send().await?.status().is_success() {
+                times.push(written.elapsed());
+                break;
+            }
+            if written.elapsed() > Duration::from_secs(30) {
+                bail!("replica-probe-{i} was not served by the second portal within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    times.sort();
+    let pct = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
+    Ok((pct(0.5), pct(0.99), times.len()))
 }
 
 pub fn rss_mib(pid: u32) -> f64 {
@@ -256,6 +311,11 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
             dir.path().join("plugins").display(),
             catalog_dir.join("all.yaml").display()
         );
+        let database = (args.store != "sled")
+            .then(|| portal_store_postgres::testing::TestDatabase::create_on(&args.store));
+        if let Some(db) = &database {
+            let _ = writeln!(yaml, "store: {}", db.config.url);
+        }
         if with_policy {
             let policy = dir.path().join("policy.yaml");
             std::fs::write(&policy, OWNER_POLICY)?;
@@ -369,7 +429,17 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         }
         let rss_after = rss_mib(pid);
         let _ = writeln!(report, "\nRSS after the load: {rss_after:.0} MiB");
+        if database.is_some() && !with_policy {
+            let (p50, p99, samples) = replica_visibility(&client, &config, &url, dir.path()).await?;
+            let _ = writeln!(
+                report,
+                "\nA location registered through one portal, served by a second on the same database ({samples} samples): p50 {:.1} ms, p99 {:.1} ms",
+                p50.as_secs_f64() * 1000.0,
+                p99.as_secs_f64() * 1000.0
+            );
+        }
         child.kill();
+        drop(database);
     }
     println!(
         "# portal-bench catalog ({} connections, {} s per scenario){report}",

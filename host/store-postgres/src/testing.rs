@@ -1,5 +1,5 @@
-//! Throwaway databases for tests, on the server `PORTAL_TEST_POSTGRES`
-//! names (`cargo xtask test` sets it up: Debian's PostgreSQL on
+//! Throwaway databases for tests and benchmarks, on the server
+//! `PORTAL_TEST_POSTGRES` names (`cargo xtask test` sets it up: Debian's PostgreSQL on
 //! 127.0.0.1, a role that may create databases).
 
 use portal_config::PostgresConfig;
@@ -26,6 +26,13 @@ impl TestDatabase {
                 "{TEST_SERVER_VAR} is not set: run the tests with `cargo xtask test` (it installs and starts PostgreSQL), or set it to a postgres:// URL of a role that may create databases"
             )
         });
+        Self::create_on(&admin)
+    }
+
+    /// Creates an empty database on the server of `admin` (a URL of a
+    /// role that may create databases).
+    pub fn create_on(admin: &str) -> TestDatabase {
+        let admin = admin.to_owned();
         let name = format!(
             "portal_test_{}_{}_{}",
             std::process::id(),

@@ -162,9 +162,16 @@ fn bench(args: &[String]) -> Result<()> {
     web_bundle()?;
     util::step("building the benchmarks (release)");
     cargo(&["build", "--release", "-p", "portal-bench", "-p", "portal"])?;
+    // `--store postgres`: the local server the tests use, set up as they do.
+    let mut args = args.to_vec();
+    if let Some(i) = args.iter().position(|a| a == "--store")
+        && args.get(i + 1).is_some_and(|v| v == "postgres")
+    {
+        args[i + 1] = tools::postgres()?;
+    }
     let mut command = std::process::Command::new(target_dir().join("release").join("portal-bench"));
     command
-        .args(args)
+        .args(&args)
         .env("PORTAL_BIN", target_dir().join("release").join("portal"))
         .env("PORTAL_TEST_PLUGINS", plugins::out_dir())
         .current_dir(root());
