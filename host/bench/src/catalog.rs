@@ -155,7 +155,21 @@ async fn replica_visibility(
     dir: &Path,
 ) -> anyhow::Result<(Duration, Duration, usize)> {
     const SAMPLES: usize = 100;
-    let second = crate::portal_process::PortalChild::start(config, Stdio::inherit())?;
+    // The same configuration, with a data directory of its own.
+    let second_config = dir.join("portal-second.yaml");
+    std::fs::write(
+        &second_config,
+        format!(
+            "{}\ndata_dir: {}\n",
+            std::fs::read_to_string(config)?
+                .lines()
+                .filter(|l| !l.starts_with("data_dir:"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            dir.join("data-second").display()
+        ),
+    )?;
+    let second = crate::portal_process::PortalChild::start(&second_config, Stdio::inherit())?;
     let probes = dir.join("probes");
     std::fs::create_dir_all(&probes)?;
     let mut times = Vec::with_capacity(SAMPLES);

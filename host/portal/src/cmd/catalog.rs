@@ -1,9 +1,8 @@
 //! `portal catalog validate FILE...` and `portal catalog import DIR`.
 
 use super::ConfigArgs;
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use portal_catalog::{Access, Catalog, CatalogConfig, CheckedDocument, Validator};
+use portal_catalog::{Access, CatalogConfig, CheckedDocument, Validator};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
