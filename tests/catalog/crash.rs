@@ -7,10 +7,10 @@ use serde_json::Value;
 use std::fmt::Write;
 use std::time::Duration;
 
-const FILES: usize = 300;
-const PER_FILE: usize = 50;
+pub const FILES: usize = 300;
+pub const PER_FILE: usize = 50;
 
-fn per_file_counts(portal: &PortalProcess) -> Vec<u64> {
+pub fn per_file_counts(portal: &PortalProcess) -> Vec<u64> {
     let (s, f) = get(
         portal,
         "/api/catalog/entity-facets?facet=metadata.annotations.backstage.io/managed-by-location&filter=kind=component",
@@ -24,7 +24,7 @@ fn per_file_counts(portal: &PortalProcess) -> Vec<u64> {
         .collect()
 }
 
-fn total(portal: &PortalProcess) -> u64 {
+pub fn total(portal: &PortalProcess) -> u64 {
     let (_, b): (u16, Value) = get(
         portal,
         "/api/catalog/entities/by-query?filter=kind=component&limit=0",
@@ -32,9 +32,8 @@ fn total(portal: &PortalProcess) -> u64 {
     b["totalItems"].as_u64().unwrap_or(0)
 }
 
-on_each_store!(killed_during_a_large_ingest_nothing_is_half_written);
-
-fn killed_during_a_large_ingest_nothing_is_half_written(store: Store) {
+/// [`FILES`] files of [`PER_FILE`] components each, in a new folder.
+pub fn large_ingest() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in 0..FILES {
         let mut text = String::new();
@@ -49,6 +48,13 @@ fn killed_during_a_large_ingest_nothing_is_half_written(store: Store) {
         }
         std::fs::write(dir.path().join(format!("f{f:04}.yaml")), text).unwrap();
     }
+    dir
+}
+
+on_each_store!(killed_during_a_large_ingest_nothing_is_half_written);
+
+fn killed_during_a_large_ingest_nothing_is_half_written(store: Store) {
+    let dir = large_ingest();
     let glob = dir.path().join("*.yaml");
     let mut portal = PortalProcess::start(&config_for(&glob, &store.yaml())).unwrap();
     // Kill while some, not all, files are in.

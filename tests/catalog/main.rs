@@ -6,7 +6,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod client;
-mod crash;
+pub mod crash;
 mod freshness;
 mod postgres;
 mod providers;

@@ -5,7 +5,7 @@
 use crate::{Store, config_for, fixture_portal_on, get, post, wait_entity, wait_gone};
 use portal_tests::PortalProcess;
 use serde_json::json;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[test]
 fn the_catalog_lives_in_the_database_not_the_data_directory() {
@@ -125,4 +125,62 @@ fn two_portals_on_one_database_serve_each_others_writes() {
         "{}",
         b.log()
     );
+}
+
+#[test]
+fn a_killed_replicas_sources_pass_to_the_other_and_each_is_read_once() {
+    use crate::crash::{FILES, PER_FILE, large_ingest, per_file_counts, total};
+    let store = Store::postgres();
+    let dir = large_ingest();
+    let config = config_for(&dir.path().join("*.yaml"), &store.yaml());
+    let mut a = PortalProcess::start(&config).unwrap();
+    // Killed once some, not all, files are in: it holds every file's lease.
+    portal_tests::wait_for(Duration::from_secs(120), || (total(&a) > 0).then_some(()))
+        .expect("ingest never started");
+    a.kill();
+    let b = PortalProcess::start(&config).unwrap();
+    let started = Instant::now();
+    let mut checks = 0;
+    loop {
+        let counts = per_file_counts(&b);
+        assert!(
+            counts.iter().all(|c| *c == PER_FILE as u64),
+            "a file is half in the store: {counts:?}"
+        );
+        if counts.len() == FILES {
+            break;
+        }
+        checks += 1;
+        assert!(
+            checks < 1200,
+            "the other portal did not finish the ingest; log:\n{}",
+            b.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "ingest finished by the other portal {:?} after it started",
+        started.elapsed()
+    );
+    assert_eq!(total(&b), (FILES * PER_FILE) as u64);
+    let log = b.log();
+    assert!(
+        log.contains("taking over sources whose lease was free"),
+        "{log}"
+    );
+    // Each file's source was written by one replica at a time: the lease
+    // table names the survivor for every file now.
+    let c = store_rows(
+        &store,
+        "SELECT count(*) FROM catalog_leases WHERE expires_at > now()",
+    );
+    assert!(c >= FILES as i64, "{c} live leases");
+}
+
+/// A count from the test's database.
+fn store_rows(store: &Store, sql: &str) -> i64 {
+    let Store::Postgres(db) = store else {
+        panic!("not on PostgreSQL")
+    };
+    db.query_count(sql)
 }

@@ -177,7 +177,9 @@ async fn replica_visibility(
         let file = probes.join(format!("probe-{i}.yaml"));
         std::fs::write(
             &file,
-            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: replica-probe-{i}\nspec:\n  type: service\n  lifecycle: production\n  owner: group-0\n"),
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: replica-probe-{i}\nspec:\n  type: service\n  lifecycle: production\n  owner: group-0\n"
+            ),
         )?;
         let registered = client
             .post(format!("{first}/api/catalog/locations"))
@@ -185,7 +187,11 @@ async fn replica_visibility(
             .send()
             .await?;
         if !registered.status().is_success() {
-            bail!("registering {}: {}", file.display(), registered.text().await?);
+            bail!(
+                "registering {}: {}",
+                file.display(),
+                registered.text().await?
+            );
         }
         let written = Instant::now();
         let on_second = format!(
@@ -444,7 +450,8 @@ pub async fn run(args: CatalogArgs) -> anyhow::Result<()> {
         let rss_after = rss_mib(pid);
         let _ = writeln!(report, "\nRSS after the load: {rss_after:.0} MiB");
         if database.is_some() && !with_policy {
-            let (p50, p99, samples) = replica_visibility(&client, &config, &url, dir.path()).await?;
+            let (p50, p99, samples) =
+                replica_visibility(&client, &config, &url, dir.path()).await?;
             let _ = writeln!(
                 report,
                 "\nA location registered through one portal, served by a second on the same database ({samples} samples): p50 {:.1} ms, p99 {:.1} ms",

@@ -54,6 +54,12 @@ pub(crate) struct Inner {
     pub freshness: Mutex<Option<FreshnessTasks>>,
     /// What is watched, for which Location entity.
     pub watches: Mutex<WatchState>,
+    /// Set when other processes share the store (see [`Catalog::use_leases`]).
+    pub leases: std::sync::OnceLock<Arc<dyn crate::store::SourceLeases>>,
+    /// Sources another process held the lease of when they were to be
+    /// read, with the Location entity planning them and their target:
+    /// retried until read.
+    pub waiting: Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 /// The software catalog. Cheap to clone; all clones share one catalog.
@@ -90,6 +96,15 @@ impl Catalog {
     /// store already has them. Listeners (search) hear of the entities.
     pub fn apply_external(&self, changes: crate::store::ChangeSet) {
         writes::apply_external(self, changes)
+    }
+
+    /// Shares reading with other portal processes on the same store: each
+    /// source is read by the one holding its lease (call before
+    /// [`Catalog::start`]). Sources leased elsewhere are tried again every
+    /// few seconds, so a dead process's sources are taken over once its
+    /// leases expire.
+    pub fn use_leases(&self, leases: Arc<dyn crate::store::SourceLeases>) {
+        let _ = self.inner.leases.set(leases);
     }
 
     /// The catalog configuration.

@@ -194,6 +194,15 @@ pub(crate) fn start(catalog: &Catalog) {
             }
         }));
     }
+    if catalog.inner.leases.get().is_some() {
+        let me = me.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                take_over_waiting(&me).await;
+            }
+        }));
+    }
     {
         let me = me.clone();
         let watcher2 = watcher.clone();
@@ -569,6 +578,7 @@ async fn process_location(
                 })
         })
         .collect();
+    let todo = leased(catalog, location_ref, todo).await;
     catalog
         .inner
         .reads_planned
@@ -616,6 +626,90 @@ async fn process_location(
         tracing::error!("catalog: the writer stopped while reading {location_ref}: {e}");
         Vec::new()
     })
+}
+
+/// The reads this process may do now when other processes share the store:
+/// those whose lease it holds. The others wait in `Inner::waiting` for
+/// [`take_over_waiting`].
+async fn leased(catalog: &Catalog, location_ref: &str, todo: Vec<ReadPlan>) -> Vec<ReadPlan> {
+    let Some(leases) = catalog.inner.leases.get().cloned() else {
+        return todo;
+    };
+    if todo.is_empty() {
+        return todo;
+    }
+    let keys: Vec<String> = todo.iter().map(|p| p.key.clone()).collect();
+    let granted: HashSet<String> = tokio::task::spawn_blocking(move || leases.acquire(&keys))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let mut waiting = catalog
+        .inner
+        .waiting
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut mine = Vec::with_capacity(granted.len());
+    for plan in todo {
+        if granted.contains(&plan.key) {
+            waiting.remove(&plan.key);
+            mine.push(plan);
+        } else {
+            waiting.insert(
+                plan.key.clone(),
+                (location_ref.to_owned(), plan.target.clone()),
+            );
+        }
+    }
+    mine
+}
+
+/// Reads the waiting sources whose lease this process can now take (their
+/// holder died, or let them go).
+async fn take_over_waiting(catalog: &Catalog) {
+    let Some(leases) = catalog.inner.leases.get().cloned() else {
+        return;
+    };
+    let waiting: Vec<(String, (String, String))> = catalog
+        .inner
+        .waiting
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = waiting.iter().map(|(k, _)| k.clone()).collect();
+    let granted: HashSet<String> = tokio::task::spawn_blocking(move || leases.acquire(&keys))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    if granted.is_empty() {
+        return;
+    }
+    let _busy = Busy::new(catalog);
+    // By parent Location entity: one planning pass each, reading only the
+    // taken-over targets.
+    let mut by_parent: HashMap<String, HashSet<PathBuf>> = HashMap::new();
+    for (_, (parent, target)) in waiting.into_iter().filter(|(k, _)| granted.contains(k)) {
+        by_parent
+            .entry(parent)
+            .or_default()
+            .insert(PathBuf::from(target));
+    }
+    tracing::info!(
+        sources = granted.len(),
+        "catalog: taking over sources whose lease was free"
+    );
+    for (parent, paths) in by_parent {
+        let next = process_location(catalog, &parent, false, Some(&paths)).await;
+        for n in next {
+            process_location_tree(catalog, &n, false).await;
+        }
+    }
 }
 
 /// Re-reads one source now.

@@ -73,7 +73,7 @@ pub use catalog::Catalog;
 pub use config::{CatalogConfig, OrphanStrategy};
 pub use error::CatalogError;
 pub use query::{EntityQuery, FacetCount, FullTextFilter, OrderField, Page, Position, SortOrder};
-pub use store::{CatalogStore, SledStore, StoreError};
+pub use store::{CatalogStore, SledStore, SourceLeases, StoreError};
 pub use time::Timestamp;
 pub use types::{
     AddLocation, AncestryItem, CatalogEvent, CatalogStats, EntityDoc, EntityHandle, LocationInfo,

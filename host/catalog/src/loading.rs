@@ -70,6 +70,8 @@ pub(crate) fn open_with(
             reads_done: AtomicUsize::new(0),
             freshness: Mutex::new(None),
             watches: Mutex::new(Default::default()),
+            leases: std::sync::OnceLock::new(),
+            waiting: Mutex::new(std::collections::HashMap::new()),
         }),
     })
 }

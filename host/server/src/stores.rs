@@ -30,7 +30,9 @@ pub fn open_catalog(config: &Config) -> anyhow::Result<Catalog> {
             .with_context(|| {
                 format!("cannot load the catalog from PostgreSQL at {}", db.server())
             })?;
-            // Other replicas on the same database write too.
+            // Other replicas on the same database read and write too: each
+            // source is read by the one holding its lease.
+            catalog.use_leases(store.leases());
             store.follow(catalog.clone());
             tracing::info!(
                 replica = store.replica(),

@@ -54,6 +54,12 @@ impl PostgresCatalogStore {
         }
     }
 
+    /// Source leases in this database for this replica (see
+    /// [`portal_catalog::SourceLeases`]); renewed while the process lives.
+    pub fn leases(&self) -> Arc<crate::leases::PostgresLeases> {
+        crate::leases::PostgresLeases::start(self.db.clone(), self.replica.clone())
+    }
+
     /// This process's name in the change log.
     pub fn replica(&self) -> &str {
         &self.replica

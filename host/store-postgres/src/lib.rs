@@ -19,6 +19,7 @@
 
 mod catalog;
 mod error;
+pub mod leases;
 pub mod migrations;
 #[doc(hidden)]
 pub mod testing;

@@ -12,11 +12,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "catalog",
-    sql: include_str!("migrations/0001_catalog.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "catalog",
+        sql: include_str!("migrations/0001_catalog.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "catalog leases",
+        sql: include_str!("migrations/0002_leases.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i32 {

@@ -57,6 +57,28 @@ impl TestDatabase {
     pub fn execute(&self, sql: &str) {
         run_admin(&self.config.url, sql);
     }
+
+    /// The first column of the first row of `sql` (a `count(*)`), on this
+    /// database.
+    pub fn query_count(&self, sql: &str) -> i64 {
+        let url = self.config.url.clone();
+        let sql = sql.to_owned();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0)
+            })
+        })
+        .join()
+        .unwrap()
+    }
 }
 
 impl Drop for TestDatabase {

@@ -156,3 +156,24 @@ fn it_works_from_an_async_thread() {
         drop(store);
     });
 }
+
+#[test]
+fn a_source_is_leased_to_one_replica_until_its_lease_expires() {
+    use portal_catalog::SourceLeases;
+    let db = TestDatabase::create();
+    let a = Postgres::connect(&db.config).unwrap().catalog_store();
+    let b = Postgres::connect(&db.config).unwrap().catalog_store();
+    let (la, lb) = (a.leases(), b.leases());
+    let keys: Vec<String> = ["s1", "s2", "s3"].map(String::from).to_vec();
+    assert_eq!(la.acquire(&keys[..2]), ["s1", "s2"]);
+    // Held: the other gets only the free one; the holder keeps its own.
+    assert_eq!(lb.acquire(&keys), ["s3"]);
+    assert_eq!(la.acquire(&keys), ["s1", "s2"]);
+    // The holder stops renewing (it died): once expired, the other takes them.
+    db.execute(&format!(
+        "UPDATE catalog_leases SET expires_at = now() - interval '1 second' WHERE replica = '{}'",
+        a.replica()
+    ));
+    assert_eq!(lb.acquire(&keys), ["s1", "s2", "s3"]);
+    assert!(la.acquire(&keys).is_empty());
+}

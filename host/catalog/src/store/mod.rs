@@ -135,6 +135,16 @@ pub enum StoreError {
     },
 }
 
+/// Who reads which source when several portal processes share one store:
+/// a source is read by the process holding its lease, so it is not read
+/// twice, and the lease of a process that died passes to another. One
+/// process alone needs none.
+pub trait SourceLeases: Send + Sync {
+    /// Of `keys`, those this process may read now: it held their lease or
+    /// has just taken it. An error (the store unreachable) grants none.
+    fn acquire(&self, keys: &[String]) -> Vec<String>;
+}
+
 /// The storage a catalog runs on. Implementations must make each
 /// [`commit`](CatalogStore::commit) atomic and durable in order.
 pub trait CatalogStore: Send + Sync {
