@@ -16,6 +16,13 @@ fn the_catalog_lives_in_the_database_not_the_data_directory() {
         "/api/catalog/entities/by-name/component/default/payments",
     );
     let (_, count) = get(&portal, "/api/catalog/entities/by-query?limit=0");
+    // Served from memory first; the store's commits follow (write-behind).
+    // Killed only once the database has them all.
+    let served = count["totalItems"].as_i64().unwrap();
+    portal_tests::wait_for(Duration::from_secs(30), || {
+        (store_rows(&store, "SELECT count(*) FROM catalog_entities") == served).then_some(())
+    })
+    .expect("the database never had every served entity");
     drop(portal);
     // Another portal process with an empty data directory, on the same
     // database: it serves the same entities, with the same uids, from its
