@@ -372,7 +372,7 @@ impl CatalogStore for PostgresCatalogStore {
 }
 
 /// The last of each key, in order (one statement may not touch a row twice).
-fn last_by_key<'a, T>(items: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
+fn last_by_key<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut at: HashMap<&str, usize> = HashMap::with_capacity(items.len());
     let mut out: Vec<&T> = Vec::with_capacity(items.len());
     for item in items {

@@ -61,23 +61,7 @@ impl TestDatabase {
     /// The first column of the first row of `sql` (a `count(*)`), on this
     /// database.
     pub fn query_count(&self, sql: &str) -> i64 {
-        let url = self.config.url.clone();
-        let sql = sql.to_owned();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-                tokio::spawn(connection);
-                client.query_one(&sql, &[]).await.unwrap().get::<_, i64>(0)
-            })
-        })
-        .join()
-        .unwrap()
+        on_database(&self.config.url, sql, Answer::Count).unwrap_or_default()
     }
 }
 
@@ -91,9 +75,19 @@ impl Drop for TestDatabase {
 }
 
 fn run_admin(url: &str, sql: &str) {
+    on_database(url, sql, Answer::None);
+}
+
+enum Answer {
+    None,
+    Count,
+}
+
+/// Runs `sql` on the database of `url`, on a thread of its own (callers
+/// may be on an async thread).
+fn on_database(url: &str, sql: &str, answer: Answer) -> Option<i64> {
     let url = url.to_owned();
     let sql = sql.to_owned();
-    // A thread of its own: callers may be on an async thread.
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -104,12 +98,28 @@ fn run_admin(url: &str, sql: &str) {
                 .await
                 .unwrap_or_else(|e| panic!("cannot connect to the test server {url}: {e}"));
             tokio::spawn(connection);
-            client
-                .batch_execute(&sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {}", crate::describe(&e)));
+            match answer {
+                Answer::None => {
+                    client
+                        .batch_execute(&sql)
+                        .await
+                        .unwrap_or_else(|e| failed(&sql, &e));
+                    None
+                }
+                Answer::Count => Some(
+                    client
+                        .query_one(&sql, &[])
+                        .await
+                        .unwrap_or_else(|e| failed(&sql, &e))
+                        .get::<_, i64>(0),
+                ),
+            }
         })
     })
     .join()
-    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+fn failed<T>(sql: &str, e: &tokio_postgres::Error) -> T {
+    panic!("{sql}: {}", crate::describe(e))
 }

@@ -87,26 +87,32 @@ pub fn commits_replace_delete_and_survive_a_reopen(open: &Open) {
             Contents::default(),
             "a new store is empty"
         );
-        let mut cs = ChangeSet::default();
-        cs.put_entities = vec![entity("a", "s1"), entity("b", "s1"), entity("c", "s2")];
-        cs.put_sources = vec![source("s1", 5), source("s2", 6)];
-        cs.put_locations = vec![location("l1"), location("l2")];
-        store.commit(&cs).unwrap();
+        store
+            .commit(&ChangeSet {
+                put_entities: vec![entity("a", "s1"), entity("b", "s1"), entity("c", "s2")],
+                put_sources: vec![source("s1", 5), source("s2", 6)],
+                put_locations: vec![location("l1"), location("l2")],
+                ..Default::default()
+            })
+            .unwrap();
         // An empty change set is allowed and changes nothing.
         store.commit(&ChangeSet::default()).unwrap();
-        let mut cs = ChangeSet::default();
-        cs.delete_entities = vec![
-            "component:default/a".into(),
-            "component:default/none".into(),
-        ];
         let mut b = entity("b", "s2");
         b.uid = "uid-b2".into();
         b.errors = br#"[{"type":"e","message":"bad"}]"#.to_vec();
-        cs.put_entities = vec![b];
-        cs.delete_sources = vec!["s1".into()];
-        cs.put_sources = vec![source("s2", 9)];
-        cs.delete_locations = vec!["l2".into()];
-        store.commit(&cs).unwrap();
+        store
+            .commit(&ChangeSet {
+                delete_entities: vec![
+                    "component:default/a".into(),
+                    "component:default/none".into(),
+                ],
+                put_entities: vec![b],
+                delete_sources: vec!["s1".into()],
+                put_sources: vec![source("s2", 9)],
+                delete_locations: vec!["l2".into()],
+                ..Default::default()
+            })
+            .unwrap();
         store.flush().unwrap();
     }
     let store = open();
