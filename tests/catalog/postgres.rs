@@ -191,3 +191,116 @@ fn store_rows(store: &Store, sql: &str) -> i64 {
     };
     db.query_count(sql)
 }
+
+#[test]
+fn store_migrate_copies_the_catalog_both_ways_with_the_same_uids() {
+    use portal_tests::portal_bin;
+    use std::process::Command;
+    let tree = tempfile::tempdir().unwrap();
+    for name in ["payments", "orders"] {
+        let p = tree.path().join(name).join("catalog-info.yaml");
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(
+            p,
+            format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\nspec: {{type: service, lifecycle: production, owner: team-a}}\n"),
+        )
+        .unwrap();
+    }
+    let portal_cli = |args: &[&str]| {
+        let out = Command::new(portal_bin()).args(args).output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // A sled data directory with a catalog in it.
+    let mut on_sled = PortalProcess::start("catalog: {}\n").unwrap();
+    on_sled.kill();
+    let sled_dir = on_sled.data_dir().display().to_string();
+    let (ok, out) = portal_cli(&[
+        "catalog",
+        "import",
+        &tree.path().display().to_string(),
+        "--data-dir",
+        &sled_dir,
+    ]);
+    assert!(ok, "{out}");
+    let mut on_sled = on_sled.restart().unwrap();
+    let uid_on = |portal: &PortalProcess| {
+        wait_entity(portal, "component/default/payments")["metadata"]["uid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let uid = uid_on(&on_sled);
+    // Stopped, its data directory kept (it goes with the process handle).
+    on_sled.kill();
+
+    // sled → PostgreSQL: a portal on the database serves the same entities.
+    let store = Store::postgres();
+    let Store::Postgres(db) = &store else {
+        unreachable!()
+    };
+    let (ok, out) = portal_cli(&[
+        "store",
+        "migrate",
+        "--from",
+        &format!("sled://{sled_dir}"),
+        "--to",
+        &db.config.url,
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("copied 3 entities"), "{out}");
+    let on_pg = PortalProcess::start(&format!("catalog: {{}}\n{}", store.yaml())).unwrap();
+    assert_eq!(uid_on(&on_pg), uid);
+    wait_entity(&on_pg, "component/default/orders");
+    drop(on_pg);
+
+    // A second copy into the same database is refused: nothing is merged.
+    let (ok, out) = portal_cli(&[
+        "store",
+        "migrate",
+        "--from",
+        &format!("sled://{sled_dir}"),
+        "--to",
+        &db.config.url,
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("copy into an empty store"), "{out}");
+
+    // And back: PostgreSQL → a new sled data directory.
+    let mut back = PortalProcess::start("catalog: {}\n").unwrap();
+    back.kill();
+    std::fs::remove_dir_all(back.data_dir().join("catalog")).unwrap();
+    let (ok, out) = portal_cli(&[
+        "store",
+        "migrate",
+        "--from",
+        &db.config.url,
+        "--to",
+        &format!("sled://{}", back.data_dir().display()),
+    ]);
+    assert!(ok, "{out}");
+    let back = back.restart().unwrap();
+    assert_eq!(uid_on(&back), uid);
+
+    // Not a store: named.
+    let (ok, out) = portal_cli(&[
+        "store",
+        "migrate",
+        "--from",
+        "mysql://u:hunter2@h/db",
+        "--to",
+        "sled:///tmp/x",
+    ]);
+    assert!(!ok);
+    assert!(
+        out.contains("a store is sled://DATA_DIR or postgres://"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+}

@@ -31,6 +31,9 @@ enum Command {
     /// Access control chores: make a service token.
     #[command(subcommand)]
     Auth(cmd::auth::AuthCommand),
+    /// Move the catalog between the embedded store and PostgreSQL.
+    #[command(subcommand)]
+    Store(cmd::store::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
             Command::Catalog(command) => cmd::catalog::run(command).await,
             Command::Template(command) => cmd::template::run(command).await,
             Command::Auth(command) => cmd::auth::run(command).await,
+            Command::Store(command) => cmd::store::run(command).await,
         }
     });
     match result {

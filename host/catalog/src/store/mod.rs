@@ -10,9 +10,11 @@
 
 mod codec;
 pub mod conformance;
+mod copy;
 mod sled_store;
 mod write_behind;
 
+pub use copy::{Copied, copy_catalog};
 pub use sled_store::SledStore;
 pub(crate) use write_behind::WriteBehind;
 

@@ -2,6 +2,7 @@ pub mod auth;
 pub mod catalog;
 pub mod plugin;
 pub mod serve;
+pub mod store;
 pub mod template;
 
 use clap::Args;
