@@ -204,6 +204,22 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32], SessionError> {
 mod tests {
     use super::*;
 
+    /// Opens the store again: sled's flusher thread may hold the previous
+    /// handle's file lock for a moment after it is dropped.
+    fn reopen(dir: &std::path::Path, max_age: Duration) -> Sessions {
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match Sessions::open(dir, max_age) {
+                Ok(s) => return s,
+                Err(e) if std::time::Instant::now() < until => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
     #[test]
     fn a_session_lives_until_signed_out_or_expired() {
         let dir = tempfile::tempdir().unwrap();
@@ -227,14 +243,14 @@ mod tests {
 
         // The key and the sessions survive a restart.
         drop(sessions);
-        let sessions = Sessions::open(dir.path(), Duration::from_secs(3600)).unwrap();
+        let sessions = reopen(dir.path(), Duration::from_secs(3600));
         assert!(sessions.get(&cookie).is_some());
         assert!(sessions.remove(&cookie));
         assert!(sessions.get(&cookie).is_none());
 
         // Expired: gone.
         drop(sessions);
-        let short = Sessions::open(dir.path(), Duration::ZERO).unwrap();
+        let short = reopen(dir.path(), Duration::ZERO);
         let cookie = short
             .create("user:default/jane", "acme", BTreeMap::new())
             .unwrap();
