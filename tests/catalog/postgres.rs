@@ -245,14 +245,10 @@ fn store_migrate_copies_the_catalog_both_ways_with_the_same_uids() {
     let Store::Postgres(db) = &store else {
         unreachable!()
     };
-    let (ok, out) = portal_cli(&[
-        "store",
-        "migrate",
-        "--from",
-        &format!("sled://{sled_dir}"),
-        "--to",
-        &db.config.url,
-    ]);
+    let migrate =
+        |from: &str, to: &str| portal_cli(&["store", "migrate", "--from", from, "--to", to]);
+    let from_sled = format!("sled://{sled_dir}");
+    let (ok, out) = migrate(&from_sled, &db.config.url);
     assert!(ok, "{out}");
     assert!(out.contains("copied 3 entities"), "{out}");
     let on_pg = PortalProcess::start(&format!("catalog: {{}}\n{}", store.yaml())).unwrap();
@@ -261,14 +257,7 @@ fn store_migrate_copies_the_catalog_both_ways_with_the_same_uids() {
     drop(on_pg);
 
     // A second copy into the same database is refused: nothing is merged.
-    let (ok, out) = portal_cli(&[
-        "store",
-        "migrate",
-        "--from",
-        &format!("sled://{sled_dir}"),
-        "--to",
-        &db.config.url,
-    ]);
+    let (ok, out) = migrate(&from_sled, &db.config.url);
     assert!(!ok, "{out}");
     assert!(out.contains("copy into an empty store"), "{out}");
 
@@ -276,27 +265,23 @@ fn store_migrate_copies_the_catalog_both_ways_with_the_same_uids() {
     let mut back = PortalProcess::start("catalog: {}\n").unwrap();
     back.kill();
     std::fs::remove_dir_all(back.data_dir().join("catalog")).unwrap();
-    let (ok, out) = portal_cli(&[
-        "store",
-        "migrate",
-        "--from",
+    let (ok, out) = migrate(
         &db.config.url,
-        "--to",
         &format!("sled://{}", back.data_dir().display()),
-    ]);
+    );
     assert!(ok, "{out}");
     let back = back.restart().unwrap();
     assert_eq!(uid_on(&back), uid);
 
+    // A mistyped source directory is named, not copied as an empty catalog.
+    let nowhere = tree.path().join("no-such-data-dir");
+    let (ok, out) = migrate(&format!("sled://{}", nowhere.display()), &db.config.url);
+    assert!(!ok, "{out}");
+    assert!(out.contains("there is no catalog at"), "{out}");
+    assert!(!nowhere.exists());
+
     // Not a store: named.
-    let (ok, out) = portal_cli(&[
-        "store",
-        "migrate",
-        "--from",
-        "mysql://u:hunter2@h/db",
-        "--to",
-        "sled:///tmp/x",
-    ]);
+    let (ok, out) = migrate("mysql://u:hunter2@h/db", "sled:///tmp/x");
     assert!(!ok);
     assert!(
         out.contains("a store is sled://DATA_DIR or postgres://"),

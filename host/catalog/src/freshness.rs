@@ -638,12 +638,7 @@ async fn leased(catalog: &Catalog, location_ref: &str, todo: Vec<ReadPlan>) -> V
     if todo.is_empty() {
         return todo;
     }
-    let keys: Vec<String> = todo.iter().map(|p| p.key.clone()).collect();
-    let granted: HashSet<String> = tokio::task::spawn_blocking(move || leases.acquire(&keys))
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let granted = acquire(leases, todo.iter().map(|p| p.key.clone()).collect()).await;
     let mut waiting = catalog
         .inner
         .waiting
@@ -664,6 +659,19 @@ async fn leased(catalog: &Catalog, location_ref: &str, todo: Vec<ReadPlan>) -> V
     mine
 }
 
+/// The leases of `keys` this process holds now (taken off the async
+/// threads: it is a round trip to the store).
+async fn acquire(
+    leases: Arc<dyn crate::store::SourceLeases>,
+    keys: Vec<String>,
+) -> HashSet<String> {
+    tokio::task::spawn_blocking(move || leases.acquire(&keys))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
 /// Reads the waiting sources whose lease this process can now take (their
 /// holder died, or let them go).
 async fn take_over_waiting(catalog: &Catalog) {
@@ -681,14 +689,19 @@ async fn take_over_waiting(catalog: &Catalog) {
     if waiting.is_empty() {
         return;
     }
-    let keys: Vec<String> = waiting.iter().map(|(k, _)| k.clone()).collect();
-    let granted: HashSet<String> = tokio::task::spawn_blocking(move || leases.acquire(&keys))
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let granted = acquire(leases, waiting.iter().map(|(k, _)| k.clone()).collect()).await;
     if granted.is_empty() {
         return;
+    }
+    // No longer waiting: planning puts back any still leased elsewhere, and
+    // a target that has gone meanwhile is not retried for ever.
+    {
+        let mut still = catalog
+            .inner
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        still.retain(|k, _| !granted.contains(k));
     }
     let _busy = Busy::new(catalog);
     // By parent Location entity: one planning pass each, reading only the

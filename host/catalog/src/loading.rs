@@ -80,7 +80,7 @@ pub(crate) fn open_with(
 const LOAD_BATCH: usize = 4096;
 
 /// Stored entities made ready to index: record, flattened rows, edges.
-type Prepared = Vec<(EntityRec, FlatEntity, Vec<Edge>)>;
+pub(crate) type Prepared = Vec<(EntityRec, FlatEntity, Vec<Edge>)>;
 
 /// Loads the store into a fresh state. A pipeline of three stages, so that
 /// the serial ends overlap with the parallel middle: this thread decodes the
@@ -143,7 +143,7 @@ fn load_state(store: &dyn CatalogStore) -> Result<State, CatalogError> {
 
 /// Parses, flattens and derives the edges of a batch of stored entities, on
 /// every core but the indexer's.
-fn prepare_loaded(mut entities: Vec<StoredEntity>) -> Prepared {
+pub(crate) fn prepare_loaded(mut entities: Vec<StoredEntity>) -> Prepared {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -645,9 +645,14 @@ impl State {
 
     /// Applies what another process committed to the shared store: the
     /// records as they are now (a put replaces, a delete removes), so
-    /// applying the same change twice changes nothing more. Returns the
-    /// entities (added, updated, removed).
-    pub fn apply_stored(&mut self, changes: ChangeSet) -> (usize, usize, usize) {
+    /// applying the same change twice changes nothing more. `entities` are
+    /// the change's puts, prepared (parsed, flattened) outside the lock.
+    /// Returns the entities (added, updated, removed).
+    pub fn apply_stored(
+        &mut self,
+        changes: ChangeSet,
+        entities: crate::loading::Prepared,
+    ) -> (usize, usize, usize) {
         let (mut added, mut updated, mut removed) = (0, 0, 0);
         for entity_ref in &changes.delete_entities {
             if let Some(id) = self.index.id_of_ref(entity_ref) {
@@ -655,19 +660,15 @@ impl State {
                 removed += 1;
             }
         }
-        for e in changes.put_entities {
-            let value: serde_json::Value =
-                serde_json::from_slice(&e.body.json()).unwrap_or_default();
-            let flat = FlatEntity::from_value(&value);
-            let edges = edges_of_body(&value);
-            match self.index.id_of_ref(&e.entity_ref) {
+        for (rec, flat, edges) in entities {
+            match self.index.id_of_ref(&rec.entity_ref) {
                 Some(id) => {
                     self.index.remove(id);
                     updated += 1;
                 }
                 None => added += 1,
             }
-            self.index.insert(rec_from_stored(e), &flat, &edges);
+            self.index.insert(rec, &flat, &edges);
         }
         for key in &changes.delete_sources {
             self.remove_source(key);

@@ -83,18 +83,20 @@ pub(crate) fn commit_plan(
 
 /// Applies to memory what another portal process sharing the store
 /// committed (see [`Catalog::apply_external`]).
-pub(crate) fn apply_external(catalog: &Catalog, changes: ChangeSet) {
+pub(crate) fn apply_external(catalog: &Catalog, mut changes: ChangeSet) {
     if changes.is_empty() {
         return;
     }
-    let _writer = catalog.inner.writer.lock().unwrap_or_else(lock_err);
     let changed = changed_refs(&changes);
+    // Parsed and flattened as at start-up, before any lock is taken.
+    let entities = crate::loading::prepare_loaded(std::mem::take(&mut changes.put_entities));
+    let _writer = catalog.inner.writer.lock().unwrap_or_else(lock_err);
     let (added, updated, removed) = catalog
         .inner
         .state
         .write()
         .unwrap_or_else(lock_err)
-        .apply_stored(changes);
+        .apply_stored(changes, entities);
     if added + updated + removed > 0 {
         let _ = catalog.inner.events.send(CatalogEvent {
             source: String::new(),

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, Client};
+use tokio_postgres::{AsyncMessage, Client, Row};
 
 /// The channel a commit's change row is announced on.
 pub const CHANGES_CHANNEL: &str = "portal_catalog";
@@ -90,22 +90,36 @@ struct Follower {
 
 impl Follower {
     async fn run(self) {
-        let mut backoff = Duration::from_millis(200);
+        const FIRST_RETRY: Duration = Duration::from_millis(200);
+        let mut backoff = FIRST_RETRY;
         loop {
-            match self.listen().await {
-                Ok(()) => backoff = Duration::from_millis(200),
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "following the catalog's changes: connection lost");
-                }
+            let mut caught_up = false;
+            let e = self.listen(&mut caught_up).await;
+            if caught_up {
+                // It worked for a while: the next failure starts over.
+                backoff = FIRST_RETRY;
             }
+            tracing::warn!(error = %e, retry_in = ?backoff, "following the catalog's changes: connection lost");
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(10));
         }
     }
 
     /// One connection's life: LISTEN, catch up, then catch up again on
-    /// every notification (or every [`POLL`]) until the connection drops.
-    async fn listen(&self) -> Result<(), PostgresError> {
+    /// every notification (or every [`POLL`]) until the connection drops;
+    /// returns why it ended. `caught_up` is set once the first catch-up
+    /// is done.
+    async fn listen(&self, caught_up: &mut bool) -> PostgresError {
+        match self.listen_until_lost(caught_up).await {
+            Ok(never) => match never {},
+            Err(e) => e,
+        }
+    }
+
+    async fn listen_until_lost(
+        &self,
+        caught_up: &mut bool,
+    ) -> Result<std::convert::Infallible, PostgresError> {
         let (client, mut connection) = self.db.connect_direct().await?;
         let (notified, mut notifications) = tokio::sync::mpsc::unbounded_channel();
         let driver = tokio::spawn(async move {
@@ -128,6 +142,7 @@ impl Follower {
         // Listening before reading: a change committed in between is read
         // now or notified later, never lost.
         self.catch_up(&client).await?;
+        *caught_up = true;
         loop {
             tokio::select! {
                 got = notifications.recv() => {
@@ -205,77 +220,98 @@ async fn read_current(
     keys: BTreeSet<String>,
     ids: BTreeSet<String>,
 ) -> Result<ChangeSet, tokio_postgres::Error> {
-    let mut changes = ChangeSet::default();
-    if !refs.is_empty() {
-        let wanted: Vec<&str> = refs.iter().map(String::as_str).collect();
-        let rows = client
-            .query(
-                "SELECT entity_ref, uid, source, body, errors FROM catalog_entities
-                 WHERE entity_ref = ANY($1)",
-                &[&wanted],
-            )
-            .await?;
-        let mut missing = refs.clone();
-        for row in rows {
-            let entity_ref: String = row.get(0);
-            missing.remove(&entity_ref);
-            let Some(body) = Body::from_packed(row.get::<_, &[u8]>(3)) else {
-                tracing::warn!(
-                    entity_ref,
-                    "skipping an entity whose body this portal cannot read"
-                );
-                continue;
-            };
-            changes.put_entities.push(StoredEntity {
-                uid: row.get(1),
-                source: row.get(2),
-                body,
-                errors: row.get(4),
-                entity_ref,
-            });
-        }
-        changes.delete_entities = missing.into_iter().collect();
+    let (put_entities, delete_entities) = current(
+        client,
+        refs,
+        &format!("SELECT {ENTITY_COLUMNS} FROM catalog_entities WHERE entity_ref = ANY($1)"),
+        entity_from,
+    )
+    .await?;
+    let (put_sources, delete_sources) = current(
+        client,
+        keys,
+        &format!("SELECT {SOURCE_COLUMNS} FROM catalog_sources WHERE key = ANY($1)"),
+        source_from,
+    )
+    .await?;
+    let (put_locations, delete_locations) = current(
+        client,
+        ids,
+        &format!("SELECT {LOCATION_COLUMNS} FROM catalog_locations WHERE id = ANY($1)"),
+        |row| Ok(location_from(row)),
+    )
+    .await?;
+    Ok(ChangeSet {
+        put_entities,
+        delete_entities,
+        put_sources,
+        delete_sources,
+        put_locations,
+        delete_locations,
+    })
+}
+
+/// The rows of `keys` (`sql` selects by `= ANY($1)`, the key first), and
+/// the keys with no row. A row this portal cannot read is skipped (and
+/// logged), not deleted.
+async fn current<T>(
+    client: &Client,
+    keys: BTreeSet<String>,
+    sql: &str,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<(Vec<T>, Vec<String>), tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
-    if !keys.is_empty() {
-        let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let rows = client
-            .query(
-                "SELECT key, record FROM catalog_sources WHERE key = ANY($1)",
-                &[&wanted],
-            )
-            .await?;
-        let mut missing = keys.clone();
-        for row in rows {
-            let key: String = row.get(0);
-            missing.remove(&key);
-            match serde_json::from_value::<StoredSource>(row.get(1)) {
-                Ok(source) => changes.put_sources.push(source),
-                Err(e) => tracing::warn!(key, error = %e, "skipping an unreadable source record"),
-            }
+    let wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let rows = client.query(sql, &[&wanted]).await?;
+    let mut missing = keys.clone();
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows {
+        missing.remove(row.get::<_, &str>(0));
+        match decode(&row) {
+            Ok(item) => found.push(item),
+            Err(e) => tracing::warn!(error = %e, "skipping a record this portal cannot read"),
         }
-        changes.delete_sources = missing.into_iter().collect();
     }
-    if !ids.is_empty() {
-        let wanted: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let rows = client
-            .query(
-                "SELECT id, type, target FROM catalog_locations WHERE id = ANY($1)",
-                &[&wanted],
-            )
-            .await?;
-        let mut missing = ids.clone();
-        for row in rows {
-            let id: String = row.get(0);
-            missing.remove(&id);
-            changes.put_locations.push(StoredLocation {
-                type_: row.get(1),
-                target: row.get(2),
-                id,
-            });
-        }
-        changes.delete_locations = missing.into_iter().collect();
+    Ok((found, missing.into_iter().collect()))
+}
+
+/// The columns [`entity_from`] reads, in order.
+const ENTITY_COLUMNS: &str = "entity_ref, uid, source, body, errors";
+const SOURCE_COLUMNS: &str = "key, record";
+const LOCATION_COLUMNS: &str = "id, type, target";
+
+fn entity_from(row: &Row) -> Result<StoredEntity, StoreError> {
+    let entity_ref: String = row.get(0);
+    let Some(body) = Body::from_packed(row.get::<_, &[u8]>(3)) else {
+        return Err(StoreError::Corrupt {
+            key: format!("catalog_entities {entity_ref}"),
+            message: "the body is not in the packed form this portal reads".into(),
+        });
+    };
+    Ok(StoredEntity {
+        uid: row.get(1),
+        source: row.get(2),
+        body,
+        errors: row.get(4),
+        entity_ref,
+    })
+}
+
+fn source_from(row: &Row) -> Result<StoredSource, StoreError> {
+    serde_json::from_value(row.get(1)).map_err(|e| StoreError::Corrupt {
+        key: format!("catalog_sources {}", row.get::<_, &str>(0)),
+        message: e.to_string(),
+    })
+}
+
+fn location_from(row: &Row) -> StoredLocation {
+    StoredLocation {
+        id: row.get(0),
+        type_: row.get(1),
+        target: row.get(2),
     }
-    Ok(changes)
 }
 
 fn store_error(e: PostgresError) -> StoreError {
@@ -288,11 +324,11 @@ impl CatalogStore for PostgresCatalogStore {
         let client = db.block(db.client()).map_err(store_error)?;
         let q = |e: tokio_postgres::Error| store_error(db.query_error(&e));
         // One snapshot for all three tables, read through a cursor.
-        db.block(client.batch_execute(
+        db.block(client.batch_execute(&format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
              DECLARE portal_load NO SCROLL CURSOR FOR
-                 SELECT entity_ref, uid, source, body, errors FROM catalog_entities",
-        ))
+                 SELECT {ENTITY_COLUMNS} FROM catalog_entities"
+        )))
         .map_err(q)?;
         let result = (|| {
             let fetch = format!("FETCH {LOAD_BATCH} FROM portal_load");
@@ -302,35 +338,12 @@ impl CatalogStore for PostgresCatalogStore {
                     break;
                 }
                 for row in rows {
-                    let entity_ref: String = row.get(0);
-                    let body: &[u8] = row.get(3);
-                    let Some(body) = Body::from_packed(body) else {
-                        return Err(StoreError::Corrupt {
-                            key: format!("catalog_entities {entity_ref}"),
-                            message: "the body is not in the packed form this portal reads".into(),
-                        });
-                    };
-                    visit(StoredItem::Entity(StoredEntity {
-                        uid: row.get(1),
-                        source: row.get(2),
-                        body,
-                        errors: row.get(4),
-                        entity_ref,
-                    }));
+                    visit(StoredItem::Entity(entity_from(&row)?));
                 }
             }
-            let rows = db
-                .block(client.query("SELECT key, record FROM catalog_sources", &[]))
-                .map_err(q)?;
-            for row in rows {
-                let key: String = row.get(0);
-                let record: serde_json::Value = row.get(1);
-                let source: StoredSource =
-                    serde_json::from_value(record).map_err(|e| StoreError::Corrupt {
-                        key: format!("catalog_sources {key}"),
-                        message: e.to_string(),
-                    })?;
-                visit(StoredItem::Source(source));
+            let sql = format!("SELECT {SOURCE_COLUMNS} FROM catalog_sources");
+            for row in db.block(client.query(&sql, &[])).map_err(q)? {
+                visit(StoredItem::Source(source_from(&row)?));
             }
             // What this snapshot includes: following starts after it.
             let seen: i64 = db
@@ -338,15 +351,9 @@ impl CatalogStore for PostgresCatalogStore {
                 .map_err(q)?
                 .get(0);
             self.seen.store(seen, Ordering::Release);
-            let rows = db
-                .block(client.query("SELECT id, type, target FROM catalog_locations", &[]))
-                .map_err(q)?;
-            for row in rows {
-                visit(StoredItem::Location(StoredLocation {
-                    id: row.get(0),
-                    type_: row.get(1),
-                    target: row.get(2),
-                }));
+            let sql = format!("SELECT {LOCATION_COLUMNS} FROM catalog_locations");
+            for row in db.block(client.query(&sql, &[])).map_err(q)? {
+                visit(StoredItem::Location(location_from(&row)));
             }
             Ok(())
         })();

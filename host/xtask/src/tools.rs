@@ -81,15 +81,9 @@ fn is_root() -> bool {
 /// `apt-get install` as root directly, otherwise through sudo.
 fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| -> Result<()> {
-        let mut command = if is_root() {
-            Command::new("apt-get")
-        } else {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        };
-        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        run(&mut command)
+        run(as_root("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update"])?;
     let mut args = vec!["install", "-y", "--no-install-recommends"];
@@ -122,7 +116,7 @@ pub fn postgres() -> Result<String> {
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             .max()
             .context("no PostgreSQL version under /usr/lib/postgresql")?;
-        as_postgres_user("pg_createcluster", &[&version.to_string(), "main"])?;
+        run(as_root("pg_createcluster").args([&version.to_string(), "main"]))?;
         found = pg_clusters()?;
     }
     let cluster = found.first().context("pg_lsclusters lists no cluster")?;
@@ -131,7 +125,7 @@ pub fn postgres() -> Result<String> {
         step(&format!(
             "starting PostgreSQL {version}/{name} on port {port}"
         ));
-        run(Command::new("pg_ctlcluster").args([version, name, "start"]))?;
+        run(as_root("pg_ctlcluster").args([version, name, "start"]))?;
     }
     let psql = |sql: &str| -> Result<String> {
         let out = postgres_user_command("psql")
@@ -192,15 +186,15 @@ fn postgres_user_command(program: &str) -> Command {
     c
 }
 
-fn as_postgres_user(program: &str, args: &[&str]) -> Result<()> {
-    let mut command = if is_root() {
+/// `program` as root: directly when we are, otherwise through sudo.
+fn as_root(program: &str) -> Command {
+    if is_root() {
         Command::new(program)
     } else {
         let mut c = Command::new("sudo");
         c.arg(program);
         c
-    };
-    run(command.args(args))
+    }
 }
 
 fn wasm_targets() -> Result<()> {

@@ -36,9 +36,21 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open(spec: &str, password_env: Option<&str>) -> anyhow::Result<Box<dyn CatalogStore>> {
+/// Opens a store; the source (`existing`) must already hold a catalog, so a
+/// mistyped directory is named instead of copied as an empty catalog.
+fn open(
+    spec: &str,
+    password_env: Option<&str>,
+    existing: bool,
+) -> anyhow::Result<Box<dyn CatalogStore>> {
     if let Some(dir) = spec.strip_prefix("sled://") {
         let path = PathBuf::from(dir).join("catalog");
+        if existing && !path.is_dir() {
+            bail!(
+                "{spec}: there is no catalog at {} (is {dir} a portal's data directory?)",
+                path.display()
+            );
+        }
         let store = SledStore::open(&path)
             .with_context(|| format!("cannot open {spec} (is a portal using it?)"))?;
         return Ok(Box::new(store));
@@ -55,8 +67,8 @@ fn open(spec: &str, password_env: Option<&str>) -> anyhow::Result<Box<dyn Catalo
 }
 
 fn migrate(args: MigrateArgs) -> anyhow::Result<ExitCode> {
-    let from = open(&args.from, args.password_env.as_deref())?;
-    let to = open(&args.to, args.password_env.as_deref())?;
+    let from = open(&args.from, args.password_env.as_deref(), true)?;
+    let to = open(&args.to, args.password_env.as_deref(), false)?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
